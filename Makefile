@@ -1,0 +1,117 @@
+# camwatch build. `make` builds everything into build/, `make test` installs
+# what is missing (scripts/install-deps), builds and runs every test,
+# `make run` starts camwatch (against the test camera when RTSP_URL is unset),
+# `make bench` measures it.
+
+CC       ?= cc
+CXX      ?= c++
+BUILD    ?= build
+PREFIX   ?= /usr/local
+CFLAGS   ?= -O2 -g
+CXXFLAGS ?= -O2 -g
+WARN     := -Wall -Wextra -Werror
+SAN      ?=
+# make SAN=address,undefined builds everything with those sanitizers.
+ifneq ($(SAN),)
+SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer
+endif
+
+AV_PKGS  := libavformat libavcodec libavutil libswscale
+AV_CFLAGS := $(shell pkg-config --cflags $(AV_PKGS) 2>/dev/null)
+AV_LIBS   := $(shell pkg-config --libs $(AV_PKGS) 2>/dev/null)
+CV_CFLAGS := $(shell pkg-config --cflags opencv4 2>/dev/null)
+CV_LIBS   := -lopencv_imgproc -lopencv_core
+UV_CFLAGS := $(shell pkg-config --cflags libuv 2>/dev/null)
+UV_LIBS   := $(shell pkg-config --libs libuv 2>/dev/null)
+GST_CFLAGS := $(shell pkg-config --cflags gstreamer-rtsp-server-1.0 2>/dev/null)
+GST_LIBS   := $(shell pkg-config --libs gstreamer-rtsp-server-1.0 2>/dev/null)
+
+ALL_CFLAGS   := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -Icommon -MMD -MP
+ALL_CXXFLAGS := -std=gnu++17 $(WARN) $(CXXFLAGS) $(SANFLAGS) -Icommon -MMD -MP
+LDFLAGS      += $(SANFLAGS)
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+COMMON_LIB := $(BUILD)/libcamwatch-common.a
+
+CAPTURE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard capture/*.c))
+DETECT_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard detect/*.c)) \
+               $(patsubst %.cpp,$(BUILD)/%.o,$(wildcard detect/*.cpp))
+RECORD_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard record/*.c))
+SUPER_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard supervisor/*.c))
+
+UNIT_SRC  := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+PROGRAMS := $(BUILD)/camwatch $(BUILD)/camwatch-capture $(BUILD)/camwatch-detect \
+            $(BUILD)/camwatch-record
+FAKECAM  := $(BUILD)/camwatch-fakecam
+
+.PHONY: all programs fakecam tests test bench run install clean format check-format deps
+all: programs fakecam tests
+
+programs: $(PROGRAMS)
+fakecam: $(FAKECAM)
+tests: $(UNIT_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(AV_CFLAGS) $(UV_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(ALL_CXXFLAGS) $(CV_CFLAGS) -c $< -o $@
+
+$(COMMON_LIB): $(COMMON_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/camwatch-capture: $(CAPTURE_OBJ) $(COMMON_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(AV_LIBS) -lm -lpthread
+
+$(BUILD)/camwatch-detect: $(DETECT_OBJ) $(COMMON_LIB)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(CV_LIBS) -lm -lpthread
+
+$(BUILD)/camwatch-record: $(RECORD_OBJ) $(COMMON_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(AV_LIBS) -lm -lpthread
+
+$(BUILD)/camwatch: $(SUPER_OBJ) $(COMMON_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(UV_LIBS) -lm -lpthread
+
+$(FAKECAM): tests/fakecam/fakecam.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) $(CFLAGS) $(GST_CFLAGS) $< -o $@ $(GST_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(COMMON_LIB) -lm -lpthread
+
+# Installs what is missing, builds, runs every test; ends with "N passed, N failed".
+test:
+	scripts/install-deps --check || scripts/install-deps
+	$(MAKE) all
+	tests/run
+
+bench:
+	scripts/install-deps --check --bench || scripts/install-deps --bench
+	$(MAKE) all
+	bench/run
+
+run:
+	scripts/install-deps --check || scripts/install-deps
+	$(MAKE) programs fakecam
+	scripts/run-demo
+
+install: programs
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp')
+
+check-format:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' '*.cpp')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,36 @@
+/* Clocks: monotonic for deadlines and intervals, realtime for names. */
+#ifndef CAMWATCH_CLOCK_H
+#define CAMWATCH_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+#define CW_NS_PER_SEC  1000000000LL
+#define CW_NS_PER_MSEC 1000000LL
+
+static inline int64_t cw_clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * CW_NS_PER_SEC + ts.tv_nsec;
+}
+
+/* CLOCK_MONOTONIC in ns: deadlines, timeouts, heartbeats. */
+static inline int64_t cw_mono_ns(void)
+{
+    return cw_clock_ns(CLOCK_MONOTONIC);
+}
+
+/* CLOCK_REALTIME in ns: stamps that end up in file names and sidecars. */
+static inline int64_t cw_wall_ns(void)
+{
+    return cw_clock_ns(CLOCK_REALTIME);
+}
+
+static inline struct timespec cw_ns_to_timespec(int64_t ns)
+{
+    struct timespec ts = {.tv_sec = ns / CW_NS_PER_SEC, .tv_nsec = ns % CW_NS_PER_SEC};
+    return ts;
+}
+
+#endif /* CAMWATCH_CLOCK_H */

@@ -1,0 +1,327 @@
+#define _GNU_SOURCE
+#include "config.h"
+
+#include "log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum VarType { VAR_URL, VAR_DIR, VAR_PATH_OPT, VAR_NAME, VAR_ENUM, VAR_NUMBER, VAR_INT, VAR_LEVEL, VAR_TEXT };
+
+typedef struct VarSpec {
+    const char *name;
+    enum VarType type;
+    size_t offset; /* into CwConfig */
+    size_t size;   /* of a string field */
+    const char *def; /* default as text; NULL = required */
+    double min, max;
+    const char *choices; /* VAR_ENUM: '|'-separated */
+    const char *help;
+} VarSpec;
+
+#define STR(f) offsetof(CwConfig, f), sizeof(((CwConfig *)0)->f)
+#define NUM(f) offsetof(CwConfig, f), 0
+
+static const VarSpec var_specs[] = {
+    {"RTSP_URL", VAR_URL, STR(rtsp_url), NULL, 0, 0, NULL,
+     "camera to watch: rtsp://, rtsps://, http(s):// (MJPEG), a file, or /dev/videoN"},
+    {"VIDEO_DIR", VAR_DIR, STR(video_dir), NULL, 0, 0, NULL, "folder that receives finished clips"},
+    {"STAGING_DIR", VAR_PATH_OPT, STR(staging_dir), "", 0, 0, NULL,
+     "where clips are written before delivery (default VIDEO_DIR/.staging; same filesystem)"},
+    {"CAMERA_NAME", VAR_NAME, STR(camera), "camera", 0, 0, NULL,
+     "name in clip files and shared-memory rings (letters, digits, '-', '_')"},
+    {"LOGLEVEL", VAR_LEVEL, NUM(log_level), "INFO", 0, 0, NULL,
+     "DEBUG, INFO, WARNING, ERROR or CRITICAL"},
+    {"RTSP_TRANSPORT", VAR_ENUM, STR(rtsp_transport), "tcp", 0, 0, "tcp|udp|udp_multicast|http",
+     "RTSP lower transport"},
+    {"RETRY_SECONDS", VAR_NUMBER, NUM(retry_s), "10", 0.1, 3600, NULL,
+     "wait between reconnect attempts when the camera is unreachable"},
+    {"TIMEOUT_SECONDS", VAR_NUMBER, NUM(timeout_s), "10", 1, 300, NULL,
+     "a connect or a silent camera taking longer than this counts as lost"},
+    {"PRE_CAPTURE_SECONDS", VAR_NUMBER, NUM(pre_capture_s), "5", 0, 60, NULL,
+     "video kept before the motion starts"},
+    {"POST_CAPTURE_SECONDS", VAR_NUMBER, NUM(post_capture_s), "25", 0, 600, NULL,
+     "video kept after the last motion"},
+    {"MAX_CLIP_SECONDS", VAR_NUMBER, NUM(max_clip_s), "600", 10, 86400, NULL,
+     "a clip longer than this is closed and the next one starts"},
+    {"DETECT_FPS", VAR_NUMBER, NUM(detect_fps), "5", 0.5, 60, NULL, "frames analysed per second"},
+    {"DETECT_WIDTH", VAR_INT, NUM(detect_width), "320", 64, 1920, NULL,
+     "width in pixels the detector scales frames down to"},
+    {"MOTION_THRESHOLD", VAR_INT, NUM(motion_threshold), "25", 1, 255, NULL,
+     "brightness change of a pixel that counts as changed"},
+    {"MOTION_MIN_AREA_PERCENT", VAR_NUMBER, NUM(motion_min_area_percent), "0.5", 0.001, 100, NULL,
+     "smallest moving region, in percent of the picture, that counts as motion"},
+    {"LIGHT_CHANGE_PERCENT", VAR_NUMBER, NUM(light_change_percent), "60", 1, 100, NULL,
+     "a change over this share of the picture is lighting, not motion"},
+    {"DECODE_THREADS", VAR_INT, NUM(decode_threads), "1", 1, 16, NULL, "decoder threads"},
+    {"PACKET_BUFFER_MB", VAR_INT, NUM(packet_buffer_mb), "32", 1, 1024, NULL,
+     "shared memory for compressed video (holds the pre-roll)"},
+    {"FRAME_BUFFER_MB", VAR_INT, NUM(frame_buffer_mb), "16", 1, 1024, NULL,
+     "shared memory for decoded frames handed to detection"},
+    {"ON_CLIP_READY", VAR_TEXT, STR(on_clip_ready), "", 0, 0, NULL,
+     "shell command run after a clip is delivered (CLIP_PATH, SNAPSHOT_PATH, SIDECAR_PATH set)"},
+};
+
+#define VAR_COUNT (sizeof(var_specs) / sizeof(var_specs[0]))
+
+static void fail(char *err, size_t err_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(char *err, size_t err_size, const char *fmt, ...)
+{
+    char raw[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    va_end(ap);
+    /* Messages quote values: a URL's password must not be among them. */
+    cw_log_mask(raw, err, err_size);
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+int cw_config_read_env_file(const char *path, char *err, size_t err_size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT)
+            return 1;
+        fail(err, err_size, "ENV_FILE: cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    int lineno = 0, ret = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        char *s = trim(line);
+        if (!*s || *s == '#')
+            continue;
+        if (strncmp(s, "export ", 7) == 0)
+            s = trim(s + 7);
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            fail(err, err_size, "%s:%d: expected KEY=VALUE, got \"%.60s\"", path, lineno, s);
+            ret = -1;
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *val = trim(eq + 1);
+        bool key_ok = *key && !isdigit((unsigned char)*key);
+        for (char *k = key; *k; k++)
+            key_ok = key_ok && (isalnum((unsigned char)*k) || *k == '_');
+        if (!key_ok) {
+            fail(err, err_size, "%s:%d: \"%.60s\" is not a variable name (letters, digits, _)",
+                 path, lineno, key);
+            ret = -1;
+            break;
+        }
+        size_t n = strlen(val);
+        if (n >= 2 && (val[0] == '"' || val[0] == '\'') && val[n - 1] == val[0]) {
+            val[n - 1] = '\0';
+            val++;
+        } else {
+            /* Unquoted values may carry a trailing comment. */
+            char *hash = strstr(val, " #");
+            if (hash)
+                *trim(hash) = '\0', val = trim(val);
+        }
+        setenv(key, val, 0);
+    }
+    fclose(f);
+    return ret;
+}
+
+static bool parse_number(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *trim(end) || errno || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool url_scheme_ok(const char *url)
+{
+    static const char *const schemes[] = {"rtsp://", "rtsps://", "http://", "https://", "file:",
+                                          "/", "./", "rtmp://", "udp://", "tcp://", "srt://"};
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+        if (strncmp(url, schemes[i], strlen(schemes[i])) == 0)
+            return true;
+    return false;
+}
+
+static void register_url_secret(const char *url)
+{
+    const char *auth = strstr(url, "://");
+    if (!auth)
+        return;
+    auth += 3;
+    size_t span = strcspn(auth, "/?#");
+    const char *at = memrchr(auth, '@', span);
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (!colon)
+        return;
+    char secret[256];
+    size_t len = (size_t)(at - colon - 1);
+    if (len == 0 || len >= sizeof(secret))
+        return;
+    memcpy(secret, colon + 1, len);
+    secret[len] = '\0';
+    cw_log_add_secret(secret);
+}
+
+static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *err, size_t err_size)
+{
+    char *field = (char *)cfg + v->offset;
+    double num;
+
+    switch (v->type) {
+    case VAR_URL:
+        if (!url_scheme_ok(value)) {
+            fail(err, err_size,
+                 "RTSP_URL=\"%s\" is not a camera address: use rtsp://, rtsps://, http(s):// "
+                 "(MJPEG), a file path or /dev/videoN",
+                 value);
+            return -1;
+        }
+        /* fall through */
+    case VAR_DIR:
+    case VAR_PATH_OPT:
+    case VAR_TEXT:
+        if (strlen(value) >= v->size) {
+            fail(err, err_size, "%s is %zu characters long; at most %zu are accepted", v->name,
+                 strlen(value), v->size - 1);
+            return -1;
+        }
+        strcpy(field, value);
+        return 0;
+    case VAR_NAME: {
+        size_t n = strlen(value);
+        bool ok = n > 0 && n < v->size;
+        for (const char *c = value; *c && ok; c++)
+            ok = isalnum((unsigned char)*c) || *c == '-' || *c == '_';
+        if (!ok) {
+            fail(err, err_size,
+                 "%s=\"%s\" is not accepted: use 1 to %zu letters, digits, '-' or '_'", v->name,
+                 value, v->size - 1);
+            return -1;
+        }
+        strcpy(field, value);
+        return 0;
+    }
+    case VAR_ENUM: {
+        char choices[128];
+        snprintf(choices, sizeof(choices), "%s", v->choices);
+        for (char *save, *c = strtok_r(choices, "|", &save); c; c = strtok_r(NULL, "|", &save)) {
+            if (strcmp(c, value) == 0) {
+                snprintf(field, v->size, "%s", value);
+                return 0;
+            }
+        }
+        fail(err, err_size, "%s=\"%s\" is not accepted: use one of %s", v->name, value,
+             v->choices);
+        return -1;
+    }
+    case VAR_LEVEL: {
+        int level = cw_log_parse_level(value);
+        if (level < 0) {
+            fail(err, err_size,
+                 "%s=\"%s\" is not accepted: use DEBUG, INFO, WARNING, ERROR or CRITICAL", v->name,
+                 value);
+            return -1;
+        }
+        *(int *)field = level;
+        return 0;
+    }
+    case VAR_NUMBER:
+    case VAR_INT:
+        if (!parse_number(value, &num) || (v->type == VAR_INT && num != floor(num))) {
+            fail(err, err_size, "%s=\"%s\" is not a %s: use %s from %g to %g", v->name, value,
+                 v->type == VAR_INT ? "whole number" : "number",
+                 v->type == VAR_INT ? "a whole number" : "a number", v->min, v->max);
+            return -1;
+        }
+        if (num < v->min || num > v->max) {
+            fail(err, err_size, "%s=%s is out of range: use a number from %g to %g", v->name,
+                 value, v->min, v->max);
+            return -1;
+        }
+        if (v->type == VAR_INT)
+            *(int *)field = (int)num;
+        else
+            *(double *)field = num;
+        return 0;
+    }
+    return -1;
+}
+
+int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    const char *env_file = getenv("ENV_FILE");
+    int r = cw_config_read_env_file(env_file && *env_file ? env_file : ".env", err, err_size);
+    if (r < 0)
+        return -1;
+    if (r == 1 && env_file && *env_file) {
+        fail(err, err_size, "ENV_FILE=\"%s\" does not exist: name a readable .env file or unset it",
+             env_file);
+        return -1;
+    }
+    /* Before anything can quote the URL, its password is a secret. */
+    const char *url = getenv("RTSP_URL");
+    if (url)
+        register_url_secret(url);
+
+    for (size_t i = 0; i < VAR_COUNT; i++) {
+        const VarSpec *v = &var_specs[i];
+        const char *value = getenv(v->name);
+        if (value && !*value)
+            value = NULL; /* VAR= counts as unset, as in shells and compose */
+        if (!value && !v->def) {
+            fail(err, err_size, "%s is not set: %s (set it in the environment or in .env)",
+                 v->name, v->help);
+            return -1;
+        }
+        if (check_var(v, value ? value : v->def, cfg, err, err_size) < 0)
+            return -1;
+    }
+    if (!cfg->staging_dir[0]) {
+        int n = snprintf(cfg->staging_dir, sizeof(cfg->staging_dir), "%s/.staging", cfg->video_dir);
+        if (n >= (int)sizeof(cfg->staging_dir)) {
+            fail(err, err_size, "VIDEO_DIR is too long to hold the staging folder");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void cw_config_print_help(const char *program)
+{
+    printf("%s is configured by environment variables (a .env file in the working\n"
+           "directory, or ENV_FILE, fills in what the environment does not set):\n\n",
+           program);
+    for (size_t i = 0; i < VAR_COUNT; i++) {
+        const VarSpec *v = &var_specs[i];
+        printf("  %-24s %s", v->name, v->help);
+        if (!v->def)
+            printf(" (required)\n");
+        else if (*v->def)
+            printf(" (default %s)\n", v->def);
+        else
+            printf("\n");
+    }
+}

@@ -1,0 +1,61 @@
+/*
+ * Configuration from the environment, with the `.env` file in the working
+ * directory (or the file named by ENV_FILE) filling in what the environment
+ * does not set. Every value is checked; the first problem is reported as one
+ * line naming the variable, its value (credentials masked) and what is
+ * accepted. Callers exit with CW_EXIT_CONFIG (78) on failure.
+ */
+#ifndef CAMWATCH_CONFIG_H
+#define CAMWATCH_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CW_URL_MAX    2048
+#define CW_CAMERA_MAX 32
+
+typedef struct CwConfig {
+    char rtsp_url[CW_URL_MAX];   /* RTSP_URL, required: rtsp(s)://, http(s)://, file, /dev/videoN */
+    char video_dir[PATH_MAX];    /* VIDEO_DIR, required */
+    char staging_dir[PATH_MAX];  /* STAGING_DIR, default VIDEO_DIR/.staging */
+    char camera[CW_CAMERA_MAX + 1]; /* CAMERA_NAME, default "camera" */
+    char rtsp_transport[16];     /* RTSP_TRANSPORT: tcp (default), udp, udp_multicast, http */
+    char on_clip_ready[1024];    /* ON_CLIP_READY: command run after a clip is delivered */
+    int log_level;               /* LOGLEVEL */
+    double retry_s;              /* RETRY_SECONDS, default 10 */
+    double timeout_s;            /* TIMEOUT_SECONDS: connect/stall bound, default 10 */
+    double pre_capture_s;        /* PRE_CAPTURE_SECONDS, default 5 */
+    double post_capture_s;       /* POST_CAPTURE_SECONDS, default 25 */
+    double max_clip_s;           /* MAX_CLIP_SECONDS, default 600 */
+    double detect_fps;           /* DETECT_FPS, default 5 */
+    int detect_width;            /* DETECT_WIDTH, default 320 */
+    int motion_threshold;        /* MOTION_THRESHOLD (1-255), default 25 */
+    double motion_min_area_percent; /* MOTION_MIN_AREA_PERCENT, default 0.5 */
+    double light_change_percent; /* LIGHT_CHANGE_PERCENT, default 60 */
+    int decode_threads;          /* DECODE_THREADS, default 1 */
+    int packet_buffer_mb;        /* PACKET_BUFFER_MB, default 32 */
+    int frame_buffer_mb;         /* FRAME_BUFFER_MB, default 16 */
+} CwConfig;
+
+/*
+ * Load and check the whole configuration. Reads the .env file first (values
+ * it sets are exported with setenv(..., 0), so the environment wins and
+ * child processes inherit the result). Returns 0, or -1 with one line in err.
+ * The password of RTSP_URL is registered with the log as a secret.
+ */
+int cw_config_load(CwConfig *cfg, char *err, size_t err_size);
+
+/*
+ * Read `path` as a .env file: KEY=VALUE lines, '#' comments, optional
+ * "export ", optional single or double quotes. Sets each key not already in
+ * the environment. Returns 0, 1 if the file does not exist, or -1 with a
+ * message naming the file and line.
+ */
+int cw_config_read_env_file(const char *path, char *err, size_t err_size);
+
+/* Print every variable, its meaning and default (for --help). */
+void cw_config_print_help(const char *program);
+
+#endif /* CAMWATCH_CONFIG_H */

@@ -1,0 +1,65 @@
+/*
+ * What the three rings carry. Every payload starts with one of these headers;
+ * packet and frame data follow it in the same slot.
+ */
+#ifndef CAMWATCH_PAYLOAD_H
+#define CAMWATCH_PAYLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Packets ring: one compressed packet, copied as the camera sent it. */
+typedef struct CwPacketHeader {
+    uint64_t epoch;   /* CwStreamParams.epoch the packet belongs to */
+    int64_t pts;      /* in the params' time base; INT64_MIN if unknown */
+    int64_t dts;      /* idem */
+    int64_t duration; /* idem; 0 if unknown */
+    int64_t wall_ns;  /* CLOCK_REALTIME when capture received it */
+    uint32_t size;    /* bytes of data after this header */
+    uint32_t flags;   /* CW_PACKET_KEY */
+} CwPacketHeader;
+
+#define CW_PACKET_KEY 0x1u
+#define CW_TS_NONE    INT64_MIN
+
+/*
+ * Frames ring: one decoded picture, YUV420P (full-range and limited-range
+ * alike), planes packed one after another after the header.
+ */
+typedef struct CwFrameHeader {
+    uint64_t epoch;
+    int64_t pts;     /* stream time base, CW_TS_NONE if unknown */
+    int64_t wall_ns; /* capture time of the packet that produced it */
+    int32_t width;
+    int32_t height;
+    int32_t linesize[3]; /* bytes per row of Y, U, V */
+    uint32_t offset[3];  /* byte offset of each plane from the header's start */
+} CwFrameHeader;
+
+#define CW_MAX_BOXES 16
+
+/* A moving region in the frame's own pixel coordinates. */
+typedef struct CwBox {
+    uint16_t x, y, w, h;
+} CwBox;
+
+/* Events ring: one record per analysed frame. */
+typedef struct CwEvent {
+    int64_t wall_ns;      /* the frame's capture time */
+    int64_t pts;          /* the frame's pts (stream time base) */
+    uint64_t frame_seq;   /* the frame's slot in the frames ring */
+    uint64_t epoch;       /* stream epoch of the frame */
+    int32_t width;        /* frame size the boxes refer to */
+    int32_t height;
+    float changed_percent; /* share of the picture that changed */
+    uint8_t motion;        /* 1: motion in this frame */
+    uint8_t light_change;  /* 1: global change ignored as lighting */
+    uint16_t box_count;
+    CwBox boxes[CW_MAX_BOXES];
+} CwEvent;
+
+_Static_assert(sizeof(CwPacketHeader) == 48, "packet header layout");
+_Static_assert(sizeof(CwFrameHeader) == 56, "frame header layout");
+_Static_assert(offsetof(CwEvent, boxes) == 48, "event layout");
+
+#endif /* CAMWATCH_PAYLOAD_H */

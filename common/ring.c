@@ -1,0 +1,472 @@
+/*
+ * Shared-memory ring: see ring.h for the contract.
+ *
+ * Memory ordering, writer side (one writer):
+ *   reserve:  arena_reserve = end (relaxed); desc.lock = odd (relaxed);
+ *             release fence   -> orders both stores before the payload stores
+ *   publish:  desc fields; desc.lock = even (release); write_seq (release)
+ * Reader side:
+ *   peek:     desc.lock (acquire) pairs with the publish release; fields;
+ *             acquire fence; desc.lock and arena_reserve re-read
+ *   intact:   acquire fence after using the payload, then desc.lock and
+ *             arena_reserve re-read: if the reader saw any payload byte the
+ *             writer stored after its release fence, the fences synchronise
+ *             and the re-read sees the odd lock or the moved reservation.
+ */
+#define _GNU_SOURCE
+#include "ring.h"
+
+#include "clock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ARENA_ALIGN 64u
+
+uint64_t cw_ring_pow2(uint64_t v)
+{
+    if (v <= 1)
+        return v;
+    return 1ULL << (64 - __builtin_clzll(v - 1));
+}
+
+static void geometry_round(const CwRingGeometry *in, uint32_t *slots, uint64_t *arena)
+{
+    *slots = (uint32_t)cw_ring_pow2(in->slot_count < 2 ? 2 : in->slot_count);
+    *arena = cw_ring_pow2(in->arena_size < 4096 ? 4096 : in->arena_size);
+}
+
+static size_t layout_size(uint32_t slots, uint64_t arena)
+{
+    return sizeof(CwRingHeader) + (size_t)slots * sizeof(CwRingDesc) + (size_t)arena;
+}
+
+size_t cw_ring_size(const CwRingGeometry *geo)
+{
+    uint32_t slots;
+    uint64_t arena;
+    geometry_round(geo, &slots, &arena);
+    return layout_size(slots, arena);
+}
+
+static void handle_bind(CwRing *r, void *map, size_t size, const char *name)
+{
+    r->hdr = map;
+    r->map_size = size;
+    r->desc = (CwRingDesc *)((uint8_t *)map + sizeof(CwRingHeader));
+    r->arena = (uint8_t *)(r->desc + r->hdr->slot_count);
+    r->slot_mask = r->hdr->slot_count - 1;
+    r->arena_mask = r->hdr->arena_size - 1;
+    snprintf(r->name, sizeof(r->name), "%s", name);
+}
+
+static int create_ring(int fd, const char *name, uint32_t slots, uint64_t arena, CwRing *r)
+{
+    size_t size = layout_size(slots, arena);
+    if (ftruncate(fd, (off_t)size) < 0)
+        return -errno;
+    void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED)
+        return -errno;
+    /* ftruncate gave zeroed memory: every descriptor lock is 0, "never written". */
+    CwRingHeader *h = map;
+    h->version = CW_RING_VERSION;
+    h->header_size = sizeof(CwRingHeader);
+    h->slot_count = slots;
+    h->arena_size = arena;
+    h->total_size = size;
+    for (int i = 0; i < CW_RING_MAX_READERS; i++) {
+        if (sem_init(&h->readers[i].wake, 1, 0) < 0) {
+            int e = -errno;
+            munmap(map, size);
+            return e;
+        }
+    }
+    handle_bind(r, map, size, name);
+    /* Last: openers spin on the magic (acquire) before touching anything else. */
+    atomic_store_explicit(&h->magic, CW_RING_MAGIC, memory_order_release);
+    return 0;
+}
+
+static int attach_ring(int fd, const char *name, uint32_t slots, uint64_t arena, int timeout_ms,
+                       CwRing *r, char *err, size_t err_size)
+{
+    int64_t deadline = cw_mono_ns() + (int64_t)timeout_ms * CW_NS_PER_MSEC;
+    struct stat st;
+    CwRingHeader *h = NULL;
+    size_t size = 0;
+
+    /* The creator may still be between O_EXCL and the magic: wait for it. */
+    for (;;) {
+        if (fstat(fd, &st) < 0)
+            return -errno;
+        if ((size_t)st.st_size >= sizeof(CwRingHeader)) {
+            size = (size_t)st.st_size;
+            h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+            if (h == MAP_FAILED)
+                return -errno;
+            if (atomic_load_explicit(&h->magic, memory_order_acquire) == CW_RING_MAGIC)
+                break;
+            munmap(h, size);
+            h = NULL;
+        }
+        if (cw_mono_ns() > deadline) {
+            snprintf(err, err_size, "shared memory %s exists but was never initialised", name);
+            return -ETIMEDOUT;
+        }
+        usleep(10000);
+    }
+    if (h->version != CW_RING_VERSION || h->total_size != size ||
+        h->header_size != sizeof(CwRingHeader)) {
+        snprintf(err, err_size,
+                 "shared memory %s is not a camwatch ring of this version "
+                 "(stop every camwatch process and remove /dev/shm%s)",
+                 name, name);
+        munmap(h, size);
+        return -EPROTO;
+    }
+    if (slots && (h->slot_count != slots || h->arena_size != arena)) {
+        snprintf(err, err_size,
+                 "ring %s exists with %u slots and %llu KiB of data, the configuration "
+                 "asks for %u slots and %llu KiB (stop every camwatch process and remove "
+                 "/dev/shm%s)",
+                 name, h->slot_count, (unsigned long long)(h->arena_size >> 10), slots,
+                 (unsigned long long)(arena >> 10), name);
+        munmap(h, size);
+        return -EPROTO;
+    }
+    handle_bind(r, h, size, name);
+    return 0;
+}
+
+int cw_ring_open(CwRing **ring, const char *name, const CwRingGeometry *geo, int timeout_ms,
+                 char *err, size_t err_size)
+{
+    uint32_t slots = 0;
+    uint64_t arena = 0;
+    CwRing *r = NULL;
+    int fd = -1;
+    int ret;
+
+    *ring = NULL;
+    if (err_size)
+        err[0] = '\0';
+    if (geo)
+        geometry_round(geo, &slots, &arena);
+    r = calloc(1, sizeof(*r));
+    if (!r)
+        return -ENOMEM;
+
+    if (geo) {
+        fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+        if (fd >= 0) {
+            ret = create_ring(fd, name, slots, arena, r);
+            if (ret < 0) {
+                snprintf(err, err_size, "cannot create ring %s: %s", name, strerror(-ret));
+                shm_unlink(name);
+            }
+            goto end;
+        }
+        if (errno != EEXIST) {
+            ret = -errno;
+            snprintf(err, err_size, "cannot create ring %s: %s", name, strerror(errno));
+            goto end;
+        }
+    }
+    fd = shm_open(name, O_RDWR, 0);
+    if (fd < 0) {
+        ret = -errno;
+        snprintf(err, err_size, "cannot open ring %s: %s", name, strerror(errno));
+        goto end;
+    }
+    ret = attach_ring(fd, name, slots, arena, timeout_ms, r, err, err_size);
+
+end:
+    if (fd >= 0)
+        close(fd); /* the mapping keeps the memory */
+    if (ret < 0) {
+        free(r);
+        return ret;
+    }
+    *ring = r;
+    return 0;
+}
+
+void cw_ring_close(CwRing **ring)
+{
+    if (!*ring)
+        return;
+    munmap((*ring)->hdr, (*ring)->map_size);
+    free(*ring);
+    *ring = NULL;
+}
+
+int cw_ring_unlink(const char *name)
+{
+    return shm_unlink(name) < 0 ? -errno : 0;
+}
+
+void cw_ring_debug_set_positions(CwRing *r, uint64_t seq, uint64_t arena_pos)
+{
+    atomic_store(&r->hdr->write_seq, seq);
+    atomic_store(&r->hdr->arena_head, arena_pos);
+    atomic_store(&r->hdr->arena_reserve, arena_pos);
+}
+
+/* --- Writer --- */
+
+void *cw_ring_reserve(CwRing *r, uint32_t len)
+{
+    CwRingHeader *h = r->hdr;
+    if ((uint64_t)len > h->arena_size / 2)
+        return NULL;
+    uint64_t head = atomic_load_explicit(&h->arena_head, memory_order_relaxed);
+    uint64_t phys = head & r->arena_mask;
+    if (phys + len > h->arena_size)
+        head += h->arena_size - phys; /* keep the payload contiguous: skip the tail */
+    uint64_t seq = atomic_load_explicit(&h->write_seq, memory_order_relaxed);
+    CwRingDesc *d = &r->desc[seq & r->slot_mask];
+
+    atomic_store_explicit(&h->arena_reserve, head + len, memory_order_relaxed);
+    atomic_store_explicit(&d->lock, 2 * seq + 1, memory_order_relaxed);
+    /* Both stores above must be visible before any payload byte is. */
+    atomic_thread_fence(memory_order_release);
+
+    r->pending_offset = head;
+    r->pending_len = len;
+    r->pending = true;
+    return r->arena + (head & r->arena_mask);
+}
+
+static void wake_readers(CwRingHeader *h)
+{
+    for (int i = 0; i < CW_RING_MAX_READERS; i++) {
+        CwRingReaderEntry *e = &h->readers[i];
+        if (!atomic_load_explicit(&e->in_use, memory_order_relaxed))
+            continue;
+        int value = 0;
+        /* A hint only: one pending post is enough, and an absent reader must
+         * not let the count grow without bound. */
+        if (sem_getvalue(&e->wake, &value) == 0 && value > 0)
+            continue;
+        sem_post(&e->wake);
+    }
+}
+
+uint64_t cw_ring_publish(CwRing *r, uint32_t len, uint32_t flags, int64_t stamp)
+{
+    CwRingHeader *h = r->hdr;
+    uint64_t seq = atomic_load_explicit(&h->write_seq, memory_order_relaxed);
+    CwRingDesc *d = &r->desc[seq & r->slot_mask];
+
+    if (len > r->pending_len)
+        len = r->pending_len;
+    d->offset = r->pending_offset;
+    d->len = len;
+    d->flags = flags;
+    d->stamp = stamp;
+    /* Pairs with the acquire load of the lock in cw_ring_peek(). */
+    atomic_store_explicit(&d->lock, 2 * seq + 2, memory_order_release);
+    uint64_t next_head = (r->pending_offset + len + ARENA_ALIGN - 1) & ~(uint64_t)(ARENA_ALIGN - 1);
+    atomic_store_explicit(&h->arena_head, next_head, memory_order_relaxed);
+    /* Pairs with the acquire loads of write_seq in readers. */
+    atomic_store_explicit(&h->write_seq, seq + 1, memory_order_release);
+    r->pending = false;
+    wake_readers(h);
+    return seq;
+}
+
+uint64_t cw_ring_set_params(CwRing *r, const CwStreamParams *params)
+{
+    CwRingHeader *h = r->hdr;
+    uint64_t lock = atomic_load_explicit(&h->params_lock, memory_order_relaxed);
+    uint64_t epoch = h->params.epoch + 1;
+    atomic_store_explicit(&h->params_lock, lock | 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    h->params = *params;
+    h->params.epoch = epoch;
+    atomic_store_explicit(&h->params_lock, (lock | 1) + 1, memory_order_release);
+    return epoch;
+}
+
+int cw_ring_get_params(const CwRing *r, CwStreamParams *params)
+{
+    CwRingHeader *h = r->hdr;
+    for (int tries = 0; tries < 1000; tries++) {
+        uint64_t l1 = atomic_load_explicit(&h->params_lock, memory_order_acquire);
+        if (l1 == 0)
+            return -EAGAIN;
+        if (l1 & 1) {
+            usleep(100);
+            continue;
+        }
+        memcpy(params, (const void *)&h->params, sizeof(*params));
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&h->params_lock, memory_order_relaxed) == l1)
+            return 0;
+    }
+    return -EAGAIN;
+}
+
+void cw_ring_heartbeat(CwRing *r, enum CwStage stage)
+{
+    atomic_store_explicit(&r->hdr->heartbeat_ns[stage], (uint64_t)cw_mono_ns(),
+                          memory_order_relaxed);
+}
+
+/* --- Readers --- */
+
+int cw_ring_attach(CwRing *r, const char *role, CwRingReader *rd)
+{
+    CwRingHeader *h = r->hdr;
+    CwRingReaderEntry *e = NULL;
+
+    for (int i = 0; i < CW_RING_MAX_READERS && !e; i++) {
+        CwRingReaderEntry *c = &h->readers[i];
+        if (atomic_load(&c->in_use) && strncmp(c->role, role, CW_RING_ROLE_MAX) == 0)
+            e = c; /* a previous instance of this stage: take its place */
+    }
+    for (int i = 0; i < CW_RING_MAX_READERS && !e; i++) {
+        uint32_t expected = 0;
+        if (atomic_compare_exchange_strong(&h->readers[i].in_use, &expected, 1))
+            e = &h->readers[i];
+    }
+    if (!e)
+        return -EBUSY;
+    snprintf(e->role, sizeof(e->role), "%s", role);
+    e->pid = getpid();
+    atomic_store(&e->overruns, 0);
+    atomic_store(&e->consumed, 0);
+    while (sem_trywait(&e->wake) == 0)
+        ; /* drop wake-ups meant for the previous instance */
+    rd->ring = r;
+    rd->entry = e;
+    rd->next = atomic_load_explicit(&h->write_seq, memory_order_acquire);
+    return 0;
+}
+
+void cw_ring_detach(CwRingReader *rd)
+{
+    if (!rd->entry)
+        return;
+    rd->entry->pid = 0;
+    atomic_store(&rd->entry->in_use, 0);
+    rd->entry = NULL;
+}
+
+uint64_t cw_ring_write_seq(const CwRing *r)
+{
+    return atomic_load_explicit(&r->hdr->write_seq, memory_order_acquire);
+}
+
+int cw_ring_wait(CwRingReader *rd, int timeout_ms)
+{
+    struct timespec deadline = cw_ns_to_timespec(cw_mono_ns() + (int64_t)timeout_ms * CW_NS_PER_MSEC);
+    for (;;) {
+        if (cw_ring_write_seq(rd->ring) != rd->next)
+            return 1;
+        atomic_store_explicit(&rd->entry->heartbeat_ns, (uint64_t)cw_mono_ns(),
+                              memory_order_relaxed);
+        if (sem_clockwait(&rd->entry->wake, CLOCK_MONOTONIC, &deadline) == 0)
+            continue;
+        /* EINTR: a signal (a stop request) must reach the caller promptly. */
+        return cw_ring_write_seq(rd->ring) != rd->next;
+    }
+}
+
+int cw_ring_peek(const CwRing *r, uint64_t seq, CwRingView *v)
+{
+    const CwRingDesc *d = &r->desc[seq & r->slot_mask];
+    uint64_t want = 2 * seq + 2;
+    uint64_t lock = atomic_load_explicit(&d->lock, memory_order_acquire);
+
+    if (lock != want) {
+        /* write_seq is the truth: at or past it the slot is not published
+         * yet; before it, the slot was published and has been overwritten,
+         * unless it was published between our two loads, so look again. */
+        if ((int64_t)(seq - cw_ring_write_seq(r)) >= 0)
+            return -EAGAIN;
+        lock = atomic_load_explicit(&d->lock, memory_order_acquire);
+        if (lock != want)
+            return -ESTALE;
+    }
+    v->seq = seq;
+    v->lock = lock;
+    v->offset = d->offset;
+    v->len = d->len;
+    v->flags = d->flags;
+    v->stamp = d->stamp;
+    v->data = r->arena + (v->offset & r->arena_mask);
+    if (!cw_ring_view_intact(r, v))
+        return -ESTALE;
+    return 0;
+}
+
+bool cw_ring_view_intact(const CwRing *r, const CwRingView *v)
+{
+    const CwRingDesc *d = &r->desc[v->seq & r->slot_mask];
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&d->lock, memory_order_relaxed) != v->lock)
+        return false;
+    uint64_t reserve = atomic_load_explicit(&r->hdr->arena_reserve, memory_order_relaxed);
+    return reserve - v->offset <= r->hdr->arena_size;
+}
+
+int cw_ring_next(CwRingReader *rd, CwRingView *v)
+{
+    CwRing *r = rd->ring;
+    uint64_t slots = r->hdr->slot_count;
+    for (;;) {
+        uint64_t w = cw_ring_write_seq(r);
+        if ((int64_t)(w - rd->next) <= 0)
+            return -EAGAIN;
+        if (w - rd->next > slots) {
+            /* Fell more than the ring's depth behind: the oldest slot that can
+             * still hold data is w - slots. */
+            atomic_fetch_add(&rd->entry->overruns, w - slots - rd->next);
+            rd->next = w - slots;
+        }
+        int ret = cw_ring_peek(r, rd->next, v);
+        if (ret == 0)
+            return 0;
+        if (ret == -EAGAIN)
+            return -EAGAIN;
+        atomic_fetch_add(&rd->entry->overruns, 1); /* overwritten while we looked */
+        rd->next++;
+    }
+}
+
+int cw_ring_latest(CwRingReader *rd, CwRingView *v)
+{
+    CwRing *r = rd->ring;
+    for (int tries = 0; tries < 16; tries++) {
+        uint64_t w = cw_ring_write_seq(r);
+        if ((int64_t)(w - rd->next) <= 0)
+            return -EAGAIN;
+        int ret = cw_ring_peek(r, w - 1, v);
+        if (ret == 0) {
+            rd->next = w - 1;
+            return 0;
+        }
+    }
+    return -EAGAIN;
+}
+
+bool cw_ring_done(CwRingReader *rd, const CwRingView *v)
+{
+    bool intact = cw_ring_view_intact(rd->ring, v);
+    atomic_fetch_add(intact ? &rd->entry->consumed : &rd->entry->overruns, 1);
+    rd->next = v->seq + 1;
+    return intact;
+}
+
+uint64_t cw_ring_overruns(const CwRingReader *rd)
+{
+    return atomic_load(&rd->entry->overruns);
+}

@@ -1,0 +1,184 @@
+/* Configuration: defaults, every kind of bad value, .env handling, masking. */
+#define _GNU_SOURCE
+#include "check.h"
+#include "config.h"
+#include "log.h"
+
+#include <unistd.h>
+
+static const char *const all_vars[] = {
+    "RTSP_URL", "VIDEO_DIR", "STAGING_DIR", "CAMERA_NAME", "LOGLEVEL", "RTSP_TRANSPORT",
+    "RETRY_SECONDS", "TIMEOUT_SECONDS", "PRE_CAPTURE_SECONDS", "POST_CAPTURE_SECONDS",
+    "MAX_CLIP_SECONDS", "DETECT_FPS", "DETECT_WIDTH", "MOTION_THRESHOLD",
+    "MOTION_MIN_AREA_PERCENT", "LIGHT_CHANGE_PERCENT", "DECODE_THREADS", "PACKET_BUFFER_MB",
+    "FRAME_BUFFER_MB", "ON_CLIP_READY", "ENV_FILE", "FROM_ENV_FILE"};
+
+static char tmpdir[] = "/tmp/camwatch-config-test-XXXXXX";
+
+static void clean_env(void)
+{
+    for (size_t i = 0; i < sizeof(all_vars) / sizeof(all_vars[0]); i++)
+        unsetenv(all_vars[i]);
+    setenv("ENV_FILE", "/nonexistent-is-checked-separately", 1);
+    unsetenv("ENV_FILE");
+    setenv("RTSP_URL", "rtsp://127.0.0.1:8554/cam", 1);
+    setenv("VIDEO_DIR", "/tmp/video", 1);
+}
+
+static void expect_error(const char *var, const char *value, const char *needle)
+{
+    CwConfig cfg;
+    char err[1024];
+    clean_env();
+    if (value)
+        setenv(var, value, 1);
+    else
+        unsetenv(var);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -1);
+    CHECK_STR_CONTAINS(err, var);
+    if (needle)
+        CHECK_STR_CONTAINS(err, needle);
+    CHECK(strchr(err, '\n') == NULL); /* one line */
+}
+
+static void test_defaults(void)
+{
+    CwConfig cfg;
+    char err[1024];
+    clean_env();
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == 0);
+    CHECK(strcmp(cfg.rtsp_url, "rtsp://127.0.0.1:8554/cam") == 0);
+    CHECK(strcmp(cfg.video_dir, "/tmp/video") == 0);
+    CHECK(strcmp(cfg.staging_dir, "/tmp/video/.staging") == 0);
+    CHECK(strcmp(cfg.camera, "camera") == 0);
+    CHECK(strcmp(cfg.rtsp_transport, "tcp") == 0);
+    CHECK(cfg.retry_s == 10 && cfg.pre_capture_s == 5 && cfg.post_capture_s == 25);
+    CHECK(cfg.log_level == CW_LOG_INFO);
+    CHECK(cfg.detect_width == 320 && cfg.motion_threshold == 25);
+}
+
+static void test_values(void)
+{
+    CwConfig cfg;
+    char err[1024];
+    clean_env();
+    setenv("RETRY_SECONDS", "2.5", 1);
+    setenv("LOGLEVEL", "debug", 1);
+    setenv("CAMERA_NAME", "front-door_1", 1);
+    setenv("RTSP_TRANSPORT", "udp", 1);
+    setenv("STAGING_DIR", "/tmp/stage", 1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == 0);
+    CHECK(cfg.retry_s == 2.5);
+    CHECK(cfg.log_level == CW_LOG_DEBUG);
+    CHECK(strcmp(cfg.camera, "front-door_1") == 0);
+    CHECK(strcmp(cfg.rtsp_transport, "udp") == 0);
+    CHECK(strcmp(cfg.staging_dir, "/tmp/stage") == 0);
+}
+
+static void test_errors(void)
+{
+    expect_error("RTSP_URL", NULL, "not set");
+    expect_error("VIDEO_DIR", NULL, "not set");
+    expect_error("VIDEO_DIR", "", "not set");
+    expect_error("RETRY_SECONDS", "abc", "\"abc\" is not a number");
+    expect_error("PRE_CAPTURE_SECONDS", "5s", "not a number");
+    expect_error("POST_CAPTURE_SECONDS", "-1", "out of range");
+    expect_error("TIMEOUT_SECONDS", "nan", "not a number");
+    expect_error("DETECT_WIDTH", "320.5", "whole number");
+    expect_error("MOTION_THRESHOLD", "300", "1 to 255");
+    expect_error("LOGLEVEL", "LOUD", "DEBUG, INFO, WARNING, ERROR or CRITICAL");
+    expect_error("RTSP_TRANSPORT", "quic", "tcp|udp");
+    expect_error("CAMERA_NAME", "front door", "letters, digits");
+    expect_error("RTSP_URL", "ftp://cam/stream", "rtsp://");
+}
+
+/* A password in a URL never reaches an error message. */
+static void test_error_masks_password(void)
+{
+    CwConfig cfg;
+    char err[1024];
+    clean_env();
+    setenv("RTSP_URL", "ftp://admin:hunter2@cam.local/stream", 1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -1);
+    CHECK_STR_CONTAINS(err, "RTSP_URL");
+    CHECK_STR_CONTAINS(err, "admin:***@");
+    CHECK_STR_LACKS(err, "hunter2");
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_env_file(void)
+{
+    CwConfig cfg;
+    char err[1024], path[256];
+    clean_env();
+    unsetenv("VIDEO_DIR");
+    setenv("RETRY_SECONDS", "3", 1); /* the environment wins over .env */
+    snprintf(path, sizeof(path), "%s/.env", tmpdir);
+    write_file(path, "# camwatch settings\n"
+                     "\n"
+                     "export VIDEO_DIR=\"/srv/clips dir\"\n"
+                     "RETRY_SECONDS=30\n"
+                     "CAMERA_NAME='garage' \n"
+                     "  PRE_CAPTURE_SECONDS = 2 # seconds before\n");
+    CHECK(chdir(tmpdir) == 0);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == 0);
+    CHECK(strcmp(cfg.video_dir, "/srv/clips dir") == 0);
+    CHECK(cfg.retry_s == 3);
+    CHECK(strcmp(cfg.camera, "garage") == 0);
+    CHECK(cfg.pre_capture_s == 2);
+    unlink(path);
+
+    /* ENV_FILE names another file; a broken line is reported with its number. */
+    snprintf(path, sizeof(path), "%s/other.env", tmpdir);
+    write_file(path, "VIDEO_DIR=/x\nthis is not an assignment\n");
+    clean_env();
+    setenv("ENV_FILE", path, 1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -1);
+    CHECK_STR_CONTAINS(err, "other.env:2");
+    CHECK_STR_CONTAINS(err, "KEY=VALUE");
+    unlink(path);
+
+    clean_env();
+    setenv("ENV_FILE", "/nonexistent/camwatch.env", 1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -1);
+    CHECK_STR_CONTAINS(err, "ENV_FILE");
+}
+
+static void test_log_mask(void)
+{
+    char out[512];
+    cw_log_mask("open rtsp://admin:s3cret@10.0.0.2:554/stream1 failed", out, sizeof(out));
+    CHECK(strcmp(out, "open rtsp://admin:***@10.0.0.2:554/stream1 failed") == 0);
+    cw_log_mask("http://user@host/x and rtsps://a:b:c@h/", out, sizeof(out));
+    CHECK(strcmp(out, "http://user@host/x and rtsps://a:***@h/") == 0);
+    /* Registered secrets are hidden anywhere, also percent-decoded. */
+    cw_log_add_secret("p%40ss");
+    cw_log_mask("Authorization failed for p@ss and p%40ss", out, sizeof(out));
+    CHECK_STR_LACKS(out, "p@ss");
+    CHECK_STR_LACKS(out, "p%40ss");
+    /* Truncation keeps a terminated string. */
+    cw_log_mask("rtsp://u:pw@h/", out, 8);
+    CHECK(strlen(out) == 7);
+}
+
+int main(void)
+{
+    CHECK(mkdtemp(tmpdir) != NULL);
+    /* A .env in the caller's directory must not leak into the tests. */
+    CHECK(chdir(tmpdir) == 0);
+    RUN(test_defaults);
+    RUN(test_values);
+    RUN(test_errors);
+    RUN(test_error_masks_password);
+    RUN(test_env_file);
+    RUN(test_log_mask);
+    rmdir(tmpdir);
+    return 0;
+}

@@ -1,0 +1,300 @@
+/*
+ * Ring unit tests. Like FFmpeg's FIFO test, the counters start just below
+ * their wrap point, so every test also crosses 2^64 in sequences and arena
+ * positions.
+ */
+#define _GNU_SOURCE
+#include "check.h"
+#include "clock.h"
+#include "ring.h"
+
+#include <errno.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char ring_name[64];
+
+static CwRing *fresh_ring(uint32_t slots, uint64_t arena, uint64_t start_seq, uint64_t start_pos)
+{
+    char err[256];
+    CwRingGeometry geo = {.slot_count = slots, .arena_size = arena};
+    CwRing *r = NULL;
+    snprintf(ring_name, sizeof(ring_name), "/camwatch.unittest-%d.ring", (int)getpid());
+    cw_ring_unlink(ring_name);
+    CHECK(cw_ring_open(&r, ring_name, &geo, 1000, err, sizeof(err)) == 0);
+    cw_ring_debug_set_positions(r, start_seq, start_pos);
+    return r;
+}
+
+static void drop_ring(CwRing **r)
+{
+    cw_ring_close(r);
+    CHECK(cw_ring_unlink(ring_name) == 0);
+}
+
+static uint8_t pattern(uint64_t seq, uint32_t i)
+{
+    return (uint8_t)(seq * 131 + i * 7 + (seq >> 32));
+}
+
+static void write_slot(CwRing *r, uint64_t expect_seq, uint32_t len)
+{
+    uint8_t *p = cw_ring_reserve(r, len);
+    CHECK(p != NULL);
+    for (uint32_t i = 0; i < len; i++)
+        p[i] = pattern(expect_seq, i);
+    CHECK_EQ_U64(cw_ring_publish(r, len, (uint32_t)(expect_seq & 1), (int64_t)expect_seq),
+                 expect_seq);
+}
+
+static void check_view(const CwRingView *v, uint64_t seq, uint32_t len)
+{
+    CHECK_EQ_U64(v->seq, seq);
+    CHECK_EQ_U64(v->len, len);
+    CHECK_EQ_U64(v->flags, seq & 1);
+    CHECK_EQ_U64((uint64_t)v->stamp, seq);
+    for (uint32_t i = 0; i < len; i++)
+        CHECK(v->data[i] == pattern(seq, i));
+}
+
+static void test_pow2(void)
+{
+    CHECK_EQ_U64(cw_ring_pow2(0), 0);
+    CHECK_EQ_U64(cw_ring_pow2(1), 1);
+    CHECK_EQ_U64(cw_ring_pow2(3), 4);
+    CHECK_EQ_U64(cw_ring_pow2(4096), 4096);
+    CHECK_EQ_U64(cw_ring_pow2(4097), 8192);
+    /* A size of 12 would misplace data at the wrap: it becomes 16. */
+    CwRingGeometry geo = {.slot_count = 12, .arena_size = 5000};
+    CHECK(cw_ring_size(&geo) == sizeof(CwRingHeader) + 16 * sizeof(CwRingDesc) + 8192);
+}
+
+/* In-order reading across the 64-bit wrap of sequences and arena positions. */
+static void test_in_order_across_wrap(void)
+{
+    uint64_t start = UINT64_MAX - 40;
+    CwRing *r = fresh_ring(16, 8192, start, UINT64_MAX - 5000);
+    CwRingReader rd;
+    CwRingView v;
+    CHECK(cw_ring_attach(r, "reader", &rd) == 0);
+    CHECK_EQ_U64(rd.next, start);
+    CHECK(cw_ring_next(&rd, &v) == -EAGAIN);
+
+    for (uint64_t k = 0; k < 100; k++) {
+        uint64_t seq = start + k; /* wraps to 0 at k == 41 */
+        uint32_t len = 1 + (uint32_t)((k * 373) % 1500);
+        write_slot(r, seq, len);
+        CHECK(cw_ring_wait(&rd, 0) == 1);
+        CHECK(cw_ring_next(&rd, &v) == 0);
+        check_view(&v, seq, len);
+        CHECK(cw_ring_done(&rd, &v));
+        CHECK(cw_ring_next(&rd, &v) == -EAGAIN);
+    }
+    CHECK_EQ_U64(cw_ring_overruns(&rd), 0);
+    CHECK_EQ_U64(cw_ring_write_seq(r), start + 100);
+    cw_ring_detach(&rd);
+    drop_ring(&r);
+}
+
+/* A reader more than the depth behind skips to the oldest intact slot. */
+static void test_overrun_counted(void)
+{
+    uint64_t start = UINT64_MAX - 3;
+    CwRing *r = fresh_ring(8, 1 << 16, start, 0);
+    CwRingReader rd;
+    CwRingView v;
+    CHECK(cw_ring_attach(r, "slow", &rd) == 0);
+    for (uint64_t k = 0; k < 13; k++)
+        write_slot(r, start + k, 100);
+    /* 13 published into 8 slots: the first 5 are gone. */
+    CHECK(cw_ring_next(&rd, &v) == 0);
+    check_view(&v, start + 5, 100);
+    CHECK(cw_ring_done(&rd, &v));
+    CHECK_EQ_U64(cw_ring_overruns(&rd), 5);
+    for (uint64_t k = 6; k < 13; k++) {
+        CHECK(cw_ring_next(&rd, &v) == 0);
+        check_view(&v, start + k, 100);
+        CHECK(cw_ring_done(&rd, &v));
+    }
+    CHECK(cw_ring_next(&rd, &v) == -EAGAIN);
+    CHECK_EQ_U64(cw_ring_overruns(&rd), 5);
+    drop_ring(&r);
+}
+
+/* The arena can run out before the descriptors do: slots whose bytes were
+ * reused are stale even though their descriptor is still there. */
+static void test_arena_overwrite(void)
+{
+    uint64_t start = UINT64_MAX - 1;
+    CwRing *r = fresh_ring(64, 8192, start, UINT64_MAX - 100);
+    CwRingView v;
+    for (uint64_t k = 0; k < 10; k++)
+        write_slot(r, start + k, 2000);
+    /* 8 KiB holds at most 4 payloads of 2000 bytes (64-byte aligned). */
+    int intact = 0;
+    for (uint64_t k = 0; k < 10; k++) {
+        int ret = cw_ring_peek(r, start + k, &v);
+        CHECK(ret == 0 || ret == -ESTALE);
+        if (ret == 0) {
+            check_view(&v, start + k, 2000);
+            intact++;
+        } else {
+            CHECK(intact == 0); /* only the oldest ones are stale */
+        }
+    }
+    CHECK(intact >= 3 && intact <= 4);
+    CHECK(cw_ring_peek(r, start + 10, &v) == -EAGAIN);
+    CHECK(cw_ring_reserve(r, 4097) == NULL); /* more than half the arena */
+    drop_ring(&r);
+}
+
+/* A view that the writer overwrites while it is used is rejected. */
+static void test_torn_view_rejected(void)
+{
+    uint64_t start = UINT64_MAX - 2;
+    CwRing *r = fresh_ring(4, 4096, start, 0);
+    CwRingReader rd;
+    CwRingView v;
+    CHECK(cw_ring_attach(r, "torn", &rd) == 0);
+    write_slot(r, start, 1000);
+    CHECK(cw_ring_next(&rd, &v) == 0);
+    CHECK(cw_ring_view_intact(r, &v));
+    /* The writer wraps the arena (4 KiB) onto the payload being read. */
+    uint8_t *p = cw_ring_reserve(r, 2000);
+    CHECK(p != NULL);
+    CHECK(cw_ring_view_intact(r, &v)); /* only reserved past it so far */
+    cw_ring_publish(r, 2000, 0, 0);
+    p = cw_ring_reserve(r, 2000);
+    CHECK(p != NULL);
+    CHECK(!cw_ring_view_intact(r, &v)); /* marked before a byte is written */
+    cw_ring_publish(r, 2000, 0, 0);
+    CHECK(!cw_ring_done(&rd, &v));
+    CHECK_EQ_U64(cw_ring_overruns(&rd), 1);
+    drop_ring(&r);
+}
+
+static void test_latest_skips(void)
+{
+    CwRing *r = fresh_ring(16, 1 << 16, UINT64_MAX - 2, 0);
+    CwRingReader rd;
+    CwRingView v;
+    CHECK(cw_ring_attach(r, "latest", &rd) == 0);
+    CHECK(cw_ring_latest(&rd, &v) == -EAGAIN);
+    for (uint64_t k = 0; k < 6; k++)
+        write_slot(r, UINT64_MAX - 2 + k, 64);
+    CHECK(cw_ring_latest(&rd, &v) == 0);
+    check_view(&v, UINT64_MAX - 2 + 5, 64);
+    CHECK(cw_ring_done(&rd, &v));
+    CHECK(cw_ring_latest(&rd, &v) == -EAGAIN);
+    CHECK_EQ_U64(cw_ring_overruns(&rd), 0); /* skipping is chosen, not lost */
+    drop_ring(&r);
+}
+
+static void test_params_epoch(void)
+{
+    CwRing *r = fresh_ring(8, 4096, 0, 0);
+    CwStreamParams p = {0}, out;
+    CHECK(cw_ring_get_params(r, &out) == -EAGAIN);
+    p.codec_id = 27;
+    p.width = 1920;
+    p.height = 1080;
+    p.extradata_size = 3;
+    memcpy(p.extradata, "\x01\x02\x03", 3);
+    CHECK_EQ_U64(cw_ring_set_params(r, &p), 1);
+    CHECK(cw_ring_get_params(r, &out) == 0);
+    CHECK_EQ_U64(out.epoch, 1);
+    CHECK(out.width == 1920 && out.height == 1080 && out.codec_id == 27);
+    CHECK(memcmp(out.extradata, "\x01\x02\x03", 3) == 0);
+    p.width = 1280;
+    CHECK_EQ_U64(cw_ring_set_params(r, &p), 2);
+    CHECK(cw_ring_get_params(r, &out) == 0 && out.epoch == 2 && out.width == 1280);
+    drop_ring(&r);
+}
+
+/* Readers by role: a restarted stage takes its old entry; at most 8. */
+static void test_reader_entries(void)
+{
+    CwRing *r = fresh_ring(8, 4096, 0, 0);
+    CwRingReader rd[CW_RING_MAX_READERS + 1];
+    char role[16];
+    for (int i = 0; i < CW_RING_MAX_READERS; i++) {
+        snprintf(role, sizeof(role), "r%d", i);
+        CHECK(cw_ring_attach(r, role, &rd[i]) == 0);
+    }
+    CHECK(cw_ring_attach(r, "one-too-many", &rd[CW_RING_MAX_READERS]) == -EBUSY);
+    CwRingReader again;
+    CHECK(cw_ring_attach(r, "r3", &again) == 0);
+    CHECK(again.entry == rd[3].entry);
+    cw_ring_detach(&rd[5]);
+    CHECK(cw_ring_attach(r, "newcomer", &rd[CW_RING_MAX_READERS]) == 0);
+    drop_ring(&r);
+}
+
+/* A second opener attaches to the same memory; a different geometry is
+ * refused with a message that says what to do. */
+static void test_open_existing(void)
+{
+    char err[512];
+    CwRing *r = fresh_ring(8, 4096, 0, 0);
+    CwRing *other = NULL;
+    CwRingGeometry same = {.slot_count = 8, .arena_size = 4096};
+    CwRingGeometry bigger = {.slot_count = 32, .arena_size = 4096};
+    CHECK(cw_ring_open(&other, ring_name, &same, 1000, err, sizeof(err)) == 0);
+    write_slot(r, 0, 10);
+    CwRingView v;
+    CHECK(cw_ring_peek(other, 0, &v) == 0);
+    check_view(&v, 0, 10);
+    cw_ring_close(&other);
+    CHECK(other == NULL);
+    CHECK(cw_ring_open(&other, ring_name, &bigger, 1000, err, sizeof(err)) == -EPROTO);
+    CHECK_STR_CONTAINS(err, "8 slots");
+    CHECK_STR_CONTAINS(err, "32 slots");
+    CHECK(cw_ring_open(&other, ring_name, NULL, 1000, err, sizeof(err)) == 0);
+    cw_ring_close(&other);
+    drop_ring(&r);
+}
+
+/* wait() sleeps on the semaphore: it times out when nothing comes and wakes
+ * when another process publishes. */
+static void test_wait_across_processes(void)
+{
+    CwRing *r = fresh_ring(8, 4096, UINT64_MAX, 0);
+    CwRingReader rd;
+    CHECK(cw_ring_attach(r, "waiter", &rd) == 0);
+    int64_t t0 = cw_mono_ns();
+    CHECK(cw_ring_wait(&rd, 100) == 0);
+    int64_t waited = cw_mono_ns() - t0;
+    CHECK(waited >= 95 * CW_NS_PER_MSEC && waited < 1000 * CW_NS_PER_MSEC);
+
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        usleep(50000);
+        write_slot(r, UINT64_MAX, 32);
+        _exit(0);
+    }
+    t0 = cw_mono_ns();
+    CHECK(cw_ring_wait(&rd, 5000) == 1);
+    CHECK(cw_mono_ns() - t0 < 2000 * CW_NS_PER_MSEC);
+    CwRingView v;
+    CHECK(cw_ring_next(&rd, &v) == 0);
+    check_view(&v, UINT64_MAX, 32);
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    drop_ring(&r);
+}
+
+int main(void)
+{
+    RUN(test_pow2);
+    RUN(test_in_order_across_wrap);
+    RUN(test_overrun_counted);
+    RUN(test_arena_overwrite);
+    RUN(test_torn_view_rejected);
+    RUN(test_latest_skips);
+    RUN(test_params_epoch);
+    RUN(test_reader_entries);
+    RUN(test_open_existing);
+    RUN(test_wait_across_processes);
+    return 0;
+}
