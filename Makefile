@@ -19,7 +19,9 @@ endif
 AV_PKGS  := libavformat libavcodec libavutil libswscale
 AV_CFLAGS := $(shell pkg-config --cflags $(AV_PKGS) 2>/dev/null)
 AV_LIBS   := $(shell pkg-config --libs $(AV_PKGS) 2>/dev/null)
-CV_CFLAGS := $(shell pkg-config --cflags opencv4 2>/dev/null)
+# opencv4.pc comes with libopencv-dev only; the -core/-imgproc packages we
+# install put their headers here.
+CV_CFLAGS := $(or $(shell pkg-config --cflags opencv4 2>/dev/null),-I/usr/include/opencv4)
 CV_LIBS   := -lopencv_imgproc -lopencv_core
 UV_CFLAGS := $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIBS   := $(shell pkg-config --libs libuv 2>/dev/null)

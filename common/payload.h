@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+#define _Static_assert static_assert /* the detector's shim includes this from C++ */
+#endif
+
 /* Packets ring: one compressed packet, copied as the camera sent it. */
 typedef struct CwPacketHeader {
     uint64_t epoch;   /* CwStreamParams.epoch the packet belongs to */
