@@ -819,12 +819,16 @@ int main(int argc, char **argv)
         require_element(enc, codec == CODEC_H265 ? "gstreamer1.0-plugins-bad"
                                                  : "gstreamer1.0-plugins-ugly");
         /* ultrafast keeps the test camera's CPU use small next to
-         * camwatch's; a keyframe every 2 s bounds the join delay. */
+         * camwatch's; a keyframe every 2 s bounds the join delay. One slice
+         * per picture, as cameras send it: zerolatency's sliced threads
+         * give several, which FFmpeg's RTSP input hands out as separate
+         * packets with one timestamp and then decodes as corrupt frames. */
         launch = g_strdup_printf("( videotestsrc pattern=ball is-live=true "
                                  "! video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 "
-                                 "! %s tune=zerolatency speed-preset=ultrafast key-int-max=%d "
+                                 "! %s tune=zerolatency speed-preset=ultrafast key-int-max=%d %s"
                                  "! %s name=pay0 pt=96 config-interval=-1 )",
                                  opt.width, opt.height, opt.fps, enc, 2 * opt.fps,
+                                 codec == CODEC_H265 ? "" : "sliced-threads=false ",
                                  codec_payloader(codec));
     }
 
