@@ -1,0 +1,57 @@
+/*
+ * The video decoder: every packet is decoded (later pictures reference
+ * earlier ones), each picture comes out with the capture time of the packet
+ * that produced it, and corrupt data is counted rather than fatal.
+ */
+#ifndef CAPTURE_DECODER_H
+#define CAPTURE_DECODER_H
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+
+#include <stdint.h>
+
+typedef struct CaptureDecoder CaptureDecoder;
+
+/*
+ * Receives each decoded picture with its capture time (CLOCK_REALTIME ns).
+ * The frame is the decoder's and valid only during the call. Returns 0, or
+ * a negative AVERROR that stops decoding and is passed back to the caller.
+ */
+typedef int (*CaptureFrameFn)(void *arg, const AVFrame *frame, int64_t wall_ns);
+
+/*
+ * Open a decoder for `video`, whose packets carry timestamps in
+ * `time_base`, with `threads` threads (DECODE_THREADS). Returns 0,
+ * AVERROR_DECODER_NOT_FOUND (logged) or another negative AVERROR.
+ */
+int capture_decoder_open(CaptureDecoder **dec, const AVStream *video, AVRational time_base,
+                         int threads);
+
+/*
+ * Decode one packet that arrived at `wall_ns` and hand every picture it
+ * completes to `on_frame`. Corrupt data (a rejected packet, a damaged
+ * picture) is counted for capture_decoder_tick(); it is not an error here. Returns 0, or a
+ * negative AVERROR for what must end capture (AVERROR(ENOMEM), or
+ * on_frame's error). No allocation of ours on this path.
+ */
+int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, int64_t wall_ns,
+                           CaptureFrameFn on_frame, void *arg);
+
+/* CLOCK_MONOTONIC when the last picture came out (the open time before). */
+int64_t capture_decoder_last_frame_ns(const CaptureDecoder *dec);
+
+/* Packets the decoder rejected since it was opened. */
+uint64_t capture_decoder_errors(const CaptureDecoder *dec);
+
+/*
+ * Log one WARNING summing up the corrupt data seen since the previous one
+ * (rejected packets, damaged pictures, the decoder's own complaints), at
+ * most once per 10 s and only if there was any. Call about once a second.
+ */
+void capture_decoder_tick(CaptureDecoder *dec, int64_t now_ns);
+
+/* Free the decoder; NULL ok, sets *dec to NULL. */
+void capture_decoder_close(CaptureDecoder **dec);
+
+#endif /* CAPTURE_DECODER_H */

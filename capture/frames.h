@@ -1,0 +1,47 @@
+/*
+ * The frames ring as capture writes it: decoded pictures, decimated to
+ * DETECT_FPS by their capture time, as packed YUV420P (CwFrameHeader, then
+ * the Y, U and V planes with no row padding).
+ */
+#ifndef CAPTURE_FRAMES_H
+#define CAPTURE_FRAMES_H
+
+#include "ring.h"
+
+#include <libavutil/frame.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct SwsContext;
+
+typedef struct CaptureFrames {
+    CwRing *ring;        /* not owned */
+    int frame_buffer_mb; /* FRAME_BUFFER_MB, for the "too big" message */
+    int64_t interval_ns; /* 1 / DETECT_FPS */
+    int64_t next_due_ns; /* CLOCK_REALTIME capture time of the next frame to publish */
+    bool started;
+    bool too_big_logged;
+    bool unsupported_logged;
+    struct SwsContext *sws; /* only for pixel formats other than YUV420P/YUVJ420P */
+    uint64_t published;
+} CaptureFrames;
+
+/* Bind to the frames ring (the caller keeps owning it). */
+void capture_frames_init(CaptureFrames *frames, CwRing *ring, double detect_fps,
+                         int frame_buffer_mb);
+
+/*
+ * Offer a decoded frame captured at `wall_ns` (CLOCK_REALTIME): it is
+ * published, tagged with `epoch`, if it is due at DETECT_FPS, else skipped.
+ * A frame too large for the ring is skipped (logged once). Returns 1 if
+ * published, 0 if not, or a negative AVERROR on an internal failure
+ * (AVERROR(ENOMEM) when no scaler can be set up).
+ */
+int capture_frames_offer(CaptureFrames *frames, const AVFrame *frame, int64_t wall_ns,
+                         uint64_t epoch);
+
+/* Free the scaler. */
+void capture_frames_fini(CaptureFrames *frames);
+
+#endif /* CAPTURE_FRAMES_H */

@@ -1,0 +1,274 @@
+/*
+ * camwatch-capture: reads the camera named by RTSP_URL, publishes every
+ * compressed video packet into the packets ring and decoded frames, at
+ * DETECT_FPS, into the frames ring. It never reconnects by itself: when the
+ * camera is lost it exits 75 and whoever supervises it starts a fresh one,
+ * so a reconnect never inherits state from a broken connection.
+ *
+ * Exit codes: 0 stopped on request or the file ended, 75 camera unreachable
+ * or lost, 78 configuration error, 70 internal error.
+ */
+#define _GNU_SOURCE
+#include "avlog.h"
+#include "decoder.h"
+#include "frames.h"
+#include "publish.h"
+#include "source.h"
+#include "watchdog.h"
+
+#include "clock.h"
+#include "config.h"
+#include "exitcode.h"
+#include "log.h"
+#include "rings.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PROGRAM         "camwatch-capture"
+#define HOUSEKEEPING_NS (1 * CW_NS_PER_SEC)
+
+static volatile sig_atomic_t stop_requested;
+
+typedef struct Capture {
+    CwConfig cfg;
+    CwRing *packets;
+    CwRing *frames;
+    CaptureSource *source;
+    CaptureDecoder *decoder;
+    AVPacket *pkt; /* reused for every packet */
+    CapturePublisher publisher;
+    CaptureFrames frame_out;
+} Capture;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    /* No SA_RESTART: a blocking call must fail with EINTR, so that the
+     * flag is looked at now rather than when the camera next speaks. */
+    sa.sa_flags = 0;
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    /* A camera closing its socket must end in an error we report, not in
+     * death by SIGPIPE. */
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: %s [--help]\n\n"
+            "Reads the camera at RTSP_URL and publishes its video packets and decoded frames\n"
+            "into the shared-memory rings of CAMERA_NAME, for camwatch-detect and\n"
+            "camwatch-record. Usually started by camwatch; it can run alone for debugging.\n"
+            "Exits 0 when stopped or when a file source ends, 75 when the camera is\n"
+            "unreachable or lost, 78 on a configuration error, 70 on an internal error.\n\n",
+            PROGRAM);
+}
+
+/* Called by libav while it waits: heartbeats prove capture is alive. */
+static void on_wait(void *arg, int64_t now_ns)
+{
+    Capture *cap = arg;
+    capture_publish_heartbeat(&cap->publisher, now_ns);
+}
+
+static int on_frame(void *arg, const AVFrame *frame, int64_t wall_ns)
+{
+    Capture *cap = arg;
+    int ret = capture_frames_offer(&cap->frame_out, frame, wall_ns, cap->publisher.epoch);
+    return ret < 0 ? ret : 0;
+}
+
+/* Exit code for a ring that cannot be opened (cw_rings_open logged why). */
+static int ring_exit_code(int err)
+{
+    switch (err) {
+    case -EPROTO:    /* a ring of another version or geometry is in the way */
+    case -ETIMEDOUT: /* a ring its creator never finished */
+    case -EACCES:
+    case -EPERM:
+        return CW_EXIT_CONFIG; /* a person must act: restarting cannot help */
+    default:
+        return CW_EXIT_SOFTWARE;
+    }
+}
+
+static void log_connected(const Capture *cap)
+{
+    const AVStream *video = capture_source_video(cap->source);
+    AVRational rate = capture_source_frame_rate(cap->source);
+    char fps[32] = "unknown frame rate";
+    if (rate.den > 0)
+        snprintf(fps, sizeof(fps), "%.4g fps", av_q2d(rate));
+    cw_info("connected to %s: %s %dx%d %s", cap->cfg.rtsp_url,
+            avcodec_get_name(video->codecpar->codec_id), video->codecpar->width,
+            video->codecpar->height, fps);
+}
+
+/* Exit code, and its one log line, for the end of the packet loop. */
+static int read_end_exit_code(const Capture *cap, int err)
+{
+    if (stop_requested) {
+        cw_info("stopping on request");
+        return CW_EXIT_OK;
+    }
+    if (err == AVERROR_EOF && capture_source_is_file(cap->source)) {
+        cw_info("source ended: %s", cap->cfg.rtsp_url);
+        return CW_EXIT_OK;
+    }
+    if (err == AVERROR(ENOMEM)) {
+        cw_error("out of memory");
+        return CW_EXIT_SOFTWARE;
+    }
+    if (err == CAPTURE_ERR_STALLED)
+        cw_error("camera stalled: no data for %g s from %s", cap->cfg.timeout_s, cap->cfg.rtsp_url);
+    else if (err == AVERROR_EOF)
+        cw_error("camera closed the stream: %s", cap->cfg.rtsp_url);
+    else
+        cw_error("lost the camera %s: %s", cap->cfg.rtsp_url, av_err2str(err));
+    return CW_EXIT_TEMPFAIL;
+}
+
+/* Read, publish and decode until the camera is lost or a stop is requested. */
+static int capture_loop(Capture *cap)
+{
+    const int64_t timeout_ns = (int64_t)(cap->cfg.timeout_s * CW_NS_PER_SEC);
+    int64_t housekeeping_ns = cw_mono_ns();
+    int ret;
+
+    for (;;) {
+        ret = capture_source_read(cap->source, cap->pkt);
+        if (ret < 0 || stop_requested)
+            return read_end_exit_code(cap, ret);
+        int64_t wall_ns = cw_wall_ns(); /* arrival: what a recorder's clock means */
+        capture_publish_packet(&cap->publisher, cap->pkt, wall_ns);
+        ret = capture_decoder_decode(cap->decoder, cap->pkt, wall_ns, on_frame, cap);
+        av_packet_unref(cap->pkt);
+        if (ret < 0) {
+            cw_error("cannot process decoded video: %s", av_err2str(ret));
+            return CW_EXIT_SOFTWARE;
+        }
+
+        int64_t now = cw_mono_ns();
+        capture_publish_heartbeat(&cap->publisher, now);
+        if (now - housekeeping_ns < HOUSEKEEPING_NS)
+            continue;
+        housekeeping_ns = now;
+        capture_decoder_tick(cap->decoder, now);
+        capture_avlog_tick(now);
+        /* Packets arriving is not enough: detection needs pictures. */
+        if (now - capture_decoder_last_frame_ns(cap->decoder) > timeout_ns) {
+            cw_error("camera stalled: its video did not decode for %g s (%llu decode errors)",
+                     cap->cfg.timeout_s, (unsigned long long)capture_decoder_errors(cap->decoder));
+            return CW_EXIT_TEMPFAIL;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    /* Large (the configuration holds paths): not on the stack. */
+    static Capture cap = {.publisher = {.lock_fd = -1}};
+    char err[1024];
+    int exit_code = CW_EXIT_SOFTWARE;
+    int ret;
+
+    cw_log_init(PROGRAM);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            cw_config_print_help(PROGRAM);
+            return CW_EXIT_OK;
+        }
+        cw_log(CW_LOG_CRITICAL,
+               "unknown argument \"%s\": %s is configured by environment variables (see --help)",
+               argv[i], PROGRAM);
+        return CW_EXIT_CONFIG;
+    }
+    if (cw_config_load(&cap.cfg, err, sizeof(err)) < 0) {
+        cw_log(CW_LOG_CRITICAL, "%s", err);
+        return CW_EXIT_CONFIG;
+    }
+    cw_log_set_level(cap.cfg.log_level);
+    capture_avlog_install(cap.cfg.log_level);
+    install_signals();
+
+    ret = capture_watchdog_start(&stop_requested);
+    if (ret < 0) {
+        cw_error("cannot start the watchdog thread: %s", strerror(-ret));
+        goto end;
+    }
+    ret = cw_rings_open(&cap.cfg, CW_RING_PACKETS, &cap.packets);
+    if (ret == 0)
+        ret = cw_rings_open(&cap.cfg, CW_RING_FRAMES, &cap.frames);
+    if (ret < 0) {
+        exit_code = ring_exit_code(ret);
+        goto end;
+    }
+    ret = capture_publish_init(&cap.publisher, cap.packets, cap.frames, cap.cfg.packet_buffer_mb);
+    if (ret < 0) {
+        /* Another capture may be on its way out (a restart overlapping). */
+        exit_code = ret == -EBUSY ? CW_EXIT_TEMPFAIL : CW_EXIT_SOFTWARE;
+        goto end;
+    }
+    capture_frames_init(&cap.frame_out, cap.frames, cap.cfg.detect_fps, cap.cfg.frame_buffer_mb);
+    cap.pkt = av_packet_alloc();
+    if (!cap.pkt) {
+        cw_error("out of memory");
+        goto end;
+    }
+
+    ret = capture_source_open(&cap.source, &cap.cfg, &stop_requested, on_wait, &cap);
+    if (ret < 0 && stop_requested)
+        cw_info("stopping on request");
+    if (ret < 0) {
+        exit_code = stop_requested                   ? CW_EXIT_OK
+                    : ret == AVERROR(ENOMEM)         ? CW_EXIT_SOFTWARE
+                    : ret == CAPTURE_ERR_UNSUPPORTED ? CW_EXIT_CONFIG
+                                                     : CW_EXIT_TEMPFAIL;
+        goto end;
+    }
+    ret = capture_decoder_open(&cap.decoder, capture_source_video(cap.source),
+                               capture_source_time_base(cap.source), cap.cfg.decode_threads);
+    if (ret < 0) {
+        /* A codec this FFmpeg cannot decode may go away with a camera
+         * setting; the supervisor's crash-loop breaker catches the rest. */
+        exit_code = ret == AVERROR(ENOMEM) ? CW_EXIT_SOFTWARE : CW_EXIT_TEMPFAIL;
+        goto end;
+    }
+    capture_publish_params(&cap.publisher, capture_source_video(cap.source),
+                           capture_source_time_base(cap.source),
+                           capture_source_frame_rate(cap.source));
+    log_connected(&cap);
+
+    exit_code = capture_loop(&cap);
+    cw_debug("published %llu packets (%llu dropped) and %llu frames; %llu decode errors",
+             (unsigned long long)cap.publisher.packets_published,
+             (unsigned long long)cap.publisher.packets_dropped,
+             (unsigned long long)cap.frame_out.published,
+             (unsigned long long)capture_decoder_errors(cap.decoder));
+
+end:
+    capture_source_close(&cap.source); /* bounded by its own deadline */
+    capture_decoder_close(&cap.decoder);
+    av_packet_free(&cap.pkt);
+    capture_frames_fini(&cap.frame_out);
+    capture_publish_fini(&cap.publisher);
+    cw_ring_close(&cap.frames);
+    cw_ring_close(&cap.packets);
+    capture_watchdog_stop();
+    return exit_code;
+}

@@ -1,0 +1,120 @@
+#include "publish.h"
+
+#include "clock.h"
+#include "log.h"
+#include "payload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define HEARTBEAT_PERIOD_NS (500 * CW_NS_PER_MSEC)
+
+int capture_publish_init(CapturePublisher *pub, CwRing *packets, CwRing *frames,
+                         int packet_buffer_mb)
+{
+    memset(pub, 0, sizeof(*pub));
+    pub->packets = packets;
+    pub->frames = frames;
+    pub->packet_buffer_mb = packet_buffer_mb;
+    pub->lock_fd = shm_open(packets->name, O_RDWR | O_CLOEXEC, 0);
+    if (pub->lock_fd < 0) {
+        int err = errno;
+        cw_error("cannot open ring %s to claim it: %s", packets->name, strerror(err));
+        return -err;
+    }
+    if (flock(pub->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        int err = errno;
+        if (err == EWOULDBLOCK)
+            cw_error("another camwatch-capture (pid %d) is writing ring %s; stop it first",
+                     (int)atomic_load(&packets->hdr->writer_pid), packets->name);
+        else
+            cw_error("cannot claim ring %s: %s", packets->name, strerror(err));
+        close(pub->lock_fd);
+        pub->lock_fd = -1;
+        return err == EWOULDBLOCK ? -EBUSY : -err;
+    }
+    /* ring.h has no setter for the writer's pid; it is informational (who
+     * writes this ring), so the one writer stores it itself. */
+    atomic_store(&packets->hdr->writer_pid, (int32_t)getpid());
+    atomic_store(&frames->hdr->writer_pid, (int32_t)getpid());
+    return 0;
+}
+
+void capture_publish_fini(CapturePublisher *pub)
+{
+    if (pub->lock_fd >= 0)
+        close(pub->lock_fd); /* releases the flock */
+    pub->lock_fd = -1;
+}
+
+uint64_t capture_publish_params(CapturePublisher *pub, const AVStream *video, AVRational time_base,
+                                AVRational frame_rate)
+{
+    /* 4 KiB of extradata: static rather than on the stack, called once. */
+    static CwStreamParams params;
+    const AVCodecParameters *par = video->codecpar;
+
+    memset(&params, 0, sizeof(params));
+    params.codec_id = par->codec_id;
+    params.width = par->width;
+    params.height = par->height;
+    params.time_base_num = time_base.num;
+    params.time_base_den = time_base.den;
+    params.frame_rate_num = frame_rate.num;
+    params.frame_rate_den = frame_rate.den;
+    if (par->extradata_size > 0 && par->extradata_size <= CW_RING_EXTRADATA_MAX) {
+        memcpy(params.extradata, par->extradata, (size_t)par->extradata_size);
+        params.extradata_size = (uint32_t)par->extradata_size;
+    } else if (par->extradata_size > CW_RING_EXTRADATA_MAX) {
+        /* H.264/H.265 cameras repeat their parameter sets in the stream, so
+         * a recorder can still find them there. */
+        cw_warn("stream extradata of %d bytes exceeds the ring's %d; not published",
+                par->extradata_size, CW_RING_EXTRADATA_MAX);
+    }
+    pub->epoch = cw_ring_set_params(pub->packets, &params);
+    return pub->epoch;
+}
+
+void capture_publish_packet(CapturePublisher *pub, const AVPacket *pkt, int64_t wall_ns)
+{
+    uint32_t len = (uint32_t)sizeof(CwPacketHeader) + (uint32_t)pkt->size;
+    CwPacketHeader *hdr = cw_ring_reserve(pub->packets, len);
+
+    if (!hdr) {
+        /* Only a packet larger than half the ring gets here: it could never
+         * be read intact, so it is dropped (a recorder will see a gap). */
+        pub->packets_dropped++;
+        if (!pub->too_big_logged) {
+            cw_error("dropping a video packet of %d bytes: it needs PACKET_BUFFER_MB of at least "
+                     "%d (now %d)",
+                     pkt->size, (int)(((uint64_t)len * 2 + (1 << 20) - 1) >> 20),
+                     pub->packet_buffer_mb);
+            pub->too_big_logged = true;
+        }
+        return;
+    }
+    hdr->epoch = pub->epoch;
+    hdr->pts = pkt->pts == AV_NOPTS_VALUE ? CW_TS_NONE : pkt->pts;
+    hdr->dts = pkt->dts == AV_NOPTS_VALUE ? CW_TS_NONE : pkt->dts;
+    hdr->duration = pkt->duration > 0 ? pkt->duration : 0;
+    hdr->wall_ns = wall_ns;
+    hdr->size = (uint32_t)pkt->size;
+    hdr->flags = (pkt->flags & AV_PKT_FLAG_KEY) ? CW_PACKET_KEY : 0;
+    if (pkt->size > 0)
+        memcpy(hdr + 1, pkt->data, (size_t)pkt->size);
+    cw_ring_publish(pub->packets, len, (hdr->flags & CW_PACKET_KEY) ? CW_SLOT_KEY : 0, wall_ns);
+    pub->packets_published++;
+}
+
+void capture_publish_heartbeat(CapturePublisher *pub, int64_t now_ns)
+{
+    if (now_ns - pub->heartbeat_ns < HEARTBEAT_PERIOD_NS)
+        return;
+    pub->heartbeat_ns = now_ns;
+    cw_ring_heartbeat(pub->packets, CW_STAGE_CAPTURE);
+    cw_ring_heartbeat(pub->frames, CW_STAGE_CAPTURE);
+}

@@ -1,0 +1,65 @@
+/*
+ * The packets ring as capture writes it: the stream parameters of the
+ * current connection, every compressed video packet as the camera sent it
+ * (the ring is record's pre-roll buffer), and capture's heartbeat.
+ */
+#ifndef CAPTURE_PUBLISH_H
+#define CAPTURE_PUBLISH_H
+
+#include "ring.h"
+
+#include <libavformat/avformat.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct CapturePublisher {
+    CwRing *packets;      /* not owned */
+    CwRing *frames;       /* not owned; only heartbeats go here */
+    int packet_buffer_mb; /* PACKET_BUFFER_MB, for the "too big" message */
+    uint64_t epoch;       /* of the parameters published last */
+    bool too_big_logged;
+    int64_t heartbeat_ns; /* CLOCK_MONOTONIC of the last heartbeat */
+    uint64_t packets_published;
+    uint64_t packets_dropped;
+    int lock_fd; /* holds the writer's lock on the packets ring; -1 if none */
+} CapturePublisher;
+
+/*
+ * Bind to the rings (the caller keeps owning them) and claim them: a ring
+ * has one writer, and a second capture of the same camera (started by hand
+ * next to the supervisor's) would interleave its slots with ours. The claim
+ * is an flock() on the packets ring's shared-memory file, released by the
+ * kernel when this process dies, and seen across containers sharing
+ * /dev/shm. Returns 0, -EBUSY (logged: another capture writes them) or
+ * another negative errno (logged).
+ */
+int capture_publish_init(CapturePublisher *pub, CwRing *packets, CwRing *frames,
+                         int packet_buffer_mb);
+
+/* Release the claim; the rings stay. */
+void capture_publish_fini(CapturePublisher *pub);
+
+/*
+ * Publish the parameters of `video` (codec, size, extradata if it fits),
+ * with the `time_base` of the packets' timestamps and the `frame_rate`
+ * (0/0 if unknown), to the packets ring. Returns the new epoch, which every
+ * packet and frame of this connection carries.
+ */
+uint64_t capture_publish_params(CapturePublisher *pub, const AVStream *video, AVRational time_base,
+                                AVRational frame_rate);
+
+/*
+ * Copy one video packet into the packets ring, stamped with its arrival
+ * time `wall_ns` (CLOCK_REALTIME). A packet larger than half the ring is
+ * dropped (logged once). No allocation.
+ */
+void capture_publish_packet(CapturePublisher *pub, const AVPacket *pkt, int64_t wall_ns);
+
+/*
+ * Leave capture's heartbeat in both rings if the last one is older than
+ * half a second; `now_ns` is CLOCK_MONOTONIC. Cheap enough to call often.
+ */
+void capture_publish_heartbeat(CapturePublisher *pub, int64_t now_ns);
+
+#endif /* CAPTURE_PUBLISH_H */

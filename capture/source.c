@@ -1,0 +1,388 @@
+#define _GNU_SOURCE
+#include "source.h"
+
+#include "avlog.h"
+#include "clock.h"
+#include "log.h"
+#include "watchdog.h"
+
+#include <libavutil/avstring.h>
+#include <libavutil/error.h>
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* How long closing may take: RTSP sends a TEARDOWN the camera may ignore. */
+#define SOURCE_CLOSE_NS (1 * CW_NS_PER_SEC)
+/* Slice of a pacing sleep, so that a stop request is seen promptly even if
+ * its signal went to the watchdog thread. */
+#define PACE_SLICE_NS (100 * CW_NS_PER_MSEC)
+/* A file's timestamps going back by more than this restart the pacing
+ * clock instead of releasing packets as fast as they can be read. */
+#define PACE_BACKWARD_NS (1 * CW_NS_PER_SEC)
+/* Clock of the timestamps given to sources that have none (as RTP video). */
+#define RESTAMP_HZ 90000
+
+enum SourceKind { SOURCE_NETWORK, SOURCE_RTSP, SOURCE_FILE, SOURCE_V4L2 };
+
+struct CaptureSource {
+    AVFormatContext *fmt;
+    AVStream *video;
+    enum SourceKind kind;
+    int64_t timeout_ns;
+    const volatile sig_atomic_t *stop;
+    CaptureWaitFn on_wait;
+    void *wait_arg;
+    /* Interrupt state: read by the callback from inside libav. */
+    int64_t deadline_ns; /* CLOCK_MONOTONIC; 0: none */
+    bool timed_out;      /* the callback interrupted a call for its deadline */
+    int64_t last_video_ns;
+    /* Sources without timestamps: arrival time since the first packet. */
+    bool restamp;
+    int64_t restamp_base_ns;
+    /* File pacing: packet time t is due at pace_base_ns + t (monotonic). */
+    bool pace_anchored;
+    int64_t pace_base_ns;
+    int64_t paced_packets;
+};
+
+static enum SourceKind source_kind(const char *url)
+{
+    if (av_strstart(url, "rtsp://", NULL) || av_strstart(url, "rtsps://", NULL))
+        return SOURCE_RTSP;
+    if (av_strstart(url, "/dev/video", NULL))
+        return SOURCE_V4L2;
+    if (av_strstart(url, "file:", NULL) || url[0] == '/' || av_strstart(url, "./", NULL))
+        return SOURCE_FILE;
+    return SOURCE_NETWORK;
+}
+
+/*
+ * libav's interrupt callback: 1 aborts the blocking call in progress. libav
+ * calls it at least every 100 ms while it waits on a socket.
+ */
+static int source_interrupt(void *opaque)
+{
+    CaptureSource *src = opaque;
+    if (*src->stop)
+        return 1;
+    int64_t now = cw_mono_ns();
+    if (src->on_wait)
+        src->on_wait(src->wait_arg, now);
+    if (src->deadline_ns && now > src->deadline_ns) {
+        src->timed_out = true;
+        return 1;
+    }
+    return 0;
+}
+
+static void set_deadline(CaptureSource *src, int64_t deadline_ns, const char *what)
+{
+    src->deadline_ns = deadline_ns;
+    src->timed_out = false;
+    capture_watchdog_arm(deadline_ns, what);
+}
+
+static void clear_deadline(CaptureSource *src)
+{
+    src->deadline_ns = 0;
+    capture_watchdog_disarm();
+}
+
+/*
+ * The v4l2 demuxer lives in libavdevice, which the build does not link:
+ * register it at run time. Returns the input format or NULL (logged).
+ */
+static const AVInputFormat *v4l2_input_format(void)
+{
+    char lib[32];
+    /* libavdevice and libavformat share their major version in every release. */
+    snprintf(lib, sizeof(lib), "libavdevice.so.%d", LIBAVFORMAT_VERSION_MAJOR);
+    void *handle = dlopen(lib, RTLD_NOW | RTLD_GLOBAL);
+    if (!handle) {
+        cw_error("V4L2 cameras need %s (Debian package libavdevice%d): %s", lib,
+                 LIBAVFORMAT_VERSION_MAJOR, dlerror());
+        return NULL;
+    }
+    void (*register_all)(void) = (void (*)(void))dlsym(handle, "avdevice_register_all");
+    if (register_all)
+        register_all();
+    /* The handle stays open: the registered formats live in that library. */
+    const AVInputFormat *format = av_find_input_format("v4l2");
+    if (!format)
+        cw_error("%s has no v4l2 input", lib);
+    return format;
+}
+
+/* Reason a connect failed, for a person: what to check, not an errno name. */
+static void describe_failure(const CaptureSource *src, int err, char *buf, size_t size)
+{
+    char detail[512], reason[AV_ERROR_MAX_STRING_SIZE];
+
+    av_strerror(err, reason, sizeof(reason));
+    capture_avlog_last(detail, sizeof(detail));
+    /* Drop libav's "[tcp @ 0x55d0c0a8c5c0] " context prefix from the detail. */
+    const char *d = detail;
+    if (d[0] == '[' && strstr(d, "] "))
+        d = strstr(d, "] ") + 2;
+
+    if (src->timed_out) {
+        snprintf(buf, size, "no answer within %g s", (double)src->timeout_ns / CW_NS_PER_SEC);
+    } else if (err == AVERROR_HTTP_UNAUTHORIZED || strstr(reason, "401") || strstr(d, "401")) {
+        snprintf(buf, size,
+                 "camera rejected the credentials (401 Unauthorized): check the user and "
+                 "password in RTSP_URL");
+    } else if (err == AVERROR_HTTP_FORBIDDEN || strstr(d, "403")) {
+        snprintf(buf, size, "camera refused access (403 Forbidden)");
+    } else if (err == AVERROR_HTTP_NOT_FOUND || strstr(d, "404")) {
+        snprintf(buf, size, "camera has no stream at this path (404 Not Found)");
+    } else if (err == AVERROR_STREAM_NOT_FOUND) {
+        snprintf(buf, size, "the source has no video stream");
+    } else if (*d && !strstr(d, reason)) {
+        snprintf(buf, size, "%s (%s)", reason, d);
+    } else {
+        snprintf(buf, size, "%s", reason);
+    }
+}
+
+int capture_source_open(CaptureSource **out, const CwConfig *cfg, const volatile sig_atomic_t *stop,
+                        CaptureWaitFn on_wait, void *wait_arg)
+{
+    CaptureSource *src = NULL;
+    AVDictionary *opts = NULL;
+    const AVInputFormat *format = NULL;
+    const char *url = cfg->rtsp_url;
+    int ret;
+
+    *out = NULL;
+    src = calloc(1, sizeof(*src));
+    if (!src) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    src->kind = source_kind(url);
+    src->timeout_ns = (int64_t)(cfg->timeout_s * CW_NS_PER_SEC);
+    src->stop = stop;
+    src->on_wait = on_wait;
+    src->wait_arg = wait_arg;
+
+    src->fmt = avformat_alloc_context();
+    if (!src->fmt) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    src->fmt->interrupt_callback.callback = source_interrupt;
+    src->fmt->interrupt_callback.opaque = src;
+
+    if (src->kind == SOURCE_RTSP) {
+        ret = av_dict_set(&opts, "rtsp_transport", cfg->rtsp_transport, 0);
+        if (ret < 0)
+            goto end;
+    }
+    if (src->kind == SOURCE_RTSP || src->kind == SOURCE_NETWORK) {
+        /* Stream probing must finish well inside the connect deadline (its
+         * default, 5 s, is longer than a short TIMEOUT_SECONDS). */
+        int64_t analyze_us = (int64_t)(cfg->timeout_s * 1e6 / 2);
+        if (analyze_us > 5000000)
+            analyze_us = 5000000;
+        ret = av_dict_set_int(&opts, "analyzeduration", analyze_us, 0);
+        if (ret < 0)
+            goto end;
+        /* Estimating the frame rate takes 20 frames by default (2 s of a
+         * 10 fps camera) unless the SDP states it; every probed packet is
+         * handed out later in one burst, stamped with the time it was read
+         * out rather than received. A few frames keep the burst short. */
+        ret = av_dict_set_int(&opts, "fpsprobesize", 3, 0);
+        if (ret < 0)
+            goto end;
+    }
+    if (src->kind == SOURCE_V4L2) {
+        format = v4l2_input_format();
+        if (!format) {
+            ret = CAPTURE_ERR_UNSUPPORTED;
+            goto end;
+        }
+    }
+
+    /* libav's own complaints during the connect become the detail of our
+     * single line (describe_failure) instead of lines of their own. */
+    capture_avlog_hold(true);
+    int64_t t_connect = cw_mono_ns(), t_probe = 0;
+    set_deadline(src, t_connect + src->timeout_ns, "connecting");
+    /* On failure avformat_open_input() frees the context and NULLs src->fmt. */
+    ret = avformat_open_input(&src->fmt, url, format, &opts);
+    if (ret >= 0) {
+        t_probe = cw_mono_ns();
+        set_deadline(src, t_probe + src->timeout_ns, "probing the stream");
+        ret = avformat_find_stream_info(src->fmt, NULL);
+        cw_debug("connect took %.3f s, stream probing %.3f s", (t_probe - t_connect) / 1e9,
+                 (cw_mono_ns() - t_probe) / 1e9);
+    }
+    if (ret >= 0) {
+        ret = av_find_best_stream(src->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+        if (ret >= 0)
+            src->video = src->fmt->streams[ret];
+    }
+    clear_deadline(src);
+    capture_avlog_hold(false);
+    if (ret < 0)
+        goto end;
+
+    /* Video only for now: the demuxer can drop other streams early. */
+    for (unsigned i = 0; i < src->fmt->nb_streams; i++)
+        if (src->fmt->streams[i] != src->video)
+            src->fmt->streams[i]->discard = AVDISCARD_ALL;
+    src->last_video_ns = cw_mono_ns();
+    /* libav invents timestamps for such sources from a guessed frame rate
+     * (25 fps for MJPEG over HTTP, whatever the camera sends). */
+    src->restamp = (src->fmt->iformat->flags & AVFMT_NOTIMESTAMPS) != 0;
+    ret = 0;
+
+end:
+    if (ret < 0 && !*stop) {
+        if (ret == AVERROR(ENOMEM)) {
+            cw_error("out of memory while opening the camera");
+        } else if (ret != CAPTURE_ERR_UNSUPPORTED) {
+            char why[768];
+            describe_failure(src, ret, why, sizeof(why));
+            cw_error("cannot open %s: %s", url, why);
+        }
+    }
+    if (ret < 0 && src && src->timed_out && !*stop)
+        ret = CAPTURE_ERR_STALLED;
+    av_dict_free(&opts);
+    if (ret < 0) {
+        capture_source_close(&src);
+        return ret;
+    }
+    *out = src; /* ownership passes to the caller */
+    return 0;
+}
+
+/* Sleep until the packet is due, as ffmpeg -re does. Returns 0 or AVERROR_EXIT. */
+static int pace(CaptureSource *src, const AVPacket *pkt)
+{
+    /* Decode order is the order packets are sent in: dts, not pts, rises
+     * steadily in a stream with B-frames. */
+    int64_t ts = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
+    int64_t ts_ns;
+    if (ts != AV_NOPTS_VALUE) {
+        ts_ns = av_rescale_q(ts, src->video->time_base, (AVRational){1, CW_NS_PER_SEC});
+    } else {
+        /* A raw elementary stream has no timestamps: one frame per packet at
+         * the rate the stream states (or libav's default guess). */
+        AVRational rate = src->video->avg_frame_rate;
+        if (rate.num <= 0 || rate.den <= 0 || av_q2d(rate) > 240)
+            rate = (AVRational){25, 1};
+        ts_ns = av_rescale(src->paced_packets, (int64_t)rate.den * CW_NS_PER_SEC, rate.num);
+    }
+    src->paced_packets++;
+    int64_t now = cw_mono_ns();
+    int64_t due = src->pace_base_ns + ts_ns;
+
+    /* The first packet, or a jump in the file's timeline (a splice, a
+     * wrapped timestamp): start the clock again from here. */
+    if (!src->pace_anchored || due < now - PACE_BACKWARD_NS || due > now + src->timeout_ns) {
+        src->pace_anchored = true;
+        src->pace_base_ns = now - ts_ns;
+        return 0;
+    }
+    while (now < due) {
+        if (*src->stop)
+            return AVERROR_EXIT;
+        int64_t wake = due - now > PACE_SLICE_NS ? now + PACE_SLICE_NS : due;
+        struct timespec ts_wake = cw_ns_to_timespec(wake);
+        /* EINTR (a stop signal) is handled by the flag check above. */
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts_wake, NULL);
+        now = cw_mono_ns();
+        if (src->on_wait)
+            src->on_wait(src->wait_arg, now);
+    }
+    return 0;
+}
+
+int capture_source_read(CaptureSource *src, AVPacket *pkt)
+{
+    for (;;) {
+        /* The deadline counts from the last video packet: a camera still
+         * sending audio but no video has stalled too. */
+        set_deadline(src, src->last_video_ns + src->timeout_ns, "waiting for data");
+        int ret = av_read_frame(src->fmt, pkt);
+        clear_deadline(src);
+        if (*src->stop) {
+            av_packet_unref(pkt);
+            return AVERROR_EXIT;
+        }
+        if (src->timed_out) {
+            av_packet_unref(pkt);
+            return CAPTURE_ERR_STALLED;
+        }
+        if (ret < 0)
+            return ret;
+        if (pkt->stream_index != src->video->index) {
+            av_packet_unref(pkt);
+            continue;
+        }
+        if (src->kind == SOURCE_FILE) {
+            ret = pace(src, pkt);
+            if (ret < 0) {
+                av_packet_unref(pkt);
+                return ret;
+            }
+        }
+        src->last_video_ns = cw_mono_ns();
+        if (src->restamp) {
+            if (!src->restamp_base_ns)
+                src->restamp_base_ns = src->last_video_ns;
+            pkt->pts = pkt->dts =
+                av_rescale(src->last_video_ns - src->restamp_base_ns, RESTAMP_HZ, CW_NS_PER_SEC);
+            pkt->duration = 0;
+        }
+        return 0;
+    }
+}
+
+const AVStream *capture_source_video(const CaptureSource *src)
+{
+    return src->video;
+}
+
+AVRational capture_source_time_base(const CaptureSource *src)
+{
+    return src->restamp ? (AVRational){1, RESTAMP_HZ} : src->video->time_base;
+}
+
+AVRational capture_source_frame_rate(const CaptureSource *src)
+{
+    if (src->restamp)
+        return (AVRational){0, 0}; /* whatever libav says is a guess */
+    AVRational rate = src->video->avg_frame_rate;
+    if (rate.num <= 0 || rate.den <= 0)
+        rate = src->video->r_frame_rate;
+    if (rate.num <= 0 || rate.den <= 0)
+        rate = (AVRational){0, 0};
+    return rate;
+}
+
+bool capture_source_is_file(const CaptureSource *src)
+{
+    return src->kind == SOURCE_FILE;
+}
+
+void capture_source_close(CaptureSource **psrc)
+{
+    CaptureSource *src = *psrc;
+    if (!src)
+        return;
+    if (src->fmt) {
+        set_deadline(src, cw_mono_ns() + SOURCE_CLOSE_NS, "closing the connection");
+        avformat_close_input(&src->fmt);
+        clear_deadline(src);
+    }
+    free(src);
+    *psrc = NULL;
+}

@@ -1,0 +1,97 @@
+#include "watchdog.h"
+
+#include "clock.h"
+#include "exitcode.h"
+#include "log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <unistd.h>
+
+/* libav checks its interrupt callback at least every 100 ms while it waits,
+ * so a call still running this long after its deadline is not checking. */
+#define WATCHDOG_GRACE_NS  (3 * CW_NS_PER_SEC)
+#define WATCHDOG_STOP_NS   (2 * CW_NS_PER_SEC)
+#define WATCHDOG_PERIOD_NS (100 * CW_NS_PER_MSEC)
+
+static pthread_t watchdog_thread;
+static bool watchdog_running;
+static atomic_bool watchdog_quit;
+static _Atomic int64_t watchdog_deadline_ns; /* 0: disarmed */
+static const char *_Atomic watchdog_what;
+static const volatile sig_atomic_t *watchdog_stop;
+
+static void *watchdog_main(void *arg)
+{
+    (void)arg;
+    int64_t stop_seen_ns = 0;
+    const struct timespec period = cw_ns_to_timespec(WATCHDOG_PERIOD_NS);
+
+    while (!atomic_load(&watchdog_quit)) {
+        nanosleep(&period, NULL);
+        int64_t now = cw_mono_ns();
+        if (*watchdog_stop) {
+            if (!stop_seen_ns)
+                stop_seen_ns = now;
+            if (now - stop_seen_ns > WATCHDOG_STOP_NS) {
+                cw_warn("stop requested but FFmpeg did not return within %lld s; exiting anyway",
+                        (long long)(WATCHDOG_STOP_NS / CW_NS_PER_SEC));
+                _exit(CW_EXIT_OK);
+            }
+            continue;
+        }
+        int64_t deadline = atomic_load(&watchdog_deadline_ns);
+        if (deadline && now > deadline + WATCHDOG_GRACE_NS) {
+            /* The main thread is stuck in libav: nothing can be cleaned up
+             * from here, and the rings stay consistent without it (a slot
+             * being written is simply never published). */
+            cw_error("camera stalled: FFmpeg blocked %lld s past its deadline while %s; exiting",
+                     (long long)((now - deadline) / CW_NS_PER_SEC), atomic_load(&watchdog_what));
+            _exit(CW_EXIT_TEMPFAIL);
+        }
+    }
+    return NULL;
+}
+
+int capture_watchdog_start(const volatile sig_atomic_t *stop)
+{
+    sigset_t block, old;
+    int ret;
+
+    watchdog_stop = stop;
+    atomic_store(&watchdog_quit, false);
+    /* The thread inherits this mask: stop signals must go to the main thread,
+     * where they interrupt the blocking call (EINTR) it is in. */
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    ret = pthread_create(&watchdog_thread, NULL, watchdog_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (ret != 0)
+        return -ret;
+    watchdog_running = true;
+    return 0;
+}
+
+void capture_watchdog_arm(int64_t deadline_ns, const char *what)
+{
+    atomic_store(&watchdog_what, what);
+    atomic_store(&watchdog_deadline_ns, deadline_ns);
+}
+
+void capture_watchdog_disarm(void)
+{
+    atomic_store(&watchdog_deadline_ns, 0);
+}
+
+void capture_watchdog_stop(void)
+{
+    if (!watchdog_running)
+        return;
+    atomic_store(&watchdog_quit, true);
+    pthread_join(watchdog_thread, NULL);
+    watchdog_running = false;
+}
