@@ -16,7 +16,7 @@ ifneq ($(SAN),)
 SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer
 endif
 
-AV_PKGS  := libavformat libavcodec libavutil libswscale
+AV_PKGS  := libavformat libavcodec libavutil libswscale libavdevice
 AV_CFLAGS := $(shell pkg-config --cflags $(AV_PKGS) 2>/dev/null)
 AV_LIBS   := $(shell pkg-config --libs $(AV_PKGS) 2>/dev/null)
 # opencv4.pc comes with libopencv-dev only; the -core/-imgproc packages we

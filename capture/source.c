@@ -6,10 +6,10 @@
 #include "log.h"
 #include "watchdog.h"
 
+#include <libavdevice/avdevice.h>
 #include <libavutil/avstring.h>
 #include <libavutil/error.h>
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,28 +93,13 @@ static void clear_deadline(CaptureSource *src)
     capture_watchdog_disarm();
 }
 
-/*
- * The v4l2 demuxer lives in libavdevice, which the build does not link:
- * register it at run time. Returns the input format or NULL (logged).
- */
+/* The v4l2 demuxer lives in libavdevice: register it on first use. */
 static const AVInputFormat *v4l2_input_format(void)
 {
-    char lib[32];
-    /* libavdevice and libavformat share their major version in every release. */
-    snprintf(lib, sizeof(lib), "libavdevice.so.%d", LIBAVFORMAT_VERSION_MAJOR);
-    void *handle = dlopen(lib, RTLD_NOW | RTLD_GLOBAL);
-    if (!handle) {
-        cw_error("V4L2 cameras need %s (Debian package libavdevice%d): %s", lib,
-                 LIBAVFORMAT_VERSION_MAJOR, dlerror());
-        return NULL;
-    }
-    void (*register_all)(void) = (void (*)(void))dlsym(handle, "avdevice_register_all");
-    if (register_all)
-        register_all();
-    /* The handle stays open: the registered formats live in that library. */
+    avdevice_register_all();
     const AVInputFormat *format = av_find_input_format("v4l2");
     if (!format)
-        cw_error("%s has no v4l2 input", lib);
+        cw_error("this FFmpeg build has no v4l2 input: V4L2 webcams cannot be read");
     return format;
 }
 

@@ -53,9 +53,14 @@ int cw_log_parse_level(const char *name)
     return -1;
 }
 
+/* Shorter secrets are masked only inside URLs: hiding every "p" of every
+ * line would make the log unreadable and point at the password anyway. */
+#define SECRET_MIN_LEN 4
+
 static void add_one_secret(const char *s)
 {
-    if (!*s || log_secret_count >= MAX_SECRETS || strlen(s) >= sizeof(log_secrets[0]))
+    size_t len = strlen(s);
+    if (len < SECRET_MIN_LEN || log_secret_count >= MAX_SECRETS || len >= sizeof(log_secrets[0]))
         return;
     for (int i = 0; i < log_secret_count; i++)
         if (strcmp(log_secrets[i], s) == 0)

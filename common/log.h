@@ -24,7 +24,8 @@ int cw_log_parse_level(const char *name);
 
 /*
  * Never print `secret` (a password): it is replaced by "***" wherever it
- * appears, also percent-decoded. Up to 8 secrets; empty ones are ignored.
+ * appears, also percent-decoded. Up to 8 secrets; one shorter than 4
+ * characters is masked only where it stands in a URL.
  */
 void cw_log_add_secret(const char *secret);
 

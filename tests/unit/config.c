@@ -163,6 +163,10 @@ static void test_log_mask(void)
     cw_log_mask("Authorization failed for p@ss and p%40ss", out, sizeof(out));
     CHECK_STR_LACKS(out, "p@ss");
     CHECK_STR_LACKS(out, "p%40ss");
+    /* A very short password is hidden in URLs, not in every word. */
+    cw_log_add_secret("p");
+    cw_log_mask("open rtsp://u:p@h/ path", out, sizeof(out));
+    CHECK(strcmp(out, "open rtsp://u:***@h/ path") == 0);
     /* Truncation keeps a terminated string. */
     cw_log_mask("rtsp://u:pw@h/", out, 8);
     CHECK(strlen(out) == 7);
