@@ -10,13 +10,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum VarType { VAR_URL, VAR_DIR, VAR_PATH_OPT, VAR_NAME, VAR_ENUM, VAR_NUMBER, VAR_INT, VAR_LEVEL, VAR_TEXT };
+enum VarType {
+    VAR_URL,
+    VAR_DIR,
+    VAR_PATH_OPT,
+    VAR_NAME,
+    VAR_ENUM,
+    VAR_NUMBER,
+    VAR_INT,
+    VAR_LEVEL,
+    VAR_TEXT
+};
 
 typedef struct VarSpec {
     const char *name;
     enum VarType type;
-    size_t offset; /* into CwConfig */
-    size_t size;   /* of a string field */
+    size_t offset;   /* into CwConfig */
+    size_t size;     /* of a string field */
     const char *def; /* default as text; NULL = required */
     double min, max;
     const char *choices; /* VAR_ENUM: '|'-separated */
@@ -156,8 +166,9 @@ static bool parse_number(const char *s, double *out)
 
 static bool url_scheme_ok(const char *url)
 {
-    static const char *const schemes[] = {"rtsp://", "rtsps://", "http://", "https://", "file:",
-                                          "/", "./", "rtmp://", "udp://", "tcp://", "srt://"};
+    static const char *const schemes[] = {"rtsp://", "rtsps://", "http://", "https://",
+                                          "file:",   "/",        "./",      "rtmp://",
+                                          "udp://",  "tcp://",   "srt://"};
     for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
         if (strncmp(url, schemes[i], strlen(schemes[i])) == 0)
             return true;
@@ -232,8 +243,7 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
                 return 0;
             }
         }
-        fail(err, err_size, "%s=\"%s\" is not accepted: use one of %s", v->name, value,
-             v->choices);
+        fail(err, err_size, "%s=\"%s\" is not accepted: use one of %s", v->name, value, v->choices);
         return -1;
     }
     case VAR_LEVEL: {
@@ -256,8 +266,8 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
             return -1;
         }
         if (num < v->min || num > v->max) {
-            fail(err, err_size, "%s=%s is out of range: use a number from %g to %g", v->name,
-                 value, v->min, v->max);
+            fail(err, err_size, "%s=%s is out of range: use a number from %g to %g", v->name, value,
+                 v->min, v->max);
             return -1;
         }
         if (v->type == VAR_INT)
@@ -292,8 +302,8 @@ int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
         if (value && !*value)
             value = NULL; /* VAR= counts as unset, as in shells and compose */
         if (!value && !v->def) {
-            fail(err, err_size, "%s is not set: %s (set it in the environment or in .env)",
-                 v->name, v->help);
+            fail(err, err_size, "%s is not set: %s (set it in the environment or in .env)", v->name,
+                 v->help);
             return -1;
         }
         if (check_var(v, value ? value : v->def, cfg, err, err_size) < 0)

@@ -17,26 +17,26 @@
 #define CW_CAMERA_MAX 32
 
 typedef struct CwConfig {
-    char rtsp_url[CW_URL_MAX];   /* RTSP_URL, required: rtsp(s)://, http(s)://, file, /dev/videoN */
-    char video_dir[PATH_MAX];    /* VIDEO_DIR, required */
-    char staging_dir[PATH_MAX];  /* STAGING_DIR, default VIDEO_DIR/.staging */
+    char rtsp_url[CW_URL_MAX];  /* RTSP_URL, required: rtsp(s)://, http(s)://, file, /dev/videoN */
+    char video_dir[PATH_MAX];   /* VIDEO_DIR, required */
+    char staging_dir[PATH_MAX]; /* STAGING_DIR, default VIDEO_DIR/.staging */
     char camera[CW_CAMERA_MAX + 1]; /* CAMERA_NAME, default "camera" */
-    char rtsp_transport[16];     /* RTSP_TRANSPORT: tcp (default), udp, udp_multicast, http */
-    char on_clip_ready[1024];    /* ON_CLIP_READY: command run after a clip is delivered */
-    int log_level;               /* LOGLEVEL */
-    double retry_s;              /* RETRY_SECONDS, default 10 */
-    double timeout_s;            /* TIMEOUT_SECONDS: connect/stall bound, default 10 */
-    double pre_capture_s;        /* PRE_CAPTURE_SECONDS, default 5 */
-    double post_capture_s;       /* POST_CAPTURE_SECONDS, default 25 */
-    double max_clip_s;           /* MAX_CLIP_SECONDS, default 600 */
-    double detect_fps;           /* DETECT_FPS, default 5 */
-    int detect_width;            /* DETECT_WIDTH, default 320 */
-    int motion_threshold;        /* MOTION_THRESHOLD (1-255), default 25 */
+    char rtsp_transport[16];        /* RTSP_TRANSPORT: tcp (default), udp, udp_multicast, http */
+    char on_clip_ready[1024];       /* ON_CLIP_READY: command run after a clip is delivered */
+    int log_level;                  /* LOGLEVEL */
+    double retry_s;                 /* RETRY_SECONDS, default 10 */
+    double timeout_s;               /* TIMEOUT_SECONDS: connect/stall bound, default 10 */
+    double pre_capture_s;           /* PRE_CAPTURE_SECONDS, default 5 */
+    double post_capture_s;          /* POST_CAPTURE_SECONDS, default 25 */
+    double max_clip_s;              /* MAX_CLIP_SECONDS, default 600 */
+    double detect_fps;              /* DETECT_FPS, default 5 */
+    int detect_width;               /* DETECT_WIDTH, default 320 */
+    int motion_threshold;           /* MOTION_THRESHOLD (1-255), default 25 */
     double motion_min_area_percent; /* MOTION_MIN_AREA_PERCENT, default 0.5 */
-    double light_change_percent; /* LIGHT_CHANGE_PERCENT, default 60 */
-    int decode_threads;          /* DECODE_THREADS, default 1 */
-    int packet_buffer_mb;        /* PACKET_BUFFER_MB, default 32 */
-    int frame_buffer_mb;         /* FRAME_BUFFER_MB, default 16 */
+    double light_change_percent;    /* LIGHT_CHANGE_PERCENT, default 60 */
+    int decode_threads;             /* DECODE_THREADS, default 1 */
+    int packet_buffer_mb;           /* PACKET_BUFFER_MB, default 32 */
+    int frame_buffer_mb;            /* FRAME_BUFFER_MB, default 16 */
 } CwConfig;
 
 /*

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_SECRETS 8
+#define MAX_SECRETS    8
 #define LINE_MAX_BYTES 4096
 
 static const char *log_program = "camwatch";

@@ -49,11 +49,11 @@ typedef struct CwBox {
 
 /* Events ring: one record per analysed frame. */
 typedef struct CwEvent {
-    int64_t wall_ns;      /* the frame's capture time */
-    int64_t pts;          /* the frame's pts (stream time base) */
-    uint64_t frame_seq;   /* the frame's slot in the frames ring */
-    uint64_t epoch;       /* stream epoch of the frame */
-    int32_t width;        /* frame size the boxes refer to */
+    int64_t wall_ns;    /* the frame's capture time */
+    int64_t pts;        /* the frame's pts (stream time base) */
+    uint64_t frame_seq; /* the frame's slot in the frames ring */
+    uint64_t epoch;     /* stream epoch of the frame */
+    int32_t width;      /* frame size the boxes refer to */
     int32_t height;
     float changed_percent; /* share of the picture that changed */
     uint8_t motion;        /* 1: motion in this frame */

@@ -367,7 +367,8 @@ uint64_t cw_ring_write_seq(const CwRing *r)
 
 int cw_ring_wait(CwRingReader *rd, int timeout_ms)
 {
-    struct timespec deadline = cw_ns_to_timespec(cw_mono_ns() + (int64_t)timeout_ms * CW_NS_PER_MSEC);
+    struct timespec deadline =
+        cw_ns_to_timespec(cw_mono_ns() + (int64_t)timeout_ms * CW_NS_PER_MSEC);
     for (;;) {
         if (cw_ring_write_seq(rd->ring) != rd->next)
             return 1;

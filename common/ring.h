@@ -24,10 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CW_RING_MAGIC       0x43574d52474e4731ULL /* "CWMRGNG1" */
-#define CW_RING_VERSION     1
-#define CW_RING_MAX_READERS 8
-#define CW_RING_ROLE_MAX    16
+#define CW_RING_MAGIC         0x43574d52474e4731ULL /* "CWMRGNG1" */
+#define CW_RING_VERSION       1
+#define CW_RING_MAX_READERS   8
+#define CW_RING_ROLE_MAX      16
 #define CW_RING_EXTRADATA_MAX 4096
 
 /* Slot flags. */
@@ -58,8 +58,8 @@ typedef struct CwRingReaderEntry {
     _Atomic uint32_t in_use; /* 0 free, 1 claimed */
     int32_t pid;
     char role[CW_RING_ROLE_MAX];
-    _Atomic uint64_t overruns;  /* slots this reader lost to the writer */
-    _Atomic uint64_t consumed;  /* slots this reader accepted */
+    _Atomic uint64_t overruns; /* slots this reader lost to the writer */
+    _Atomic uint64_t consumed; /* slots this reader accepted */
     _Atomic uint64_t heartbeat_ns;
     sem_t wake;
 } __attribute__((aligned(128))) CwRingReaderEntry;

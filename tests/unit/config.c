@@ -6,12 +6,28 @@
 
 #include <unistd.h>
 
-static const char *const all_vars[] = {
-    "RTSP_URL", "VIDEO_DIR", "STAGING_DIR", "CAMERA_NAME", "LOGLEVEL", "RTSP_TRANSPORT",
-    "RETRY_SECONDS", "TIMEOUT_SECONDS", "PRE_CAPTURE_SECONDS", "POST_CAPTURE_SECONDS",
-    "MAX_CLIP_SECONDS", "DETECT_FPS", "DETECT_WIDTH", "MOTION_THRESHOLD",
-    "MOTION_MIN_AREA_PERCENT", "LIGHT_CHANGE_PERCENT", "DECODE_THREADS", "PACKET_BUFFER_MB",
-    "FRAME_BUFFER_MB", "ON_CLIP_READY", "ENV_FILE", "FROM_ENV_FILE"};
+static const char *const all_vars[] = {"RTSP_URL",
+                                       "VIDEO_DIR",
+                                       "STAGING_DIR",
+                                       "CAMERA_NAME",
+                                       "LOGLEVEL",
+                                       "RTSP_TRANSPORT",
+                                       "RETRY_SECONDS",
+                                       "TIMEOUT_SECONDS",
+                                       "PRE_CAPTURE_SECONDS",
+                                       "POST_CAPTURE_SECONDS",
+                                       "MAX_CLIP_SECONDS",
+                                       "DETECT_FPS",
+                                       "DETECT_WIDTH",
+                                       "MOTION_THRESHOLD",
+                                       "MOTION_MIN_AREA_PERCENT",
+                                       "LIGHT_CHANGE_PERCENT",
+                                       "DECODE_THREADS",
+                                       "PACKET_BUFFER_MB",
+                                       "FRAME_BUFFER_MB",
+                                       "ON_CLIP_READY",
+                                       "ENV_FILE",
+                                       "FROM_ENV_FILE"};
 
 static char tmpdir[] = "/tmp/camwatch-config-test-XXXXXX";
 

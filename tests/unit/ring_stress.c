@@ -29,7 +29,7 @@ typedef struct Shared {
 
 typedef struct ReaderStats {
     uint64_t accepted;
-    uint64_t rejected_torn; /* views cw_ring_done() refused */
+    uint64_t rejected_torn;   /* views cw_ring_done() refused */
     uint64_t torn_bytes_seen; /* refused views whose copy really was damaged */
     uint64_t overruns;
     uint64_t last_seq;
@@ -98,8 +98,7 @@ static void reader(CwRing *r, Shared *sh, const char *role, int slow, ReaderStat
     for (;;) {
         int ret = cw_ring_next(&rd, &v);
         if (ret == -EAGAIN) {
-            if (atomic_load(&sh->writer_done) &&
-                cw_ring_write_seq(r) == rd.next)
+            if (atomic_load(&sh->writer_done) && cw_ring_write_seq(r) == rd.next)
                 break;
             cw_ring_wait(&rd, 50);
             continue;
@@ -172,8 +171,8 @@ int main(void)
         }
     }
     uint64_t published = atomic_load(&sh->published) - (UINT64_MAX - 100000);
-    printf("writer published %llu slots in %d ms without waiting\n",
-           (unsigned long long)published, RUN_MS);
+    printf("writer published %llu slots in %d ms without waiting\n", (unsigned long long)published,
+           RUN_MS);
     for (int i = 0; i < 2; i++) {
         printf("%s reader: accepted %llu, overruns %llu (of which torn and refused %llu, "
                "really damaged %llu), torn accepted %llu\n",
