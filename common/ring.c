@@ -74,8 +74,13 @@ static int create_ring(int fd, const char *name, uint32_t slots, uint64_t arena,
     void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED)
         return -errno;
-    /* ftruncate gave zeroed memory: every descriptor lock is 0, "never written". */
     CwRingHeader *h = map;
+    CwRingDesc *desc = (CwRingDesc *)((uint8_t *)map + sizeof(CwRingHeader));
+    /* "Never written" must match no published sequence. Every even value is
+     * 2*seq+2 for some seq (0 is UINT64_MAX's), so mark the slots odd: the
+     * state readers never accept. */
+    for (uint32_t i = 0; i < slots; i++)
+        atomic_init(&desc[i].lock, 1);
     h->version = CW_RING_VERSION;
     h->header_size = sizeof(CwRingHeader);
     h->slot_count = slots;

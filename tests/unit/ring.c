@@ -173,6 +173,18 @@ static void test_torn_view_rejected(void)
     drop_ring(&r);
 }
 
+/* A slot never written is never valid, whatever sequence is asked for:
+ * 2*seq+2 wraps to 0 for seq UINT64_MAX. */
+static void test_never_written(void)
+{
+    CwRing *r = fresh_ring(8, 4096, 0, 0);
+    CwRingView v;
+    CHECK(cw_ring_peek(r, UINT64_MAX, &v) != 0);
+    CHECK(cw_ring_peek(r, UINT64_MAX - 7, &v) != 0);
+    CHECK(cw_ring_peek(r, 0, &v) == -EAGAIN);
+    drop_ring(&r);
+}
+
 static void test_latest_skips(void)
 {
     CwRing *r = fresh_ring(16, 1 << 16, UINT64_MAX - 2, 0);
@@ -291,6 +303,7 @@ int main(void)
     RUN(test_overrun_counted);
     RUN(test_arena_overwrite);
     RUN(test_torn_view_rejected);
+    RUN(test_never_written);
     RUN(test_latest_skips);
     RUN(test_params_epoch);
     RUN(test_reader_entries);
