@@ -1,0 +1,378 @@
+#define _GNU_SOURCE
+#include "clip.h"
+
+#include "clock.h"
+#include "fsutil.h"
+#include "log.h"
+#include "mp4scan.h"
+
+#include <errno.h>
+#include <libavformat/avformat.h>
+#include <libavutil/avstring.h>
+#include <libavutil/mathematics.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const AVRational ns_q = {1, 1000000000};
+
+/* A source jump larger than this beyond the arrival-time step is a clock
+ * reset by the camera, not a real gap. */
+#define JUMP_SLACK_NS (10 * CW_NS_PER_SEC)
+/* Backward steps smaller than this are left to the strictly-increasing fix
+ * (streams with pts but no dts reorder B-frames by small amounts). */
+#define BACKSTEP_NS (1 * CW_NS_PER_SEC)
+
+struct RecClip {
+    AVFormatContext *oc;
+    AVStream *st;
+    char path[4096];
+    AVRational src_tb; /* of the timestamps we are given */
+    AVRational frame_rate;
+    int error; /* first write error, sticky */
+    /* Timestamp mapping: rel = src - origin + shift, in src_tb. */
+    bool have_origin;
+    int64_t origin;
+    int64_t shift;
+    int64_t last_rel_dts;
+    int64_t last_rel_step; /* last positive dts step, for a missing duration */
+    int64_t last_out_dts;  /* in the muxer's time base */
+    int64_t min_pts, max_pts_end;
+    /* End of the file and media duration (muxer time base) after the last
+     * fragment that reached the file: what a cut after a write error keeps. */
+    int64_t written_pos;
+    int64_t flushed_pos, flushed_duration;
+    RecClipStats stats;
+};
+
+static void clip_fail(RecClip *c, int err, const char *what)
+{
+    if (c->error)
+        return;
+    c->error = err;
+    /* One ERROR per clip: the path, what failed and the errno behind it. */
+    cw_error("cannot %s %s: %s (errno %d)", what, c->path, av_err2str(err),
+             err < 0 && err > -4096 ? -err : 0);
+}
+
+static void set_times_metadata(AVFormatContext *oc, const RecClipSpec *spec)
+{
+    char iso[64], comment[128];
+    time_t t = (time_t)(spec->start_ns / CW_NS_PER_SEC);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(iso + strlen(iso), sizeof(iso) - strlen(iso), ".%06lldZ",
+             (long long)(spec->start_ns % CW_NS_PER_SEC / 1000));
+    av_dict_set(&oc->metadata, "creation_time", iso, 0);
+    snprintf(comment, sizeof(comment), REC_CLIP_COMMENT_FMT, (long long)spec->start_ns,
+             (long long)spec->motion_start_ns);
+    av_dict_set(&oc->metadata, "comment", comment, 0);
+}
+
+int rec_clip_open(RecClip **clip, const char *path, const RecClipSpec *spec)
+{
+    RecClip *c = NULL;
+    AVDictionary *opts = NULL;
+    const AVDictionaryEntry *left = NULL;
+    char movflags[128] = "frag_keyframe+empty_moov+default_base_moof";
+    int ret;
+
+    *clip = NULL;
+    c = av_mallocz(sizeof(*c));
+    if (!c) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    av_strlcpy(c->path, path, sizeof(c->path));
+    c->src_tb = spec->time_base;
+    c->frame_rate = spec->frame_rate;
+
+    ret = avformat_alloc_output_context2(&c->oc, NULL, "mp4", path);
+    if (ret < 0)
+        goto end;
+    c->st = avformat_new_stream(c->oc, NULL);
+    if (!c->st) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    ret = avcodec_parameters_copy(c->st->codecpar, spec->par);
+    if (ret < 0)
+        goto end;
+    /* The source container's tag (e.g. RTP's) means nothing to MP4: let the
+     * muxer choose (avc1, hev1, mp4v for MJPEG). */
+    c->st->codecpar->codec_tag = 0;
+    c->st->time_base = spec->time_base;
+    if (spec->frame_rate.num > 0 && spec->frame_rate.den > 0)
+        c->st->avg_frame_rate = spec->frame_rate;
+    set_times_metadata(c->oc, spec);
+
+    /* Without extradata (a camera that sends SPS/PPS only in-band) the moov
+     * cannot describe the stream yet: let the muxer take it from the first
+     * keyframe before writing its header. */
+    if (spec->par->extradata_size == 0 &&
+        (spec->par->codec_id == AV_CODEC_ID_H264 || spec->par->codec_id == AV_CODEC_ID_HEVC))
+        av_strlcat(movflags, "+delay_moov", sizeof(movflags));
+    av_dict_set(&opts, "movflags", movflags, 0);
+    /* Also cut a fragment every second inside long GOPs: a crash then loses
+     * at most about a second, not a whole GOP. */
+    av_dict_set(&opts, "frag_duration", "1000000", 0);
+    /* Hand every fragment to the kernel as soon as it is complete, so that a
+     * killed process leaves it in the file. */
+    c->oc->flush_packets = 1;
+
+    ret = avio_open(&c->oc->pb, path, AVIO_FLAG_WRITE);
+    if (ret < 0)
+        goto end;
+    ret = avformat_write_header(c->oc, &opts);
+    if (ret < 0)
+        goto end;
+    if (c->oc->pb->error < 0) {
+        ret = c->oc->pb->error;
+        goto end;
+    }
+    c->written_pos = avio_tell(c->oc->pb);
+    while ((left = av_dict_get(opts, "", left, AV_DICT_IGNORE_SUFFIX)))
+        cw_warn("mp4 muxer ignored option %s=%s", left->key, left->value);
+    c->stats.first_wall_ns = spec->start_ns;
+    *clip = c;
+    c = NULL; /* ownership passed to the caller */
+    ret = 0;
+
+end:
+    av_dict_free(&opts);
+    if (c) {
+        cw_error("cannot start clip %s: %s", path, av_err2str(ret));
+        if (c->oc && c->oc->pb) {
+            avio_closep(&c->oc->pb);
+            unlink(path); /* only a header, or less: nothing to keep */
+        }
+        avformat_free_context(c->oc);
+        av_free(c);
+    }
+    return ret;
+}
+
+/* Relative decode and presentation times of `pkt` in src_tb. */
+static void map_timestamps(RecClip *c, const AVPacket *pkt, int64_t wall_ns, int64_t *rel_dts,
+                           int64_t *rel_pts)
+{
+    int64_t src_dts = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
+    int64_t wall_step = 0;
+
+    if (c->stats.packets > 0)
+        wall_step = av_rescale_q(wall_ns - c->stats.last_wall_ns, ns_q, c->src_tb);
+
+    if (src_dts == AV_NOPTS_VALUE) {
+        /* No stream clock (MJPEG over HTTP): arrival times are the clock. */
+        if (c->stats.packets == 0)
+            *rel_dts = 0;
+        else if (!c->have_origin)
+            *rel_dts = av_rescale_q(wall_ns - c->stats.first_wall_ns, ns_q, c->src_tb);
+        else
+            *rel_dts = c->last_rel_dts + (wall_step > 0 ? wall_step : 1);
+        *rel_pts = *rel_dts;
+        return;
+    }
+    if (!c->have_origin) {
+        /* The clip's first timed packet is time zero (plus, if earlier packets
+         * had no timestamps, the arrival time elapsed since them). */
+        c->have_origin = true;
+        c->origin = src_dts;
+        c->shift = c->stats.packets ? c->last_rel_dts + (wall_step > 0 ? wall_step : 1) : 0;
+    }
+    *rel_dts = src_dts - c->origin + c->shift;
+    *rel_pts = (pkt->pts != AV_NOPTS_VALUE ? pkt->pts : src_dts) - c->origin + c->shift;
+    if (c->stats.packets > 0) {
+        int64_t step = *rel_dts - c->last_rel_dts;
+        int64_t back = av_rescale_q(BACKSTEP_NS, ns_q, c->src_tb);
+        int64_t slack = av_rescale_q(JUMP_SLACK_NS, ns_q, c->src_tb);
+        if (step < -back || step > wall_step + slack) {
+            /* The camera's clock jumped (reset, wrap): continue from the
+             * previous packet by the arrival-time step instead. */
+            int64_t fix = c->last_rel_dts + (wall_step > 0 ? wall_step : 1) - *rel_dts;
+            cw_debug("clip %s: timestamp jump of %.3f s, continuing by arrival time", c->path,
+                     (double)step * av_q2d(c->src_tb));
+            c->shift += fix;
+            *rel_dts += fix;
+            *rel_pts += fix;
+        }
+    }
+}
+
+int rec_clip_write(RecClip *c, AVPacket *pkt, int64_t wall_ns)
+{
+    int64_t rel_dts, rel_pts;
+    int ret = c->error;
+
+    if (ret < 0)
+        goto end;
+    if (c->stats.packets == 0)
+        c->stats.first_wall_ns = wall_ns;
+    map_timestamps(c, pkt, wall_ns, &rel_dts, &rel_pts);
+
+    if (pkt->duration <= 0) {
+        /* The last sample's duration comes from the packet: guess it from
+         * the frame rate, else from the previous step. */
+        if (c->frame_rate.num > 0 && c->frame_rate.den > 0)
+            pkt->duration = av_rescale_q(1, av_inv_q(c->frame_rate), c->src_tb);
+        else
+            pkt->duration = c->last_rel_step;
+    }
+    if (c->stats.packets > 0 && rel_dts > c->last_rel_dts)
+        c->last_rel_step = rel_dts - c->last_rel_dts;
+    c->last_rel_dts = rel_dts;
+
+    pkt->dts = rel_dts;
+    pkt->pts = rel_pts;
+    pkt->stream_index = 0;
+    pkt->pos = -1;
+    av_packet_rescale_ts(pkt, c->src_tb, c->st->time_base);
+    /* MP4 needs strictly increasing decode times. */
+    if (c->stats.packets > 0 && pkt->dts <= c->last_out_dts)
+        pkt->dts = c->last_out_dts + 1;
+    if (pkt->pts < pkt->dts)
+        pkt->pts = pkt->dts;
+
+    int64_t pts = pkt->pts, pts_end = pkt->pts + (pkt->duration > 0 ? pkt->duration : 0);
+    int64_t duration_before = c->stats.packets ? c->max_pts_end - c->min_pts : 0;
+    int size = pkt->size;
+    ret = av_write_frame(c->oc, pkt);
+    if (ret < 0) {
+        clip_fail(c, ret, "write");
+        goto end;
+    }
+    /* The muxer writes a fragment (every packet before this one) when this
+     * packet starts the next; flush_packets puts it in the file at once. */
+    int64_t pos = avio_tell(c->oc->pb);
+    if (pos != c->written_pos) {
+        c->written_pos = pos;
+        c->flushed_pos = pos;
+        c->flushed_duration = duration_before;
+    }
+    if (c->stats.packets == 0 || pts < c->min_pts)
+        c->min_pts = pts;
+    if (c->stats.packets == 0 || pts_end > c->max_pts_end)
+        c->max_pts_end = pts_end;
+    c->last_out_dts = pkt->dts;
+    c->stats.last_wall_ns = wall_ns;
+    c->stats.packets++;
+    c->stats.bytes += (uint64_t)size;
+
+end:
+    av_packet_unref(pkt);
+    return ret;
+}
+
+uint64_t rec_clip_packets(const RecClip *c)
+{
+    return c->stats.packets;
+}
+
+int rec_clip_error(const RecClip *c)
+{
+    return c->error;
+}
+
+const char *rec_clip_path(const RecClip *c)
+{
+    return c->path;
+}
+
+int rec_clip_measure(const char *path, double *duration_s)
+{
+    AVFormatContext *ic = NULL;
+    AVPacket *pkt = NULL;
+    int64_t min_pts = INT64_MAX, max_end = INT64_MIN;
+    int ret;
+
+    *duration_s = 0;
+    ret = avformat_open_input(&ic, path, NULL, NULL);
+    if (ret < 0)
+        goto end;
+    ret = avformat_find_stream_info(ic, NULL);
+    if (ret < 0)
+        goto end;
+    pkt = av_packet_alloc();
+    if (!pkt) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    /* AVERROR_EOF ends the loop: it is the normal way out, not a failure. */
+    while (av_read_frame(ic, pkt) >= 0) {
+        if (pkt->stream_index == 0 && pkt->pts != AV_NOPTS_VALUE) {
+            if (pkt->pts < min_pts)
+                min_pts = pkt->pts;
+            if (pkt->pts + pkt->duration > max_end)
+                max_end = pkt->pts + pkt->duration;
+        }
+        av_packet_unref(pkt);
+    }
+    if (min_pts != INT64_MAX)
+        *duration_s = (double)(max_end - min_pts) * av_q2d(ic->streams[0]->time_base);
+    ret = 0;
+
+end:
+    av_packet_free(&pkt);
+    avformat_close_input(&ic);
+    return ret;
+}
+
+int rec_clip_finish(RecClip **clip, RecClipStats *stats, bool *playable)
+{
+    RecClip *c = *clip;
+    int ret;
+
+    *playable = false;
+    memset(stats, 0, sizeof(*stats));
+    if (!c)
+        return 0;
+    if (!c->error && c->stats.packets > 0) {
+        ret = av_write_trailer(c->oc);
+        if (ret < 0)
+            clip_fail(c, ret, "finish");
+    }
+    if (c->oc->pb) {
+        ret = avio_closep(&c->oc->pb);
+        if (ret < 0)
+            clip_fail(c, ret, "close");
+    }
+    if (!c->error) {
+        ret = rec_fsync_path(c->path);
+        if (ret < 0)
+            clip_fail(c, AVERROR(-ret), "fsync");
+    }
+    *stats = c->stats;
+    if (c->max_pts_end > c->min_pts)
+        stats->duration_s = (double)(c->max_pts_end - c->min_pts) * av_q2d(c->st->time_base);
+
+    if (!c->error) {
+        *playable = c->stats.packets > 0;
+    } else {
+        /* Keep what the complete fragments hold; the torn tail would only
+         * make players complain (and truncating frees the space it used). */
+        RecMp4Scan scan;
+        if (rec_mp4_scan(c->path, &scan) == 0 && scan.fragments > 0 &&
+            truncate(c->path, scan.playable_end) == 0 && rec_fsync_path(c->path) == 0) {
+            *playable = true;
+            /* Normally the cut is where the last fragment ended; reading the
+             * file back (slow for a long clip) is only the fallback. */
+            if (scan.playable_end == c->flushed_pos)
+                stats->duration_s = (double)c->flushed_duration * av_q2d(c->st->time_base);
+            else if (rec_clip_measure(c->path, &stats->duration_s) < 0)
+                stats->duration_s = 0;
+            else
+                cw_debug("%s: cut at %lld, not at a fragment end; duration read back", c->path,
+                         (long long)scan.playable_end);
+            cw_info("kept %d complete fragments of %s (%.1f s)", scan.fragments, c->path,
+                    stats->duration_s);
+        }
+    }
+    ret = c->error;
+    avformat_free_context(c->oc);
+    av_free(c);
+    *clip = NULL;
+    return ret;
+}

@@ -1,0 +1,77 @@
+/*
+ * One clip: compressed packets remuxed, never re-encoded, into a fragmented
+ * MP4 (frag_keyframe+empty_moov+default_base_moof), so that a crash or a
+ * full disk leaves a file playable up to its last complete fragment.
+ */
+#ifndef CAMWATCH_RECORD_CLIP_H
+#define CAMWATCH_RECORD_CLIP_H
+
+#include <libavcodec/avcodec.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The file's "comment" metadata; recovery reads the times back from it. */
+#define REC_CLIP_COMMENT_FMT  "camwatch start_ns=%lld motion_start_ns=%lld"
+#define REC_CLIP_COMMENT_SCAN "camwatch start_ns=%lld motion_start_ns=%lld"
+
+typedef struct RecClip RecClip;
+
+typedef struct RecClipSpec {
+    const AVCodecParameters *par; /* the one video stream (copied; codec_tag is reset) */
+    AVRational time_base;         /* of the timestamps handed to rec_clip_write() */
+    AVRational frame_rate;        /* {0, 1} if unknown */
+    int64_t start_ns;             /* CLOCK_REALTIME of the first packet */
+    int64_t motion_start_ns;      /* CLOCK_REALTIME of the first motion event */
+} RecClipSpec;
+
+typedef struct RecClipStats {
+    int64_t first_wall_ns; /* arrival stamp of the first packet written */
+    int64_t last_wall_ns;  /* of the last one */
+    double duration_s;     /* media duration of what the file holds */
+    uint64_t packets;
+    uint64_t bytes;
+} RecClipStats;
+
+/*
+ * Create `path` (which must not exist: the caller picks a free name) and
+ * write the MP4 header. Returns 0 and sets *clip, or a negative AVERROR
+ * after logging an ERROR naming the path; no file is left behind then.
+ */
+int rec_clip_open(RecClip **clip, const char *path, const RecClipSpec *spec);
+
+/*
+ * Write one packet. Its pts/dts/duration are in spec->time_base and may be
+ * AV_NOPTS_VALUE (== CW_TS_NONE): they are then derived from `wall_ns`, the
+ * packet's arrival time, so that playback speed stays right. Timestamps are
+ * rebased to start at 0 and kept strictly increasing. Takes the packet's
+ * reference (the packet is unreferenced on return, success or not). Returns
+ * 0 or a negative AVERROR: the first write error is logged as an ERROR
+ * naming the path, and every later write returns it too.
+ */
+int rec_clip_write(RecClip *clip, AVPacket *pkt, int64_t wall_ns);
+
+/* Packets written so far (0 until the first rec_clip_write() succeeds). */
+uint64_t rec_clip_packets(const RecClip *clip);
+
+/* First write error (negative AVERROR) or 0. */
+int rec_clip_error(const RecClip *clip);
+
+/* The file being written. */
+const char *rec_clip_path(const RecClip *clip);
+
+/*
+ * Close the clip: write the trailer, close and fsync the file. After a write
+ * error the file is cut back to its last complete fragment instead (and
+ * fsynced), so what is kept plays cleanly. Sets *playable when the file holds
+ * at least one playable packet, fills *stats, frees the clip and sets *clip
+ * to NULL. Returns 0 or the clip's first error (negative AVERROR).
+ */
+int rec_clip_finish(RecClip **clip, RecClipStats *stats, bool *playable);
+
+/*
+ * Media duration of an MP4 file, read with libavformat (packets only, no
+ * decoding). Returns 0 and sets *duration_s, or a negative AVERROR.
+ */
+int rec_clip_measure(const char *path, double *duration_s);
+
+#endif /* CAMWATCH_RECORD_CLIP_H */

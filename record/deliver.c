@@ -1,0 +1,200 @@
+#define _GNU_SOURCE
+#include "deliver.h"
+
+#include "fsutil.h"
+#include "log.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define MAX_SUFFIX 1000
+
+/* The first of <name>, <name>-1, <name>-2 ... that is free for all three files. */
+static int pick_base(const char *day_dir, const char *name, char *base, size_t size)
+{
+    static const char *const exts[] = {"mp4", "jpg", "json"};
+    char path[4096];
+
+    for (int k = 0; k < MAX_SUFFIX; k++) {
+        int ret =
+            k ? rec_path_fmt(base, size, "%s-%d", name, k) : rec_path_fmt(base, size, "%s", name);
+        if (ret < 0)
+            return ret;
+        bool taken = false;
+        for (int e = 0; e < 3 && !taken; e++) {
+            if (rec_path_fmt(path, sizeof(path), "%s/%s.%s", day_dir, base, exts[e]) < 0)
+                return -ENAMETOOLONG;
+            taken = rec_path_exists(path);
+        }
+        if (!taken)
+            return 0;
+    }
+    return -EEXIST;
+}
+
+/* environ plus the three paths, for execve() in the child: built before
+ * fork() so the child only calls async-signal-safe functions. */
+static char **hook_env(char *vars[3])
+{
+    size_t n = 0, o = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 4, sizeof(char *));
+    if (!env)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(environ[i], "CLIP_PATH=", 10) == 0 ||
+            strncmp(environ[i], "SNAPSHOT_PATH=", 14) == 0 ||
+            strncmp(environ[i], "SIDECAR_PATH=", 13) == 0)
+            continue;
+        env[o++] = environ[i];
+    }
+    for (int i = 0; i < 3; i++)
+        env[o++] = vars[i];
+    env[o] = NULL;
+    return env;
+}
+
+static void run_hook(const char *cmd, const char *clip, const char *snapshot, const char *sidecar)
+{
+    char *vars[3] = {NULL, NULL, NULL};
+    char **env = NULL;
+    char *argv[] = {"sh", "-c", (char *)cmd, NULL};
+
+    if (asprintf(&vars[0], "CLIP_PATH=%s", clip) < 0 ||
+        asprintf(&vars[1], "SNAPSHOT_PATH=%s", snapshot ? snapshot : "") < 0 ||
+        asprintf(&vars[2], "SIDECAR_PATH=%s", sidecar ? sidecar : "") < 0) {
+        vars[0] = vars[1] = vars[2] = NULL; /* asprintf leaves them undefined */
+        cw_error("cannot run ON_CLIP_READY: out of memory");
+        goto end;
+    }
+    env = hook_env(vars);
+    if (!env) {
+        cw_error("cannot run ON_CLIP_READY: out of memory");
+        goto end;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        cw_error("cannot run ON_CLIP_READY: fork: %s", strerror(errno));
+        goto end;
+    }
+    if (pid == 0) {
+        /* A command must not inherit record's ignored SIGPIPE. */
+        signal(SIGPIPE, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execve("/bin/sh", argv, env);
+        _exit(127);
+    }
+    cw_debug("ON_CLIP_READY started for %s (pid %d)", clip, (int)pid);
+
+end:
+    free(env);
+    for (int i = 0; i < 3; i++)
+        free(vars[i]);
+}
+
+void rec_hooks_reap(void)
+{
+    int status;
+    pid_t pid;
+    /* Every child of record is an ON_CLIP_READY command. */
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+            cw_warn("ON_CLIP_READY (pid %d) exited with status %d", (int)pid, WEXITSTATUS(status));
+        else if (WIFSIGNALED(status))
+            cw_warn("ON_CLIP_READY (pid %d) was killed by signal %d", (int)pid, WTERMSIG(status));
+    }
+}
+
+int rec_deliver(const CwConfig *cfg, const char *staging_mp4, RecSnapshot *snap,
+                const RecClipInfo *info)
+{
+    char day_dir[4096], base[REC_NAME_MAX + 16];
+    char jpg_tmp[4096], json_tmp[4096], mp4_dst[4096], jpg_dst[4096], json_dst[4096];
+    char video_name[REC_NAME_MAX + 32], jpg_name[REC_NAME_MAX + 32];
+    bool have_jpg = false, have_json = false;
+    struct stat st;
+    int ret;
+
+    ret = rec_path_fmt(day_dir, sizeof(day_dir), "%s/%s", cfg->video_dir, info->day);
+    if (ret < 0)
+        goto end;
+    bool new_day = stat(day_dir, &st) < 0;
+    ret = rec_mkdir_p(day_dir, 0755);
+    if (ret < 0) {
+        cw_error("cannot create %s: %s", day_dir, strerror(-ret));
+        goto end;
+    }
+    if (new_day)
+        rec_fsync_path(cfg->video_dir); /* the new folder's entry, durable */
+    ret = pick_base(day_dir, info->name, base, sizeof(base));
+    if (ret < 0) {
+        cw_error("no free file name for %s in %s: %s", info->name, day_dir, strerror(-ret));
+        goto end;
+    }
+    if (rec_path_fmt(jpg_tmp, sizeof(jpg_tmp), "%s/%s.jpg.part", cfg->staging_dir, base) < 0 ||
+        rec_path_fmt(json_tmp, sizeof(json_tmp), "%s/%s.json.part", cfg->staging_dir, base) < 0 ||
+        rec_path_fmt(mp4_dst, sizeof(mp4_dst), "%s/%s.mp4", day_dir, base) < 0 ||
+        rec_path_fmt(jpg_dst, sizeof(jpg_dst), "%s/%s.jpg", day_dir, base) < 0 ||
+        rec_path_fmt(json_dst, sizeof(json_dst), "%s/%s.json", day_dir, base) < 0) {
+        ret = -ENAMETOOLONG;
+        cw_error("clip paths under %s are too long", day_dir);
+        goto end;
+    }
+    snprintf(video_name, sizeof(video_name), "%s.mp4", base);
+    snprintf(jpg_name, sizeof(jpg_name), "%s.jpg", base);
+
+    /* Snapshot, then sidecar (which names the snapshot only once it is in
+     * place), then the video: each written and fsynced in staging, then
+     * renamed. A failure of the first two is logged and costs only them. */
+    if (snap && rec_snapshot_has_frame(snap) && rec_snapshot_write(snap, jpg_tmp) == 0) {
+        ret = rec_rename_noreplace(jpg_tmp, jpg_dst);
+        if (ret < 0) {
+            cw_error("cannot move %s to %s: %s", jpg_tmp, jpg_dst, strerror(-ret));
+            unlink(jpg_tmp);
+        } else {
+            have_jpg = true;
+        }
+    }
+    ret = rec_sidecar_write(json_tmp, info, video_name, have_jpg ? jpg_name : NULL);
+    if (ret < 0) {
+        cw_error("cannot write sidecar %s: %s (errno %d)", json_tmp, strerror(-ret), -ret);
+    } else {
+        ret = rec_rename_noreplace(json_tmp, json_dst);
+        if (ret < 0) {
+            cw_error("cannot move %s to %s: %s", json_tmp, json_dst, strerror(-ret));
+            unlink(json_tmp);
+        } else {
+            have_json = true;
+        }
+    }
+    ret = rec_rename_noreplace(staging_mp4, mp4_dst);
+    if (ret < 0) {
+        cw_error("cannot move %s to %s: %s (left in staging)", staging_mp4, mp4_dst,
+                 strerror(-ret));
+        goto end;
+    }
+    int sync = rec_fsync_path(day_dir);
+    if (sync < 0)
+        cw_warn("cannot fsync %s: %s", day_dir, strerror(-sync));
+
+    cw_info("clip saved: %s (%.1f s, pre-roll %.1f s)", mp4_dst, info->duration_s,
+            (double)(info->motion_start_ns - info->start_ns) / 1e9);
+    if (cfg->on_clip_ready[0])
+        run_hook(cfg->on_clip_ready, mp4_dst, have_jpg ? jpg_dst : NULL,
+                 have_json ? json_dst : NULL);
+    ret = 0;
+
+end:
+    return ret;
+}

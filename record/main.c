@@ -1,0 +1,719 @@
+/*
+ * camwatch-record: follows the events ring; on motion it cuts a clip out of
+ * the packets ring (which is the pre-roll buffer), remuxes it into a
+ * fragmented MP4 in staging, and delivers it into VIDEO_DIR when the motion
+ * is over. See docs and the design brief for the whole picture.
+ *
+ * One thread, one loop: wait on the packets ring (<= 200 ms), read every new
+ * event, then copy every new packet into the clip being recorded. While no
+ * clip is being recorded no packet data is touched at all.
+ */
+#define _GNU_SOURCE
+#include "clip.h"
+#include "deliver.h"
+#include "fsutil.h"
+#include "preroll.h"
+#include "recover.h"
+#include "sidecar.h"
+#include "snapshot.h"
+
+#include "clock.h"
+#include "config.h"
+#include "exitcode.h"
+#include "log.h"
+#include "payload.h"
+#include "ring.h"
+#include "rings.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libavformat/avformat.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROGRAM "camwatch-record"
+#define WAIT_MS 200
+/* Events trail their packets by the detector's latency: a clip is not closed
+ * on packet time alone until the events caught up, or this much later (a
+ * stalled detector must not keep a clip open forever). */
+#define DETECT_GRACE_NS (2 * CW_NS_PER_SEC)
+/* A clip at MAX_CLIP_SECONDS is cut at the next keyframe, so the next clip
+ * starts cleanly; without one for this long it is cut anyway. */
+#define MAX_OVERRUN_NS (30 * CW_NS_PER_SEC)
+/* After a write error (disk full) no new clip for this long: one clear
+ * error per attempt, not one per motion event. */
+#define WRITE_RETRY_NS    (10 * CW_NS_PER_SEC)
+#define HEARTBEAT_PACKETS 64
+
+static volatile sig_atomic_t stop_requested;
+
+enum RecState { REC_IDLE, REC_ACTIVE };
+
+typedef struct Recorder {
+    CwConfig cfg;
+    CwRing *packets, *frames, *events;
+    CwRingReader pkt_rd, ev_rd;
+    AVPacket *pkt; /* reused for every packet copied out of the ring */
+    AVCodecParameters *par;
+    RecSnapshot *snap; /* the peak frame of the clip in progress */
+
+    enum RecState state;
+    CwStreamParams params; /* of the clip in progress (its epoch) */
+    RecClip *clip;         /* NULL until the clip's first keyframe is written */
+    RecClipInfo info;
+    char staging_path[4096];
+    bool need_key;       /* drop packets until a keyframe (start, or after a loss) */
+    uint64_t expect_seq; /* the packet that should come next while a clip is open */
+    uint64_t torn, lost; /* packets of this clip never written */
+    int64_t clip_first_stamp;
+    int64_t clip_first_dts;   /* stream time of the first packet (CW_TS_NONE if untimed) */
+    int64_t last_motion_ns;   /* newest motion event (CLOCK_REALTIME) */
+    int64_t last_event_ns;    /* newest event of any kind */
+    int64_t last_packet_mono; /* when a packet last arrived while active */
+    int64_t write_retry_mono; /* no new clip before this (after a write error) */
+    bool warned_no_params;
+} Recorder;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: " PROGRAM " [--help]\n\n"
+                 "Records clips of motion: follows the events ring, cuts clips with pre-roll out\n"
+                 "of the packets ring, remuxes them (no re-encoding) into fragmented MP4 and\n"
+                 "delivers them atomically into VIDEO_DIR/<YYYY-MM-DD>/ with a JPEG snapshot and\n"
+                 "a JSON sidecar. SIGTERM finishes the clip in progress and exits 0.\n\n");
+}
+
+/*
+ * FFmpeg's messages go through our log: one format, masked credentials.
+ * FFmpeg may build one line from several calls; they are joined here and
+ * logged when the line ends.
+ */
+static void av_log_to_cw(void *avcl, int level, const char *fmt, va_list vl)
+{
+    static int print_prefix = 1;
+    static char line[1024];
+    static size_t len;
+    static int line_level = AV_LOG_QUIET;
+
+    if (level > av_log_get_level())
+        return;
+    if (len == 0 || level < line_level)
+        line_level = level; /* the line is as severe as its worst part */
+    av_log_format_line2(avcl, level, fmt, vl, line + len, sizeof(line) - len, &print_prefix);
+    len += strlen(line + len);
+    if (len + 1 < sizeof(line) && (len == 0 || line[len - 1] != '\n'))
+        return;
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        line[--len] = '\0';
+    if (len)
+        cw_log(line_level <= AV_LOG_ERROR     ? CW_LOG_ERROR
+               : line_level <= AV_LOG_WARNING ? CW_LOG_WARNING
+                                              : CW_LOG_DEBUG,
+               "libav: %s", line);
+    len = 0;
+}
+
+/*
+ * VIDEO_DIR and the staging folder exist (created if missing), are writable
+ * and share a file system (the final rename must be atomic). Logs one
+ * CRITICAL line and returns -1 otherwise.
+ */
+static int prepare_dirs(const CwConfig *cfg)
+{
+    struct stat video_st, staging_st;
+    char probe[4096];
+    int ret;
+
+    ret = rec_mkdir_p(cfg->video_dir, 0755);
+    if (ret < 0) {
+        cw_crit("VIDEO_DIR=\"%s\" cannot be created: %s", cfg->video_dir, strerror(-ret));
+        return -1;
+    }
+    ret = rec_mkdir_p(cfg->staging_dir, 0755);
+    if (ret < 0) {
+        cw_crit("STAGING_DIR=\"%s\" cannot be created: %s", cfg->staging_dir, strerror(-ret));
+        return -1;
+    }
+    /* access() answers for root too on a read-only mount (EROFS). */
+    if (access(cfg->video_dir, W_OK | X_OK) < 0) {
+        cw_crit("VIDEO_DIR=\"%s\" is not writable: %s", cfg->video_dir, strerror(errno));
+        return -1;
+    }
+    /* Staging is where files are created: prove it by creating one (empty,
+     * so that a merely full disk is not mistaken for a configuration error). */
+    if (rec_path_fmt(probe, sizeof(probe), "%s/.probe-%d", cfg->staging_dir, (int)getpid()) < 0) {
+        cw_crit("STAGING_DIR=\"%s\" is too long", cfg->staging_dir);
+        return -1;
+    }
+    int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        cw_crit("STAGING_DIR=\"%s\" is not writable: %s", cfg->staging_dir, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    unlink(probe);
+    if (stat(cfg->video_dir, &video_st) < 0 || stat(cfg->staging_dir, &staging_st) < 0) {
+        cw_crit("cannot stat VIDEO_DIR or STAGING_DIR: %s", strerror(errno));
+        return -1;
+    }
+    if (video_st.st_dev != staging_st.st_dev) {
+        cw_crit("STAGING_DIR=\"%s\" is on another file system than VIDEO_DIR=\"%s\": clips could "
+                "not be moved in atomically; use a folder on the same file system (the default "
+                "is VIDEO_DIR/.staging)",
+                cfg->staging_dir, cfg->video_dir);
+        return -1;
+    }
+    return 0;
+}
+
+static void heartbeat(void *arg)
+{
+    Recorder *r = arg;
+    cw_ring_heartbeat(r->packets, CW_STAGE_RECORD);
+}
+
+static int64_t seconds_to_ns(double s)
+{
+    return (int64_t)llround(s * 1e9);
+}
+
+/* Close the clip in progress (if a file was started) and deliver it. */
+static void end_clip(Recorder *r, const char *cut_short)
+{
+    RecClipStats stats;
+    bool playable = false;
+
+    heartbeat(r);
+    if (r->clip) {
+        int err = rec_clip_finish(&r->clip, &stats, &playable);
+        if (err < 0) {
+            cut_short = err == AVERROR(ENOSPC) || err == AVERROR(EDQUOT) ? REC_CUT_DISK_FULL
+                                                                         : REC_CUT_WRITE_ERROR;
+            r->write_retry_mono = cw_mono_ns() + WRITE_RETRY_NS;
+        }
+        if (r->torn || r->lost)
+            cw_warn("clip %s: %llu packets torn and %llu lost were left out", r->info.name,
+                    (unsigned long long)r->torn, (unsigned long long)r->lost);
+        cw_debug("clip %s: %llu packets, %llu bytes", r->info.name,
+                 (unsigned long long)stats.packets, (unsigned long long)stats.bytes);
+        r->info.cut_short = cut_short;
+        r->info.duration_s = stats.duration_s;
+        r->info.end_ns = r->info.start_ns + seconds_to_ns(stats.duration_s);
+        heartbeat(r);
+        if (playable) {
+            if (rec_deliver(&r->cfg, r->staging_path, r->snap, &r->info) < 0)
+                cw_error("clip %s stays in %s; it will be recovered at the next start",
+                         r->info.name, r->staging_path);
+        } else {
+            /* Not a single playable packet: nothing to keep. */
+            unlink(r->staging_path);
+            if (err < 0)
+                cw_error("clip %s lost: nothing playable was written", r->info.name);
+        }
+        heartbeat(r);
+    } else {
+        cw_info("motion of %s ended before a keyframe arrived: no clip", r->info.name);
+    }
+    r->state = REC_IDLE;
+}
+
+/* Forget the previous clip and begin a new one whose motion started at `motion_ns`. */
+static void begin_clip(Recorder *r, int64_t motion_ns)
+{
+    rec_snapshot_reset(r->snap);
+    memset(&r->info, 0, sizeof(r->info));
+    rec_clip_name(&r->info, r->cfg.camera, motion_ns);
+    r->info.motion_start_ns = motion_ns;
+    r->info.start_ns = motion_ns;
+    r->info.peak_changed_percent = -1;
+    r->info.width = r->params.width;
+    r->info.height = r->params.height;
+    snprintf(r->info.codec, sizeof(r->info.codec), "%s",
+             avcodec_get_name((enum AVCodecID)r->params.codec_id));
+    r->clip = NULL;
+    r->need_key = true;
+    r->torn = r->lost = 0;
+    r->state = REC_ACTIVE;
+    r->last_packet_mono = cw_mono_ns();
+}
+
+/* A motion event while idle: find the pre-roll and start following packets. */
+static bool start_clip(Recorder *r, const CwEvent *ev)
+{
+    RecPreroll pr;
+    char when[48];
+
+    if (cw_mono_ns() < r->write_retry_mono)
+        return false;
+    if (cw_ring_get_params(r->packets, &r->params) < 0) {
+        if (!r->warned_no_params)
+            cw_warn("motion detected but capture has published no stream yet: nothing to record");
+        r->warned_no_params = true;
+        return false;
+    }
+    r->warned_no_params = false;
+    begin_clip(r, ev->wall_ns);
+    r->last_motion_ns = ev->wall_ns;
+    rec_format_iso8601(ev->wall_ns, when, sizeof(when));
+
+    int64_t target = ev->wall_ns - seconds_to_ns(r->cfg.pre_capture_s);
+    /* Every clip gets its whole pre-roll, even when that repeats the end of
+     * the previous clip: a clip must make sense on its own. */
+    if (rec_preroll_find(r->packets, r->params.epoch, target, &pr) == 0) {
+        double pre = (double)(ev->wall_ns - pr.stamp) / 1e9;
+        r->pkt_rd.next = pr.seq;
+        if (pr.shortened && r->cfg.pre_capture_s > 0 && pr.buffer_limited)
+            cw_warn("motion at %s: recording %s with %.1f s of pre-roll instead of %.1f s: the "
+                    "packet buffer holds no older keyframe (raise PACKET_BUFFER_MB)",
+                    when, r->info.name, pre, r->cfg.pre_capture_s);
+        else if (pr.shortened && r->cfg.pre_capture_s > 0)
+            cw_info("motion at %s: recording %s with %.1f s of pre-roll instead of %.1f s "
+                    "(the stream started only then)",
+                    when, r->info.name, pre, r->cfg.pre_capture_s);
+        else
+            cw_info("motion at %s: recording %s with %.1f s of pre-roll", when, r->info.name, pre);
+    } else {
+        r->pkt_rd.next = cw_ring_write_seq(r->packets);
+        cw_info("motion at %s: recording %s from the next keyframe (none in the buffer)", when,
+                r->info.name);
+    }
+    return true;
+}
+
+/* Codec parameters of the clip's stream, from the ring's stream parameters. */
+static int fill_codecpar(AVCodecParameters *par, const CwStreamParams *p)
+{
+    av_freep(&par->extradata);
+    par->extradata_size = 0;
+    par->codec_type = AVMEDIA_TYPE_VIDEO;
+    par->codec_id = (enum AVCodecID)p->codec_id;
+    par->codec_tag = 0;
+    par->width = p->width;
+    par->height = p->height;
+    uint32_t n = p->extradata_size > CW_RING_EXTRADATA_MAX ? 0 : p->extradata_size;
+    if (n) {
+        par->extradata = av_mallocz(n + AV_INPUT_BUFFER_PADDING_SIZE);
+        if (!par->extradata)
+            return AVERROR(ENOMEM);
+        memcpy(par->extradata, p->extradata, n);
+        par->extradata_size = (int)n;
+    }
+    return 0;
+}
+
+/* Create the staging file at the clip's first keyframe. */
+static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *view)
+{
+    const CwStreamParams *p = &r->params;
+    AVRational tb = {p->time_base_num, p->time_base_den};
+    AVRational fr = {p->frame_rate_num, p->frame_rate_den};
+    int ret;
+
+    ret = fill_codecpar(r->par, p);
+    if (ret < 0)
+        return ret;
+    /* Without stream timestamps (MJPEG over HTTP) times come from arrival
+     * stamps: a coarse time base would round them into jitter. */
+    bool untimed = ph->pts == CW_TS_NONE && ph->dts == CW_TS_NONE;
+    if (tb.num <= 0 || tb.den <= 0 || (untimed && tb.den / tb.num < 1000))
+        tb = (AVRational){1, 90000};
+    if (fr.num <= 0 || fr.den <= 0)
+        fr = (AVRational){0, 1};
+
+    for (int k = 0;; k++) {
+        ret = k ? rec_path_fmt(r->staging_path, sizeof(r->staging_path), "%s/%s-%d.mp4.part",
+                               r->cfg.staging_dir, r->info.name, k)
+                : rec_path_fmt(r->staging_path, sizeof(r->staging_path), "%s/%s.mp4.part",
+                               r->cfg.staging_dir, r->info.name);
+        if (ret < 0) {
+            cw_error("clip path in STAGING_DIR=\"%s\" is too long", r->cfg.staging_dir);
+            return AVERROR(ENAMETOOLONG);
+        }
+        if (!rec_path_exists(r->staging_path))
+            break;
+    }
+    RecClipSpec spec = {
+        .par = r->par,
+        .time_base = tb,
+        .frame_rate = fr,
+        .start_ns = view->stamp,
+        .motion_start_ns = r->info.motion_start_ns,
+    };
+    ret = rec_clip_open(&r->clip, r->staging_path, &spec);
+    if (ret < 0)
+        return ret;
+    r->clip_first_stamp = view->stamp;
+    r->clip_first_dts = ph->dts != CW_TS_NONE ? ph->dts : ph->pts;
+    r->info.start_ns = view->stamp;
+    cw_debug("clip %s: first packet %llu, %.2f s before the motion", r->staging_path,
+             (unsigned long long)view->seq, (double)(r->info.motion_start_ns - view->stamp) / 1e9);
+    return 0;
+}
+
+/*
+ * How long the clip is at this packet: by the stream's clock when it has one
+ * (arrival times jitter, and a cut at MAX_CLIP_SECONDS must not slip by a
+ * whole GOP for a few milliseconds), else, or when that clock jumped, by
+ * arrival time.
+ */
+static int64_t clip_elapsed_ns(const Recorder *r, const CwPacketHeader *ph, int64_t stamp)
+{
+    int64_t wall = stamp - r->clip_first_stamp;
+    int64_t dts = ph->dts != CW_TS_NONE ? ph->dts : ph->pts;
+    if (dts == CW_TS_NONE || r->clip_first_dts == CW_TS_NONE || r->params.time_base_num <= 0 ||
+        r->params.time_base_den <= 0)
+        return wall;
+    AVRational tb = {r->params.time_base_num, r->params.time_base_den};
+    int64_t media = av_rescale_q(dts - r->clip_first_dts, tb, (AVRational){1, 1000000000});
+    if (media < 0 || media > wall + 10 * CW_NS_PER_SEC || media < wall - 10 * CW_NS_PER_SEC)
+        return wall;
+    return media;
+}
+
+/* A new peak of motion: remember its numbers and try to keep its frame. */
+static void update_peak(Recorder *r, const CwEvent *ev)
+{
+    if (!(ev->changed_percent > r->info.peak_changed_percent))
+        return; /* also rejects NaN */
+    r->info.peak_changed_percent = ev->changed_percent;
+    int count = ev->box_count > CW_MAX_BOXES ? CW_MAX_BOXES : ev->box_count;
+    int ref_w = ev->width > 0 ? ev->width : r->info.width;
+    int ref_h = ev->height > 0 ? ev->height : r->info.height;
+    r->info.box_count = count;
+    for (int i = 0; i < count; i++) {
+        /* The sidecar speaks in video pixels; the detector may have seen a
+         * smaller picture (a sub-stream). */
+        const CwBox *b = &ev->boxes[i];
+        CwBox *o = &r->info.boxes[i];
+        if (ref_w <= 0 || ref_h <= 0 || r->info.width <= 0 || r->info.height <= 0) {
+            *o = *b;
+            continue;
+        }
+        o->x = (uint16_t)((int64_t)b->x * r->info.width / ref_w);
+        o->y = (uint16_t)((int64_t)b->y * r->info.height / ref_h);
+        o->w = (uint16_t)((int64_t)b->w * r->info.width / ref_w);
+        o->h = (uint16_t)((int64_t)b->h * r->info.height / ref_h);
+    }
+    /* JPEG cameras deliver full-range YUV, everything else video range. */
+    bool full_range = r->params.codec_id == AV_CODEC_ID_MJPEG;
+    int ret = rec_snapshot_take(r->snap, r->frames, ev, full_range);
+    if (ret < 0)
+        cw_debug("frame %llu of the peak is not available for the snapshot: %s",
+                 (unsigned long long)ev->frame_seq, strerror(-ret));
+}
+
+static void handle_event(Recorder *r, const CwEvent *ev)
+{
+    if (ev->wall_ns > r->last_event_ns)
+        r->last_event_ns = ev->wall_ns;
+    if (!ev->motion)
+        return;
+    if (r->state == REC_IDLE && !start_clip(r, ev))
+        return;
+    if (ev->wall_ns > r->last_motion_ns)
+        r->last_motion_ns = ev->wall_ns; /* motion keeps extending the clip */
+    update_peak(r, ev);
+}
+
+static void drain_events(Recorder *r)
+{
+    CwRingView view;
+    CwEvent ev;
+
+    while (cw_ring_next(&r->ev_rd, &view) == 0) {
+        if (view.len < offsetof(CwEvent, boxes)) {
+            cw_ring_done(&r->ev_rd, &view);
+            continue;
+        }
+        memset(&ev, 0, sizeof(ev));
+        memcpy(&ev, view.data, view.len < sizeof(ev) ? view.len : sizeof(ev));
+        if (!cw_ring_done(&r->ev_rd, &view))
+            continue; /* overwritten while read: counted as an overrun */
+        size_t room = (view.len - offsetof(CwEvent, boxes)) / sizeof(CwBox);
+        if (ev.box_count > room)
+            ev.box_count = (uint16_t)room;
+        handle_event(r, &ev);
+    }
+}
+
+/* After a max-length cut: the next clip continues at this very keyframe. */
+static void continue_clip(Recorder *r, int64_t stamp)
+{
+    begin_clip(r, stamp);
+    cw_info("motion continues: recording %s", r->info.name);
+}
+
+static void drain_packets(Recorder *r)
+{
+    const int64_t post_ns = seconds_to_ns(r->cfg.post_capture_s);
+    const int64_t max_ns = seconds_to_ns(r->cfg.max_clip_s);
+    CwRingView view;
+    CwPacketHeader ph;
+    int count = 0;
+
+    while (r->state == REC_ACTIVE && cw_ring_next(&r->pkt_rd, &view) == 0) {
+        if (++count % HEARTBEAT_PACKETS == 0)
+            heartbeat(r);
+        if (r->clip && view.seq != r->expect_seq) {
+            r->lost += view.seq - r->expect_seq;
+            cw_warn("clip %s: %llu packets lost (record fell behind the ring by more than its "
+                    "depth); resuming at the next keyframe",
+                    r->info.name, (unsigned long long)(view.seq - r->expect_seq));
+            r->need_key = true;
+        }
+        r->expect_seq = view.seq + 1;
+        if (view.len < sizeof(ph)) {
+            cw_ring_done(&r->pkt_rd, &view);
+            continue;
+        }
+        memcpy(&ph, view.data, sizeof(ph));
+        if (ph.size > view.len - sizeof(ph)) {
+            if (cw_ring_done(&r->pkt_rd, &view))
+                cw_warn("packet %llu: header claims %u bytes in a %u-byte slot; skipped",
+                        (unsigned long long)view.seq, ph.size, view.len);
+            continue;
+        }
+        if (ph.epoch != r->params.epoch) {
+            if (!cw_ring_view_intact(r->packets, &view)) {
+                cw_ring_done(&r->pkt_rd, &view);
+                continue;
+            }
+            if (r->clip) {
+                /* The camera reconnected (capture restarted): this clip ends
+                 * here; the packet stays unread for whatever comes next. */
+                cw_warn("clip %s: the stream changed (camera reconnected); closing it",
+                        r->info.name);
+                end_clip(r, REC_CUT_CAMERA_LOST);
+                break;
+            }
+            CwStreamParams now;
+            if (cw_ring_get_params(r->packets, &now) == 0 && now.epoch == ph.epoch) {
+                r->params = now; /* no file yet: follow the new stream */
+                r->info.width = now.width;
+                r->info.height = now.height;
+                snprintf(r->info.codec, sizeof(r->info.codec), "%s",
+                         avcodec_get_name((enum AVCodecID)now.codec_id));
+            } else {
+                cw_ring_done(&r->pkt_rd, &view);
+                continue;
+            }
+        }
+        r->last_packet_mono = cw_mono_ns();
+        bool key = view.flags & CW_SLOT_KEY;
+        int64_t deadline = r->last_motion_ns + post_ns;
+        bool events_past = r->last_event_ns > deadline;
+
+        if (view.stamp > deadline && (events_past || view.stamp > deadline + DETECT_GRACE_NS)) {
+            end_clip(r, NULL); /* motion over: this packet is not part of it */
+            break;
+        }
+        int64_t elapsed = r->clip ? clip_elapsed_ns(r, &ph, view.stamp) : 0;
+        if (r->clip && elapsed >= max_ns && (key || elapsed >= max_ns + MAX_OVERRUN_NS)) {
+            end_clip(r, REC_CUT_MAX_LENGTH);
+            continue_clip(r, view.stamp);
+            continue; /* cw_ring_next() returns this packet again */
+        }
+        if (r->need_key && !key) {
+            cw_ring_done(&r->pkt_rd, &view);
+            continue;
+        }
+        if (!r->clip && open_clip(r, &ph, &view) < 0) {
+            r->state = REC_IDLE;
+            r->write_retry_mono = cw_mono_ns() + WRITE_RETRY_NS;
+            break;
+        }
+        int ret = av_new_packet(r->pkt, (int)ph.size);
+        if (ret < 0) {
+            cw_error("out of memory for a %u-byte packet", ph.size);
+            cw_ring_done(&r->pkt_rd, &view);
+            r->need_key = true;
+            continue;
+        }
+        memcpy(r->pkt->data, view.data + sizeof(ph), ph.size);
+        if (!cw_ring_done(&r->pkt_rd, &view)) {
+            /* Overwritten while copied: never write a torn packet. */
+            av_packet_unref(r->pkt);
+            r->torn++;
+            r->need_key = true;
+            cw_warn("clip %s: packet %llu was overwritten while copied (%llu torn in this clip); "
+                    "resuming at the next keyframe",
+                    r->info.name, (unsigned long long)view.seq, (unsigned long long)r->torn);
+            continue;
+        }
+        r->pkt->pts = ph.pts;
+        r->pkt->dts = ph.dts;
+        r->pkt->duration = ph.duration;
+        r->pkt->flags = key ? AV_PKT_FLAG_KEY : 0;
+        if (rec_clip_write(r->clip, r->pkt, view.stamp) < 0) {
+            end_clip(r, NULL); /* end_clip() names the cut from the write error */
+            break;
+        }
+        r->need_key = false;
+    }
+}
+
+/* Camera silent, or reconnected with no packet yet: close what we have. */
+static void check_stream(Recorder *r)
+{
+    const int64_t timeout_ns = seconds_to_ns(r->cfg.timeout_s);
+    CwStreamParams now;
+
+    if (r->state != REC_ACTIVE)
+        return;
+    if (cw_mono_ns() - r->last_packet_mono > timeout_ns) {
+        if (r->clip) {
+            cw_warn("clip %s: no packet for %.0f s, camera lost; closing it with what arrived",
+                    r->info.name, r->cfg.timeout_s);
+            end_clip(r, REC_CUT_CAMERA_LOST);
+        } else {
+            cw_warn("motion of %s: no packet for %.0f s, camera lost; no clip", r->info.name,
+                    r->cfg.timeout_s);
+            r->state = REC_IDLE;
+        }
+        return;
+    }
+    if (r->clip && cw_ring_get_params(r->packets, &now) == 0 && now.epoch != r->params.epoch) {
+        cw_warn("clip %s: the stream changed (camera reconnected); closing it", r->info.name);
+        end_clip(r, REC_CUT_CAMERA_LOST);
+    }
+}
+
+static int open_rings(Recorder *r)
+{
+    int ret;
+    if ((ret = cw_rings_open(&r->cfg, CW_RING_PACKETS, &r->packets)) < 0 ||
+        (ret = cw_rings_open(&r->cfg, CW_RING_FRAMES, &r->frames)) < 0 ||
+        (ret = cw_rings_open(&r->cfg, CW_RING_EVENTS, &r->events)) < 0)
+        return ret;
+    if ((ret = cw_ring_attach(r->packets, "record", &r->pkt_rd)) < 0) {
+        cw_error("cannot attach to the packets ring: all %d reader entries are taken",
+                 CW_RING_MAX_READERS);
+        return ret;
+    }
+    if ((ret = cw_ring_attach(r->events, "record", &r->ev_rd)) < 0) {
+        cw_error("cannot attach to the events ring: all %d reader entries are taken",
+                 CW_RING_MAX_READERS);
+        return ret;
+    }
+    return 0;
+}
+
+static void run(Recorder *r)
+{
+    while (!stop_requested) {
+        heartbeat(r);
+        rec_hooks_reap();
+        if (r->state == REC_IDLE) {
+            /* Idle costs nothing: stay at the head, touch no packet data. */
+            r->pkt_rd.next = cw_ring_write_seq(r->packets);
+        }
+        cw_ring_wait(&r->pkt_rd, WAIT_MS);
+        if (stop_requested)
+            break;
+        drain_events(r);
+        if (r->state == REC_ACTIVE)
+            drain_packets(r);
+        check_stream(r);
+    }
+    if (r->state == REC_ACTIVE) {
+        /* Whatever was published before the stop belongs in the clip. */
+        drain_packets(r);
+        if (r->state == REC_ACTIVE) {
+            if (r->clip)
+                cw_info("stopping: finishing clip %s", r->info.name);
+            end_clip(r, REC_CUT_SHUTDOWN);
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static Recorder rec; /* large (stream parameters): not on the stack */
+    Recorder *r = &rec;
+    char err[1024];
+    int code = CW_EXIT_SOFTWARE;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            cw_config_print_help(PROGRAM);
+            return CW_EXIT_OK;
+        }
+        fprintf(stderr,
+                PROGRAM ": unknown argument \"%s\" (configuration is by environment; "
+                        "see --help)\n",
+                argv[i]);
+        return CW_EXIT_CONFIG;
+    }
+    cw_log_init(PROGRAM);
+    if (cw_config_load(&r->cfg, err, sizeof(err)) < 0) {
+        cw_log(CW_LOG_CRITICAL, "%s", err);
+        return CW_EXIT_CONFIG;
+    }
+    cw_log_set_level(r->cfg.log_level);
+    tzset();
+    av_log_set_level(r->cfg.log_level <= CW_LOG_DEBUG ? AV_LOG_VERBOSE : AV_LOG_WARNING);
+    av_log_set_callback(av_log_to_cw);
+    if (prepare_dirs(&r->cfg) < 0)
+        return CW_EXIT_CONFIG;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: the ring wait must return at once */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    r->pkt = av_packet_alloc();
+    r->par = avcodec_parameters_alloc();
+    if (!r->pkt || !r->par || rec_snapshot_alloc(&r->snap) < 0) {
+        cw_crit("out of memory");
+        goto end;
+    }
+    int ret = open_rings(r);
+    if (ret < 0) {
+        /* A ring of another geometry is a configuration mismatch between
+         * stages; anything else may pass (the supervisor restarts us). */
+        code = ret == -EPROTO ? CW_EXIT_CONFIG : CW_EXIT_TEMPFAIL;
+        goto end;
+    }
+    heartbeat(r);
+    cw_info("recording %s clips into %s (pre-roll %.1f s, post %.1f s, at most %.0f s)",
+            r->cfg.camera, r->cfg.video_dir, r->cfg.pre_capture_s, r->cfg.post_capture_s,
+            r->cfg.max_clip_s);
+    int recovered = rec_recover_all(&r->cfg, heartbeat, r);
+    if (recovered > 0)
+        cw_info("recovered %d clip%s left by a crash", recovered, recovered == 1 ? "" : "s");
+
+    run(r);
+    rec_hooks_reap();
+    cw_info("stopped");
+    code = CW_EXIT_OK;
+
+end:
+    if (r->pkt_rd.entry)
+        cw_ring_detach(&r->pkt_rd);
+    if (r->ev_rd.entry)
+        cw_ring_detach(&r->ev_rd);
+    cw_ring_close(&r->packets);
+    cw_ring_close(&r->frames);
+    cw_ring_close(&r->events);
+    rec_snapshot_free(&r->snap);
+    avcodec_parameters_free(&r->par);
+    av_packet_free(&r->pkt);
+    return code;
+}

@@ -1,0 +1,173 @@
+#define _GNU_SOURCE
+#include "sidecar.h"
+
+#include "clock.h"
+#include "fsutil.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int rec_clip_name(RecClipInfo *info, const char *camera, int64_t wall_ns)
+{
+    time_t t = (time_t)(wall_ns / CW_NS_PER_SEC);
+    struct tm tm;
+    char stamp[32];
+
+    localtime_r(&t, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+    strftime(info->day, sizeof(info->day), "%Y-%m-%d", &tm);
+    snprintf(info->camera, sizeof(info->camera), "%s", camera);
+    return rec_path_fmt(info->name, sizeof(info->name), "%s-%s", camera, stamp);
+}
+
+void rec_format_iso8601(int64_t wall_ns, char *buf, size_t size)
+{
+    /* Floor division: stamps before 1970 are not expected, but must not
+     * produce a negative millisecond field. */
+    int64_t sec = wall_ns / CW_NS_PER_SEC;
+    int64_t rem = wall_ns % CW_NS_PER_SEC;
+    if (rem < 0) {
+        sec--;
+        rem += CW_NS_PER_SEC;
+    }
+    time_t t = (time_t)sec;
+    struct tm tm;
+    char date[32];
+
+    localtime_r(&t, &tm);
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+    long off = tm.tm_gmtoff;
+    char sign = off < 0 ? '-' : '+';
+    if (off < 0)
+        off = -off;
+    snprintf(buf, size, "%s.%03d%c%02ld:%02ld", date, (int)(rem / CW_NS_PER_MSEC), sign, off / 3600,
+             (off % 3600) / 60);
+}
+
+/* Append-only JSON writer into a fixed buffer; `overflow` sticks. */
+typedef struct JsonBuf {
+    char *buf;
+    size_t size, len;
+    int overflow;
+} JsonBuf;
+
+static void json_raw(JsonBuf *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void json_raw(JsonBuf *j, const char *fmt, ...)
+{
+    va_list ap;
+    if (j->overflow)
+        return;
+    va_start(ap, fmt);
+    int n = vsnprintf(j->buf + j->len, j->size - j->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= j->size - j->len) {
+        j->overflow = 1;
+        return;
+    }
+    j->len += (size_t)n;
+}
+
+/* A JSON string, or null. Control characters, quotes and backslashes are
+ * escaped; other bytes (UTF-8) pass through unchanged. */
+static void json_string(JsonBuf *j, const char *s)
+{
+    if (!s) {
+        json_raw(j, "null");
+        return;
+    }
+    json_raw(j, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"':
+            json_raw(j, "\\\"");
+            break;
+        case '\\':
+            json_raw(j, "\\\\");
+            break;
+        case '\n':
+            json_raw(j, "\\n");
+            break;
+        case '\r':
+            json_raw(j, "\\r");
+            break;
+        case '\t':
+            json_raw(j, "\\t");
+            break;
+        default:
+            if (*p < 0x20 || *p == 0x7f)
+                json_raw(j, "\\u%04x", *p);
+            else
+                json_raw(j, "%c", *p);
+        }
+    }
+    json_raw(j, "\"");
+}
+
+/* A number with `decimals` places; JSON has no NaN or infinity. */
+static void json_number(JsonBuf *j, double v, int decimals)
+{
+    if (!isfinite(v))
+        json_raw(j, "null");
+    else
+        json_raw(j, "%.*f", decimals, v);
+}
+
+int rec_sidecar_format(char *buf, size_t size, const RecClipInfo *info, const char *video,
+                       const char *snapshot)
+{
+    JsonBuf j = {.buf = buf, .size = size};
+    char start[48], end[48], motion[48];
+
+    rec_format_iso8601(info->start_ns, start, sizeof(start));
+    rec_format_iso8601(info->end_ns, end, sizeof(end));
+    rec_format_iso8601(info->motion_start_ns, motion, sizeof(motion));
+
+    json_raw(&j, "{\n  \"camera\": ");
+    json_string(&j, info->camera);
+    json_raw(&j, ",\n  \"video\": ");
+    json_string(&j, video);
+    json_raw(&j, ",\n  \"snapshot\": ");
+    json_string(&j, snapshot);
+    json_raw(&j, ",\n  \"start\": ");
+    json_string(&j, start);
+    json_raw(&j, ",\n  \"end\": ");
+    json_string(&j, end);
+    json_raw(&j, ",\n  \"motion_start\": ");
+    json_string(&j, motion);
+    json_raw(&j, ",\n  \"pre_capture_seconds\": ");
+    json_number(&j, (double)(info->motion_start_ns - info->start_ns) / CW_NS_PER_SEC, 3);
+    json_raw(&j, ",\n  \"duration_seconds\": ");
+    json_number(&j, info->duration_s, 3);
+    json_raw(&j, ",\n  \"peak_changed_percent\": ");
+    if (info->peak_changed_percent < 0)
+        json_raw(&j, "null");
+    else
+        json_number(&j, info->peak_changed_percent, 2);
+    json_raw(&j, ",\n  \"boxes\": [");
+    for (int i = 0; i < info->box_count; i++) {
+        const CwBox *b = &info->boxes[i];
+        json_raw(&j, "%s[%u, %u, %u, %u]", i ? ", " : "", b->x, b->y, b->w, b->h);
+    }
+    json_raw(&j, "],\n  \"width\": %d,\n  \"height\": %d,\n  \"codec\": ", info->width,
+             info->height);
+    json_string(&j, info->codec);
+    json_raw(&j, ",\n  \"cut_short\": ");
+    json_string(&j, info->cut_short);
+    json_raw(&j, "\n}\n");
+    return j.overflow ? -ENOSPC : (int)j.len;
+}
+
+int rec_sidecar_write(const char *path, const RecClipInfo *info, const char *video,
+                      const char *snapshot)
+{
+    char buf[4096];
+    int len = rec_sidecar_format(buf, sizeof(buf), info, video, snapshot);
+    if (len < 0)
+        return len;
+    return rec_write_file(path, buf, (size_t)len);
+}

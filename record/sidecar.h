@@ -1,0 +1,60 @@
+/*
+ * What record knows about one clip, its file names, and the JSON sidecar
+ * written beside it.
+ */
+#ifndef CAMWATCH_RECORD_SIDECAR_H
+#define CAMWATCH_RECORD_SIDECAR_H
+
+#include "config.h"
+#include "payload.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Values of the sidecar's "cut_short" (NULL: the clip ended normally). */
+#define REC_CUT_CAMERA_LOST "camera_lost"
+#define REC_CUT_CRASH       "crash"
+#define REC_CUT_MAX_LENGTH  "max_length"
+#define REC_CUT_SHUTDOWN    "shutdown"
+#define REC_CUT_DISK_FULL   "disk_full"
+#define REC_CUT_WRITE_ERROR "write_error" /* a write failed for another reason (EIO) */
+
+#define REC_NAME_MAX 96
+
+typedef struct RecClipInfo {
+    char camera[CW_CAMERA_MAX + 1];
+    char name[REC_NAME_MAX];     /* "<camera>-<YYYYmmdd-HHMMSS>", local time of motion_start */
+    char day[16];                /* "YYYY-MM-DD" of the same instant: the folder in VIDEO_DIR */
+    int64_t start_ns;            /* CLOCK_REALTIME of the clip's first packet */
+    int64_t end_ns;              /* start_ns + duration */
+    int64_t motion_start_ns;     /* the first motion event of the clip */
+    double duration_s;           /* media duration written */
+    double peak_changed_percent; /* < 0: no motion event during the clip */
+    int box_count;
+    CwBox boxes[CW_MAX_BOXES]; /* of the peak event, in video coordinates */
+    int width, height;         /* of the video */
+    char codec[32];            /* "h264", ... */
+    const char *cut_short;     /* NULL or one of REC_CUT_* (static strings) */
+} RecClipInfo;
+
+/*
+ * Fill info->name and info->day from `camera` and the local time of
+ * `wall_ns`. Returns 0 or -ENAMETOOLONG.
+ */
+int rec_clip_name(RecClipInfo *info, const char *camera, int64_t wall_ns);
+
+/* ISO 8601 local time with milliseconds and offset: 2025-01-31T14:05:09.120+01:00. */
+void rec_format_iso8601(int64_t wall_ns, char *buf, size_t size);
+
+/*
+ * Write the sidecar to `path` (created, fsynced). `video` and `snapshot` are
+ * the file names beside it (snapshot NULL: none). Returns 0 or -errno.
+ */
+int rec_sidecar_write(const char *path, const RecClipInfo *info, const char *video,
+                      const char *snapshot);
+
+/* Render the sidecar JSON into buf; returns its length, or -ENOSPC if it does not fit. */
+int rec_sidecar_format(char *buf, size_t size, const RecClipInfo *info, const char *video,
+                       const char *snapshot);
+
+#endif /* CAMWATCH_RECORD_SIDECAR_H */

@@ -1,0 +1,282 @@
+#define _GNU_SOURCE
+#include "snapshot.h"
+
+#include "fsutil.h"
+#include "log.h"
+
+#include <errno.h>
+#include <libavcodec/avcodec.h>
+#include <libavutil/imgutils.h>
+#include <libswscale/swscale.h>
+#include <string.h>
+
+#define MAX_SIDE    16384
+#define JPEG_QSCALE 4
+
+struct RecSnapshot {
+    AVFrame *frame; /* the peak frame so far */
+    AVFrame *spare; /* where the next copy goes */
+    bool have;
+    int box_count;
+    CwBox boxes[CW_MAX_BOXES];
+    int box_ref_w, box_ref_h; /* the picture size the boxes refer to */
+};
+
+int rec_snapshot_alloc(RecSnapshot **snap)
+{
+    RecSnapshot *s = av_mallocz(sizeof(*s));
+    *snap = NULL;
+    if (!s)
+        return -ENOMEM;
+    s->frame = av_frame_alloc();
+    s->spare = av_frame_alloc();
+    if (!s->frame || !s->spare) {
+        rec_snapshot_free(&s);
+        return -ENOMEM;
+    }
+    *snap = s;
+    return 0;
+}
+
+void rec_snapshot_free(RecSnapshot **snap)
+{
+    if (!*snap)
+        return;
+    av_frame_free(&(*snap)->frame);
+    av_frame_free(&(*snap)->spare);
+    av_freep(snap);
+}
+
+void rec_snapshot_reset(RecSnapshot *s)
+{
+    s->have = false;
+    s->box_count = 0;
+}
+
+bool rec_snapshot_has_frame(const RecSnapshot *s)
+{
+    return s->have;
+}
+
+/* A buffer of w x h YUV420P in `f`, reusing the one it has when it fits. */
+static int frame_ensure(AVFrame *f, int w, int h)
+{
+    if (f->buf[0] && f->width == w && f->height == h && f->format == AV_PIX_FMT_YUV420P &&
+        av_frame_is_writable(f))
+        return 0;
+    av_frame_unref(f);
+    f->format = AV_PIX_FMT_YUV420P;
+    f->width = w;
+    f->height = h;
+    return av_frame_get_buffer(f, 0);
+}
+
+int rec_snapshot_take(RecSnapshot *s, const CwRing *frames, const CwEvent *ev, bool full_range)
+{
+    CwRingView view;
+    CwFrameHeader fh;
+    int ret = cw_ring_peek(frames, ev->frame_seq, &view);
+    if (ret < 0)
+        return ret;
+    if (view.len < sizeof(fh))
+        return -EINVAL;
+    memcpy(&fh, view.data, sizeof(fh));
+    /* The header is checked against the slot before any plane is read: a
+     * corrupt or torn header must not send the copy outside the slot. */
+    if (fh.width <= 0 || fh.height <= 0 || fh.width > MAX_SIDE || fh.height > MAX_SIDE)
+        return cw_ring_view_intact(frames, &view) ? -EINVAL : -ESTALE;
+    for (int i = 0; i < 3; i++) {
+        int w = i ? (fh.width + 1) / 2 : fh.width;
+        int rows = i ? (fh.height + 1) / 2 : fh.height;
+        uint64_t need =
+            (uint64_t)fh.offset[i] + (uint64_t)(rows - 1) * (uint64_t)fh.linesize[i] + w;
+        if (fh.linesize[i] < w || need > view.len)
+            return cw_ring_view_intact(frames, &view) ? -EINVAL : -ESTALE;
+    }
+    ret = frame_ensure(s->spare, fh.width, fh.height);
+    if (ret < 0)
+        return ret;
+    for (int i = 0; i < 3; i++) {
+        int w = i ? (fh.width + 1) / 2 : fh.width;
+        int rows = i ? (fh.height + 1) / 2 : fh.height;
+        av_image_copy_plane(s->spare->data[i], s->spare->linesize[i], view.data + fh.offset[i],
+                            fh.linesize[i], w, rows);
+    }
+    if (!cw_ring_view_intact(frames, &view))
+        return -ESTALE;
+    s->spare->color_range = full_range ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG;
+    AVFrame *t = s->frame;
+    s->frame = s->spare;
+    s->spare = t;
+    s->have = true;
+    s->box_count = ev->box_count > CW_MAX_BOXES ? CW_MAX_BOXES : ev->box_count;
+    memcpy(s->boxes, ev->boxes, sizeof(CwBox) * (size_t)s->box_count);
+    s->box_ref_w = ev->width > 0 ? ev->width : fh.width;
+    s->box_ref_h = ev->height > 0 ? ev->height : fh.height;
+    return 0;
+}
+
+int rec_snapshot_set_frame(RecSnapshot *s, const AVFrame *frame)
+{
+    av_frame_unref(s->frame);
+    int ret = av_frame_ref(s->frame, frame);
+    s->have = ret == 0;
+    s->box_count = 0;
+    return ret;
+}
+
+/* swscale warns about the YUVJ formats: name them by layout plus range. */
+static enum AVPixelFormat unjpeg(enum AVPixelFormat f, int *full_range)
+{
+    switch (f) {
+    case AV_PIX_FMT_YUVJ420P:
+        *full_range = 1;
+        return AV_PIX_FMT_YUV420P;
+    case AV_PIX_FMT_YUVJ422P:
+        *full_range = 1;
+        return AV_PIX_FMT_YUV422P;
+    case AV_PIX_FMT_YUVJ444P:
+        *full_range = 1;
+        return AV_PIX_FMT_YUV444P;
+    case AV_PIX_FMT_YUVJ440P:
+        *full_range = 1;
+        return AV_PIX_FMT_YUV440P;
+    default:
+        return f;
+    }
+}
+
+/* Full-range YUV420P copy of the snapshot frame (JPEG's range). */
+static int convert_full_range(const AVFrame *src, AVFrame *dst)
+{
+    struct SwsContext *sws = NULL;
+    int full = src->color_range == AVCOL_RANGE_JPEG;
+    enum AVPixelFormat fmt = unjpeg((enum AVPixelFormat)src->format, &full);
+    int ret;
+
+    dst->format = AV_PIX_FMT_YUV420P;
+    dst->width = src->width;
+    dst->height = src->height;
+    ret = av_frame_get_buffer(dst, 0);
+    if (ret < 0)
+        goto end;
+    sws = sws_getContext(src->width, src->height, fmt, dst->width, dst->height, AV_PIX_FMT_YUV420P,
+                         SWS_BICUBIC, NULL, NULL, NULL);
+    if (!sws) {
+        ret = AVERROR(EINVAL);
+        goto end;
+    }
+    const int *coefs = sws_getCoefficients(SWS_CS_DEFAULT);
+    sws_setColorspaceDetails(sws, coefs, full, coefs, 1, 0, 1 << 16, 1 << 16);
+    ret = sws_scale(sws, (const uint8_t *const *)src->data, src->linesize, 0, src->height,
+                    dst->data, dst->linesize);
+    ret = ret > 0 ? 0 : AVERROR(EINVAL);
+
+end:
+    sws_freeContext(sws);
+    return ret;
+}
+
+static void fill_rect(AVFrame *f, int x0, int y0, int x1, int y1)
+{
+    /* White: full luma, neutral chroma, so the outline has no colour fringe. */
+    for (int y = y0; y < y1; y++)
+        memset(f->data[0] + (size_t)y * f->linesize[0] + x0, 255, (size_t)(x1 - x0));
+    for (int p = 1; p < 3; p++)
+        for (int y = y0 / 2; y < (y1 + 1) / 2; y++)
+            memset(f->data[p] + (size_t)y * f->linesize[p] + x0 / 2, 128,
+                   (size_t)((x1 + 1) / 2 - x0 / 2));
+}
+
+static int clampi(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void draw_boxes(AVFrame *f, const RecSnapshot *s)
+{
+    int t = clampi(f->width / 320, 2, 3);
+    for (int i = 0; i < s->box_count; i++) {
+        const CwBox *b = &s->boxes[i];
+        /* Boxes refer to the detector's picture size; scale them to this one. */
+        int x0 = (int)((int64_t)b->x * f->width / s->box_ref_w);
+        int y0 = (int)((int64_t)b->y * f->height / s->box_ref_h);
+        int x1 = (int)((int64_t)(b->x + b->w) * f->width / s->box_ref_w);
+        int y1 = (int)((int64_t)(b->y + b->h) * f->height / s->box_ref_h);
+        x0 = clampi(x0, 0, f->width);
+        x1 = clampi(x1, 0, f->width);
+        y0 = clampi(y0, 0, f->height);
+        y1 = clampi(y1, 0, f->height);
+        if (x1 - x0 < 1 || y1 - y0 < 1)
+            continue;
+        int tx = x1 - x0 < 2 * t ? (x1 - x0 + 1) / 2 : t;
+        int ty = y1 - y0 < 2 * t ? (y1 - y0 + 1) / 2 : t;
+        fill_rect(f, x0, y0, x1, y0 + ty);
+        fill_rect(f, x0, y1 - ty, x1, y1);
+        fill_rect(f, x0, y0, x0 + tx, y1);
+        fill_rect(f, x1 - tx, y0, x1, y1);
+    }
+}
+
+int rec_snapshot_write(RecSnapshot *s, const char *path)
+{
+    AVCodecContext *enc = NULL;
+    AVFrame *pic = NULL;
+    AVPacket *pkt = NULL;
+    int ret;
+
+    if (!s->have)
+        return AVERROR(EINVAL);
+    const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
+    if (!codec) {
+        ret = AVERROR_ENCODER_NOT_FOUND;
+        goto end;
+    }
+    pic = av_frame_alloc();
+    pkt = av_packet_alloc();
+    enc = avcodec_alloc_context3(codec);
+    if (!pic || !pkt || !enc) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    ret = convert_full_range(s->frame, pic);
+    if (ret < 0)
+        goto end;
+    draw_boxes(pic, s);
+
+    /* The mjpeg encoder takes full-range 4:2:0 as YUVJ420P. */
+    pic->format = AV_PIX_FMT_YUVJ420P;
+    pic->color_range = AVCOL_RANGE_JPEG;
+    pic->pict_type = AV_PICTURE_TYPE_I;
+    enc->width = pic->width;
+    enc->height = pic->height;
+    enc->pix_fmt = AV_PIX_FMT_YUVJ420P;
+    enc->color_range = AVCOL_RANGE_JPEG;
+    enc->time_base = (AVRational){1, 25};
+    enc->flags |= AV_CODEC_FLAG_QSCALE;
+    enc->global_quality = FF_QP2LAMBDA * JPEG_QSCALE;
+    pic->quality = enc->global_quality;
+    ret = avcodec_open2(enc, codec, NULL);
+    if (ret < 0)
+        goto end;
+    ret = avcodec_send_frame(enc, pic);
+    if (ret < 0)
+        goto end;
+    ret = avcodec_send_frame(enc, NULL); /* flush: one picture, one packet */
+    if (ret < 0)
+        goto end;
+    ret = avcodec_receive_packet(enc, pkt);
+    if (ret < 0)
+        goto end;
+    ret = rec_write_file(path, pkt->data, (size_t)pkt->size);
+    if (ret < 0)
+        ret = AVERROR(-ret);
+
+end:
+    if (ret < 0)
+        cw_error("cannot write snapshot %s: %s", path, av_err2str(ret));
+    avcodec_free_context(&enc);
+    av_frame_free(&pic);
+    av_packet_free(&pkt);
+    return ret;
+}

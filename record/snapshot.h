@@ -1,0 +1,47 @@
+/*
+ * The clip's snapshot: the frame with the most motion, copied out of the
+ * frames ring while the clip records, with the moving regions outlined and
+ * encoded as a JPEG when the clip is finished.
+ */
+#ifndef CAMWATCH_RECORD_SNAPSHOT_H
+#define CAMWATCH_RECORD_SNAPSHOT_H
+
+#include "payload.h"
+#include "ring.h"
+
+#include <libavutil/frame.h>
+#include <stdbool.h>
+
+typedef struct RecSnapshot RecSnapshot;
+
+/* Returns 0 or -ENOMEM. */
+int rec_snapshot_alloc(RecSnapshot **snap);
+void rec_snapshot_free(RecSnapshot **snap);
+
+/* Forget the frame (a new clip starts); the buffers are kept for reuse. */
+void rec_snapshot_reset(RecSnapshot *snap);
+
+bool rec_snapshot_has_frame(const RecSnapshot *snap);
+
+/*
+ * Copy the frame of `ev` (ev->frame_seq in the frames ring) and ev's boxes.
+ * `full_range` says whether the frames' YUV uses the full 0-255 range (JPEG
+ * sources) or the video range (16-235). The copy goes to a spare buffer and
+ * replaces the current frame only if the slot stayed intact, so a torn copy
+ * never costs the previous peak. Returns 0, -EAGAIN/-ESTALE if the frame is
+ * not (or no longer) in the ring or was overwritten during the copy, or
+ * -EINVAL for a malformed frame header.
+ */
+int rec_snapshot_take(RecSnapshot *snap, const CwRing *frames, const CwEvent *ev, bool full_range);
+
+/* Use a decoded frame instead (recovery); it is referenced, not copied. No boxes. */
+int rec_snapshot_set_frame(RecSnapshot *snap, const AVFrame *frame);
+
+/*
+ * Draw the boxes (2-3 px, bright) on a copy of the frame, encode it as a
+ * JPEG with libavcodec's mjpeg encoder and write it to `path` (fsynced).
+ * Returns 0 or a negative AVERROR / -errno.
+ */
+int rec_snapshot_write(RecSnapshot *snap, const char *path);
+
+#endif /* CAMWATCH_RECORD_SNAPSHOT_H */
