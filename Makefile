@@ -85,7 +85,10 @@ $(FAKECAM): tests/fakecam/fakecam.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(COMMON_LIB) -lm -lpthread
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(COMMON_LIB) -lm -lpthread
+
+# Unit tests of a stage's pure parts link that part's object.
+$(BUILD)/tests/policy: $(BUILD)/supervisor/policy.o
 
 # Installs what is missing, builds, runs every test; ends with "N passed, N failed".
 test:

@@ -56,7 +56,7 @@ static enum SourceKind source_kind(const char *url)
         return SOURCE_RTSP;
     if (av_strstart(url, "/dev/video", NULL))
         return SOURCE_V4L2;
-    if (av_strstart(url, "file:", NULL) || url[0] == '/' || av_strstart(url, "./", NULL))
+    if (cw_config_source_is_file(url))
         return SOURCE_FILE;
     return SOURCE_NETWORK;
 }

@@ -319,6 +319,13 @@ int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
     return 0;
 }
 
+bool cw_config_source_is_file(const char *url)
+{
+    if (strncmp(url, "/dev/video", 10) == 0)
+        return false;
+    return strncmp(url, "file:", 5) == 0 || url[0] == '/' || strncmp(url, "./", 2) == 0;
+}
+
 void cw_config_print_help(const char *program)
 {
     printf("%s is configured by environment variables (a .env file in the working\n"

@@ -55,6 +55,12 @@ int cw_config_load(CwConfig *cfg, char *err, size_t err_size);
  */
 int cw_config_read_env_file(const char *path, char *err, size_t err_size);
 
+/*
+ * True if `url` names a file (a path, "./…" or "file:"), a source that ends;
+ * cameras (network URLs, /dev/videoN) never end on their own.
+ */
+bool cw_config_source_is_file(const char *url);
+
 /* Print every variable, its meaning and default (for --help). */
 void cw_config_print_help(const char *program);
 
