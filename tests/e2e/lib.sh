@@ -1,0 +1,181 @@
+# Shared helpers for camwatch's end-to-end tests (sourced, not run).
+# Every test gets its own work folder, camera name and port; everything it
+# starts is stopped by the EXIT trap, and its logs stay in the work folder.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+BIN=$BUILD
+MEDIA=$BUILD/media
+TEST_NAME=$(basename "$0" .sh)
+WORK=$BUILD/test-work/$TEST_NAME
+rm -rf "$WORK"
+mkdir -p "$WORK"
+cd "$WORK"
+
+declare -a CW_PIDS=()
+declare -a CW_CLEANUP=() # commands the EXIT trap runs last (e.g. umount)
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*"; }
+fail() {
+    log "FAIL: $*"
+    exit 1
+}
+
+cleanup() {
+    local rc=$?
+    for pid in "${CW_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    sleep 0.5
+    for pid in "${CW_PIDS[@]}"; do
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    # Stages the supervisor started, should it have died without stopping them.
+    if [ -f "$WORK/camwatch.log" ]; then
+        for pid in $(grep -o 'started camwatch-[a-z]* pid=[0-9]*' "$WORK/camwatch.log" | cut -d= -f2); do
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+    fi
+    rm -f /dev/shm/camwatch."${CAMERA_NAME:-none}".* 2>/dev/null || true
+    for c in "${CW_CLEANUP[@]}"; do
+        eval "$c" || true
+    done
+    if [ $rc != 0 ]; then
+        for f in "$WORK"/*.log; do
+            [ -e "$f" ] || continue
+            echo "---- $f (last 40 lines)"
+            tail -n 40 "$f"
+        done
+    fi
+    exit $rc
+}
+trap cleanup EXIT
+
+# A free port from the per-test base, so tests never share a camera.
+test_port() {
+    local base=$1
+    for p in $(seq "$base" $((base + 40))); do
+        if ! (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null; then
+            echo "$p"
+            return
+        fi
+    done
+    fail "no free port near $base"
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...: poll until COMMAND succeeds.
+wait_for() {
+    local secs=$1 what=$2
+    shift 2
+    local end=$((SECONDS + secs))
+    while ! "$@" >/dev/null 2>&1; do
+        [ $SECONDS -lt $end ] || fail "timed out after ${secs}s waiting for: $what"
+        sleep 0.25
+    done
+}
+
+# The test footage: a motion-free background plate (temporal median of
+# vtest.avi) for PLATE_SECONDS, then the real footage of people walking, as
+# H.264 at 10 fps with a keyframe every second, like a camera's stream.
+PLATE_SECONDS=8
+prepare_media() {
+    mkdir -p "$MEDIA"
+    [ -s "$MEDIA/camera.mp4" ] && [ -s "$MEDIA/plate-md5.txt" ] && return 0
+    local src=${VTEST_AVI:-}
+    for c in "$TOP/../shared/media/vtest.avi" /usr/share/doc/opencv-doc/examples/data/vtest.avi; do
+        [ -n "$src" ] || { [ -f "$c" ] && src=$c; }
+    done
+    if [ -z "$src" ]; then
+        # OpenCV's sample clip, as Debian ships it in opencv-doc.
+        local tmp
+        tmp=$(mktemp -d)
+        (cd "$tmp" && apt-get download opencv-doc >/dev/null && dpkg -x opencv-doc_*.deb x)
+        src=$tmp/x/usr/share/doc/opencv-doc/examples/data/vtest.avi
+    fi
+    log "preparing test footage from $src"
+    ffmpeg -loglevel error -y -i "$src" \
+        -vf "select='not(mod(n\,6))',tmedian=radius=60,setpts=N/TB" -vsync 0 "$MEDIA/median%03d.png"
+    mv "$MEDIA/median006.png" "$MEDIA/plate.png"
+    rm -f "$MEDIA"/median*.png
+    ffmpeg -loglevel error -y -loop 1 -framerate 10 -t "$PLATE_SECONDS" -i "$MEDIA/plate.png" \
+        -i "$src" -filter_complex \
+        "[0:v]format=yuv420p,setsar=1[a];[1:v]fps=10,format=yuv420p,setsar=1[b];[a][b]concat=n=2:v=1[v]" \
+        -map '[v]' -c:v libx264 -preset veryfast -g 10 -keyint_min 10 -sc_threshold 0 -bf 0 \
+        -an "$MEDIA/camera.mp4.tmp.mp4"
+    mv "$MEDIA/camera.mp4.tmp.mp4" "$MEDIA/camera.mp4"
+    # Decoded MD5s of the plate frames: a clip whose first picture is one of
+    # them started before the first motion.
+    ffmpeg -loglevel error -i "$MEDIA/camera.mp4" -frames:v $((PLATE_SECONDS * 10)) \
+        -f framemd5 - | grep -v '^#' | awk -F', *' '{print $6}' >"$MEDIA/plate-md5.txt"
+    # Packet MD5s of the source: copied packets in a clip are among them.
+    ffmpeg -loglevel error -i "$MEDIA/camera.mp4" -map 0:v -c copy -f framemd5 - |
+        grep -v '^#' | awk -F', *' '{print $6}' >"$MEDIA/packet-md5.txt"
+}
+
+# start_fakecam PORT [ARGS...]: the test camera, waiting until it serves.
+FAKECAM_PID=
+start_fakecam() {
+    local port=$1
+    shift
+    "$BIN/camwatch-fakecam" --port "$port" --path /cam "$@" >>"$WORK/fakecam.log" 2>&1 &
+    FAKECAM_PID=$!
+    CW_PIDS+=("$FAKECAM_PID")
+    wait_for 20 "test camera on port $port" grep -q "serving rtsp://127.0.0.1:$port" "$WORK/fakecam.log"
+}
+
+stop_fakecam() {
+    kill -TERM "$FAKECAM_PID" 2>/dev/null || true
+    wait "$FAKECAM_PID" 2>/dev/null || true
+}
+
+# camwatch's environment for a test: short delays so tests run quickly.
+camwatch_env() {
+    export CAMERA_NAME=${CAMERA_NAME:-$TEST_NAME}
+    export VIDEO_DIR=${VIDEO_DIR:-$WORK/video}
+    export RETRY_SECONDS=${RETRY_SECONDS:-1}
+    export TIMEOUT_SECONDS=${TIMEOUT_SECONDS:-3}
+    export PRE_CAPTURE_SECONDS=${PRE_CAPTURE_SECONDS:-3}
+    export POST_CAPTURE_SECONDS=${POST_CAPTURE_SECONDS:-2}
+    export MAX_CLIP_SECONDS=${MAX_CLIP_SECONDS:-10}
+    export LOGLEVEL=${LOGLEVEL:-INFO}
+    rm -f /dev/shm/camwatch."$CAMERA_NAME".*
+}
+
+CAMWATCH_PID=
+start_camwatch() {
+    camwatch_env
+    "$BIN/camwatch" >>"$WORK/camwatch.log" 2>&1 &
+    CAMWATCH_PID=$!
+    CW_PIDS+=("$CAMWATCH_PID")
+}
+
+# PID of the supervisor's running child camwatch-STAGE (empty if none).
+stage_pid() {
+    # Match the command line: process names are cut at 15 characters.
+    pgrep -P "$CAMWATCH_PID" -f "(^|/)camwatch-$1\$" || true
+}
+
+# Finished clips (never the staging folder).
+clips() {
+    find "$VIDEO_DIR" -path "$VIDEO_DIR/.staging" -prune -o -name '*.mp4' -print 2>/dev/null | sort
+}
+clip_count() { clips | wc -l; }
+has_clips() { [ "$(clip_count)" -ge "${1:-1}" ]; }
+
+# check_playable CLIP: the whole file decodes without a single error.
+check_playable() {
+    local out
+    out=$(ffmpeg -v error -i "$1" -f null - 2>&1) || fail "$1 does not decode"
+    [ -z "$out" ] || fail "$1 decodes with errors: $out"
+    local codec
+    codec=$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 "$1")
+    [ "$codec" = h264 ] || fail "$1 has codec '$codec', want h264"
+}
+
+# sidecar_field CLIP FIELD: one value of the clip's JSON sidecar.
+sidecar_field() {
+    python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print("null" if v is None else v)' \
+        "${1%.mp4}.json" "$2"
+}
