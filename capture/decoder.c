@@ -169,7 +169,7 @@ void capture_decoder_tick(CaptureDecoder *dec, int64_t now_ns)
 
     if (now_ns - dec->warned_ns < DECODE_WARN_PERIOD_NS)
         return;
-    unsigned long messages = capture_avlog_take_decoder_messages(last, sizeof(last));
+    unsigned long messages = cw_avlog_take_decoder_messages(last, sizeof(last));
     if (!dec->errors_unreported && !dec->damaged_unreported && !messages)
         return;
     cw_warn("corrupt video from the camera: %llu rejected packets, %llu damaged pictures, %lu "

@@ -21,6 +21,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "rings.h"
+#include "stage.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -29,8 +30,6 @@
 
 #define PROGRAM         "camwatch-capture"
 #define HOUSEKEEPING_NS (1 * CW_NS_PER_SEC)
-
-static volatile sig_atomic_t stop_requested;
 
 typedef struct Capture {
     CwConfig cfg;
@@ -42,29 +41,6 @@ typedef struct Capture {
     CapturePublisher publisher;
     CaptureFrames frame_out;
 } Capture;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
-    /* No SA_RESTART: a blocking call must fail with EINTR, so that the
-     * flag is looked at now rather than when the camera next speaks. */
-    sa.sa_flags = 0;
-    sa.sa_handler = on_stop_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    /* A camera closing its socket must end in an error we report, not in
-     * death by SIGPIPE. */
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-}
 
 static void usage(FILE *out)
 {
@@ -121,7 +97,7 @@ static void log_connected(const Capture *cap)
 /* Exit code, and its one log line, for the end of the packet loop. */
 static int read_end_exit_code(const Capture *cap, int err)
 {
-    if (stop_requested) {
+    if (cw_stop_requested) {
         cw_info("stopping on request");
         return CW_EXIT_OK;
     }
@@ -151,7 +127,7 @@ static int capture_loop(Capture *cap)
 
     for (;;) {
         ret = capture_source_read(cap->source, cap->pkt);
-        if (ret < 0 || stop_requested)
+        if (ret < 0 || cw_stop_requested)
             return read_end_exit_code(cap, ret);
         int64_t wall_ns = cw_wall_ns(); /* arrival: what a recorder's clock means */
         capture_publish_packet(&cap->publisher, cap->pkt, wall_ns);
@@ -168,7 +144,7 @@ static int capture_loop(Capture *cap)
             continue;
         housekeeping_ns = now;
         capture_decoder_tick(cap->decoder, now);
-        capture_avlog_tick(now);
+        cw_avlog_tick(now);
         /* Packets arriving is not enough: detection needs pictures. */
         if (now - capture_decoder_last_frame_ns(cap->decoder) > timeout_ns) {
             cw_error("camera stalled: its video did not decode for %g s (%llu decode errors)",
@@ -182,31 +158,14 @@ int main(int argc, char **argv)
 {
     /* Large (the configuration holds paths): not on the stack. */
     static Capture cap = {.publisher = {.lock_fd = -1}};
-    char err[1024];
     int exit_code = CW_EXIT_SOFTWARE;
     int ret;
 
-    cw_log_init(PROGRAM);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            cw_config_print_help(PROGRAM);
-            return CW_EXIT_OK;
-        }
-        cw_log(CW_LOG_CRITICAL,
-               "unknown argument \"%s\": %s is configured by environment variables (see --help)",
-               argv[i], PROGRAM);
-        return CW_EXIT_CONFIG;
-    }
-    if (cw_config_load(&cap.cfg, err, sizeof(err)) < 0) {
-        cw_log(CW_LOG_CRITICAL, "%s", err);
-        return CW_EXIT_CONFIG;
-    }
-    cw_log_set_level(cap.cfg.log_level);
-    capture_avlog_install(cap.cfg.log_level);
-    install_signals();
+    if (cw_stage_start(PROGRAM, usage, argc, argv, &cap.cfg, &exit_code) < 0)
+        return exit_code;
+    cw_avlog_install(cap.cfg.log_level);
 
-    ret = capture_watchdog_start(&stop_requested);
+    ret = capture_watchdog_start(&cw_stop_requested);
     if (ret < 0) {
         cw_error("cannot start the watchdog thread: %s", strerror(-ret));
         goto end;
@@ -231,11 +190,11 @@ int main(int argc, char **argv)
         goto end;
     }
 
-    ret = capture_source_open(&cap.source, &cap.cfg, &stop_requested, on_wait, &cap);
-    if (ret < 0 && stop_requested)
+    ret = capture_source_open(&cap.source, &cap.cfg, &cw_stop_requested, on_wait, &cap);
+    if (ret < 0 && cw_stop_requested)
         cw_info("stopping on request");
     if (ret < 0) {
-        exit_code = stop_requested                   ? CW_EXIT_OK
+        exit_code = cw_stop_requested                ? CW_EXIT_OK
                     : ret == AVERROR(ENOMEM)         ? CW_EXIT_SOFTWARE
                     : ret == CAPTURE_ERR_UNSUPPORTED ? CW_EXIT_CONFIG
                                                      : CW_EXIT_TEMPFAIL;

@@ -109,7 +109,7 @@ static void describe_failure(const CaptureSource *src, int err, char *buf, size_
     char detail[512], reason[AV_ERROR_MAX_STRING_SIZE];
 
     av_strerror(err, reason, sizeof(reason));
-    capture_avlog_last(detail, sizeof(detail));
+    cw_avlog_last(detail, sizeof(detail));
     /* Drop libav's "[tcp @ 0x55d0c0a8c5c0] " context prefix from the detail. */
     const char *d = detail;
     if (d[0] == '[' && strstr(d, "] "))
@@ -195,7 +195,7 @@ int capture_source_open(CaptureSource **out, const CwConfig *cfg, const volatile
 
     /* libav's own complaints during the connect become the detail of our
      * single line (describe_failure) instead of lines of their own. */
-    capture_avlog_hold(true);
+    cw_avlog_hold(true);
     int64_t t_connect = cw_mono_ns(), t_probe = 0;
     set_deadline(src, t_connect + src->timeout_ns, "connecting");
     /* On failure avformat_open_input() frees the context and NULLs src->fmt. */
@@ -213,7 +213,7 @@ int capture_source_open(CaptureSource **out, const CwConfig *cfg, const volatile
             src->video = src->fmt->streams[ret];
     }
     clear_deadline(src);
-    capture_avlog_hold(false);
+    cw_avlog_hold(false);
     if (ret < 0)
         goto end;
 

@@ -22,6 +22,7 @@
 #include "payload.h"
 #include "ring.h"
 #include "rings.h"
+#include "stage.h"
 
 #include <errno.h>
 #include <math.h>
@@ -44,8 +45,6 @@
 #define REPEAT_LOG_INTERVAL_NS (60 * CW_NS_PER_SEC)
 
 #define STATS_INTERVAL_NS (60 * CW_NS_PER_SEC)
-
-static volatile sig_atomic_t stop_requested;
 
 typedef struct Detect {
     CwConfig cfg;
@@ -79,26 +78,6 @@ typedef struct Detect {
     uint64_t stats_frames, stats_torn, stats_skipped;
     int64_t stats_busy_ns;
 } Detect;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
-/* No SA_RESTART: the signal must interrupt the semaphore wait in
- * cw_ring_wait() (EINTR), so a stop request is seen at once, not after the
- * wait's timeout. */
-static int install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
-        return -errno;
-    return 0;
-}
 
 static void usage(FILE *out)
 {
@@ -370,11 +349,11 @@ static int run(Detect *d)
     d->last_frame_mono_ns = now;
     d->stats_mono_ns = now;
 
-    while (!stop_requested) {
+    while (!cw_stop_requested) {
         int ready = cw_ring_wait(&d->reader, WAIT_MS);
         now = cw_mono_ns();
         cw_ring_heartbeat(d->events, CW_STAGE_DETECT);
-        if (ready > 0 && !stop_requested) {
+        if (ready > 0 && !cw_stop_requested) {
             CwRingView view;
             if (cw_ring_latest(&d->reader, &view) == 0) {
                 if (handle_frame(d, &view, now) < 0)
@@ -394,30 +373,11 @@ static int run(Detect *d)
 int main(int argc, char **argv)
 {
     static Detect d; /* CwConfig is large: keep it off the stack */
-    char err[1024];
     CwMotionParams params;
     int code = CW_EXIT_OK;
 
-    cw_log_init("camwatch-detect");
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            cw_config_print_help("camwatch-detect");
-            return CW_EXIT_OK;
-        }
-        usage(stderr);
-        fprintf(stderr, "camwatch-detect: unknown argument \"%s\" (try --help)\n", argv[i]);
-        return CW_EXIT_CONFIG;
-    }
-    if (cw_config_load(&d.cfg, err, sizeof(err)) < 0) {
-        cw_log(CW_LOG_CRITICAL, "%s", err);
-        return CW_EXIT_CONFIG;
-    }
-    cw_log_set_level(d.cfg.log_level);
-    if (install_signals() < 0) {
-        cw_crit("cannot install signal handlers: %s", strerror(errno));
-        return CW_EXIT_SOFTWARE;
-    }
+    if (cw_stage_start("camwatch-detect", usage, argc, argv, &d.cfg, &code) < 0)
+        return code;
 
     motion_params(&d.cfg, &params);
     d.min_interval_ns = (int64_t)(0.75 * CW_NS_PER_SEC / d.cfg.detect_fps);

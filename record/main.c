@@ -17,6 +17,7 @@
 #include "sidecar.h"
 #include "snapshot.h"
 
+#include "avlog.h"
 #include "clock.h"
 #include "config.h"
 #include "exitcode.h"
@@ -24,6 +25,7 @@
 #include "payload.h"
 #include "ring.h"
 #include "rings.h"
+#include "stage.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,8 +52,6 @@
  * error per attempt, not one per motion event. */
 #define WRITE_RETRY_NS    (10 * CW_NS_PER_SEC)
 #define HEARTBEAT_PACKETS 64
-
-static volatile sig_atomic_t stop_requested;
 
 enum RecState { REC_IDLE, REC_ACTIVE };
 
@@ -80,12 +80,6 @@ typedef struct Recorder {
     bool warned_no_params;
 } Recorder;
 
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
 static void usage(FILE *out)
 {
     fprintf(out, "usage: " PROGRAM " [--help]\n\n"
@@ -93,36 +87,6 @@ static void usage(FILE *out)
                  "of the packets ring, remuxes them (no re-encoding) into fragmented MP4 and\n"
                  "delivers them atomically into VIDEO_DIR/<YYYY-MM-DD>/ with a JPEG snapshot and\n"
                  "a JSON sidecar. SIGTERM finishes the clip in progress and exits 0.\n\n");
-}
-
-/*
- * FFmpeg's messages go through our log: one format, masked credentials.
- * FFmpeg may build one line from several calls; they are joined here and
- * logged when the line ends.
- */
-static void av_log_to_cw(void *avcl, int level, const char *fmt, va_list vl)
-{
-    static int print_prefix = 1;
-    static char line[1024];
-    static size_t len;
-    static int line_level = AV_LOG_QUIET;
-
-    if (level > av_log_get_level())
-        return;
-    if (len == 0 || level < line_level)
-        line_level = level; /* the line is as severe as its worst part */
-    av_log_format_line2(avcl, level, fmt, vl, line + len, sizeof(line) - len, &print_prefix);
-    len += strlen(line + len);
-    if (len + 1 < sizeof(line) && (len == 0 || line[len - 1] != '\n'))
-        return;
-    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-        line[--len] = '\0';
-    if (len)
-        cw_log(line_level <= AV_LOG_ERROR     ? CW_LOG_ERROR
-               : line_level <= AV_LOG_WARNING ? CW_LOG_WARNING
-                                              : CW_LOG_DEBUG,
-               "libav: %s", line);
-    len = 0;
 }
 
 /*
@@ -182,6 +146,7 @@ static void heartbeat(void *arg)
 {
     Recorder *r = arg;
     cw_ring_heartbeat(r->packets, CW_STAGE_RECORD);
+    cw_avlog_tick(cw_mono_ns()); /* reports libav lines its rate limit held back */
 }
 
 static int64_t seconds_to_ns(double s)
@@ -612,7 +577,7 @@ static int open_rings(Recorder *r)
 
 static void run(Recorder *r)
 {
-    while (!stop_requested) {
+    while (!cw_stop_requested) {
         heartbeat(r);
         rec_hooks_reap();
         if (r->state == REC_IDLE) {
@@ -620,7 +585,7 @@ static void run(Recorder *r)
             r->pkt_rd.next = cw_ring_write_seq(r->packets);
         }
         cw_ring_wait(&r->pkt_rd, WAIT_MS);
-        if (stop_requested)
+        if (cw_stop_requested)
             break;
         drain_events(r);
         if (r->state == REC_ACTIVE)
@@ -642,41 +607,14 @@ int main(int argc, char **argv)
 {
     static Recorder rec; /* large (stream parameters): not on the stack */
     Recorder *r = &rec;
-    char err[1024];
     int code = CW_EXIT_SOFTWARE;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            cw_config_print_help(PROGRAM);
-            return CW_EXIT_OK;
-        }
-        fprintf(stderr,
-                PROGRAM ": unknown argument \"%s\" (configuration is by environment; "
-                        "see --help)\n",
-                argv[i]);
-        return CW_EXIT_CONFIG;
-    }
-    cw_log_init(PROGRAM);
-    if (cw_config_load(&r->cfg, err, sizeof(err)) < 0) {
-        cw_log(CW_LOG_CRITICAL, "%s", err);
-        return CW_EXIT_CONFIG;
-    }
-    cw_log_set_level(r->cfg.log_level);
+    if (cw_stage_start(PROGRAM, usage, argc, argv, &r->cfg, &code) < 0)
+        return code;
     tzset();
-    av_log_set_level(r->cfg.log_level <= CW_LOG_DEBUG ? AV_LOG_VERBOSE : AV_LOG_WARNING);
-    av_log_set_callback(av_log_to_cw);
+    cw_avlog_install(r->cfg.log_level);
     if (prepare_dirs(&r->cfg) < 0)
         return CW_EXIT_CONFIG;
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; /* no SA_RESTART: the ring wait must return at once */
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     r->pkt = av_packet_alloc();
     r->par = avcodec_parameters_alloc();

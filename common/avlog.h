@@ -2,8 +2,8 @@
  * FFmpeg's log (av_log) routed through cw_log, so that every libav message
  * gets the same format, level filter and credential masking as ours.
  */
-#ifndef CAPTURE_AVLOG_H
-#define CAPTURE_AVLOG_H
+#ifndef CAMWATCH_AVLOG_H
+#define CAMWATCH_AVLOG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,20 +15,20 @@
  * never libav's TRACE (it dumps protocol traffic). Thread-safe once
  * installed: decoder threads may log concurrently.
  */
-void capture_avlog_install(int cw_level);
+void cw_avlog_install(int cw_level);
 
 /*
  * While held, libav's warnings and errors are logged at DEBUG only and the
  * last one is remembered: a failed connect then reports one line of ours,
- * with libav's detail available through capture_avlog_last().
+ * with libav's detail available through cw_avlog_last().
  */
-void capture_avlog_hold(bool hold);
+void cw_avlog_hold(bool hold);
 
 /*
  * Copy the last warning or error libav logged while held into `buf` (empty
  * string if none). Returns buf.
  */
-const char *capture_avlog_last(char *buf, size_t size);
+const char *cw_avlog_last(char *buf, size_t size);
 
 /*
  * Decoders complain about every damaged macroblock of a corrupt stream; their
@@ -36,13 +36,13 @@ const char *capture_avlog_last(char *buf, size_t size);
  * periodic summary. Returns the count since the previous call and copies the
  * last message (without libav's prefix) into `last`.
  */
-unsigned long capture_avlog_take_decoder_messages(char *last, size_t size);
+unsigned long cw_avlog_take_decoder_messages(char *last, size_t size);
 
 /*
  * Report how many libav lines the rate limit (10 per 10 s at INFO and
  * above) suppressed, once its window has passed. Call about once a
  * second; `now_ns` is CLOCK_MONOTONIC.
  */
-void capture_avlog_tick(int64_t now_ns);
+void cw_avlog_tick(int64_t now_ns);
 
-#endif /* CAPTURE_AVLOG_H */
+#endif /* CAMWATCH_AVLOG_H */

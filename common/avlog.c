@@ -152,7 +152,7 @@ static void avlog_callback(void *avcl, int level, const char *fmt, va_list vl)
     pthread_mutex_unlock(&avlog_lock);
 }
 
-void capture_avlog_install(int cw_level)
+void cw_avlog_install(int cw_level)
 {
     int av_level;
     switch (cw_level) {
@@ -177,7 +177,7 @@ void capture_avlog_install(int cw_level)
     av_log_set_callback(avlog_callback);
 }
 
-void capture_avlog_hold(bool hold)
+void cw_avlog_hold(bool hold)
 {
     pthread_mutex_lock(&avlog_lock);
     avlog_held = hold;
@@ -186,7 +186,7 @@ void capture_avlog_hold(bool hold)
     pthread_mutex_unlock(&avlog_lock);
 }
 
-const char *capture_avlog_last(char *buf, size_t size)
+const char *cw_avlog_last(char *buf, size_t size)
 {
     pthread_mutex_lock(&avlog_lock);
     snprintf(buf, size, "%s", avlog_held_last);
@@ -194,7 +194,7 @@ const char *capture_avlog_last(char *buf, size_t size)
     return buf;
 }
 
-unsigned long capture_avlog_take_decoder_messages(char *last, size_t size)
+unsigned long cw_avlog_take_decoder_messages(char *last, size_t size)
 {
     pthread_mutex_lock(&avlog_lock);
     unsigned long count = avlog_decoder_count;
@@ -206,7 +206,7 @@ unsigned long capture_avlog_take_decoder_messages(char *last, size_t size)
     return count;
 }
 
-void capture_avlog_tick(int64_t now_ns)
+void cw_avlog_tick(int64_t now_ns)
 {
     pthread_mutex_lock(&avlog_lock);
     report_suppressed(now_ns);

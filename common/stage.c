@@ -1,0 +1,55 @@
+#include "stage.h"
+
+#include "exitcode.h"
+#include "log.h"
+
+#include <errno.h>
+#include <string.h>
+
+volatile sig_atomic_t cw_stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    cw_stop_requested = 1;
+}
+
+int cw_stage_start(const char *program, void (*usage)(FILE *out), int argc, char **argv,
+                   CwConfig *cfg, int *exit_code)
+{
+    char err[1024];
+
+    cw_log_init(program);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            cw_config_print_help(program);
+            *exit_code = CW_EXIT_OK;
+            return -1;
+        }
+        cw_log(CW_LOG_CRITICAL,
+               "unknown argument \"%s\": %s is configured by environment variables (see --help)",
+               argv[i], program);
+        *exit_code = CW_EXIT_CONFIG;
+        return -1;
+    }
+    if (cw_config_load(cfg, err, sizeof(err)) < 0) {
+        cw_log(CW_LOG_CRITICAL, "%s", err);
+        *exit_code = CW_EXIT_CONFIG;
+        return -1;
+    }
+    cw_log_set_level(cfg->log_level);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: see the header */
+    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0) {
+        cw_crit("cannot install signal handlers: %s", strerror(errno));
+        *exit_code = CW_EXIT_SOFTWARE;
+        return -1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}

@@ -1,0 +1,29 @@
+/*
+ * The start every stage program (capture, detect, record) shares: arguments,
+ * configuration, log level, stop signals.
+ */
+#ifndef CAMWATCH_STAGE_H
+#define CAMWATCH_STAGE_H
+
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+
+/* Set to 1 by SIGTERM or SIGINT once cw_stage_start() installed its handler. */
+extern volatile sig_atomic_t cw_stop_requested;
+
+/*
+ * Name the program in the log; answer "--help"/"-h" with `usage` and the
+ * configuration variables (exit 0); refuse any other argument (one line,
+ * exit 78: stages are configured by environment only); load and check the
+ * configuration (one CRITICAL line naming the variable, exit 78); set the
+ * log level; install SIGTERM/SIGINT handlers that set cw_stop_requested,
+ * without SA_RESTART so that a blocking call returns EINTR and the stop is
+ * seen at once; ignore SIGPIPE (a write error is handled where it happens).
+ * Returns 0 to go on, or -1 with *exit_code set: main returns it.
+ */
+int cw_stage_start(const char *program, void (*usage)(FILE *out), int argc, char **argv,
+                   CwConfig *cfg, int *exit_code);
+
+#endif /* CAMWATCH_STAGE_H */
