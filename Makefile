@@ -91,10 +91,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(COMMON_LIB)
 $(BUILD)/tests/policy: $(BUILD)/supervisor/policy.o
 
 # Installs what is missing, builds, runs every test; ends with "N passed, N failed".
+# The core tests run a second time built with ASan and UBSan.
+SAN_TESTS := ring ring_stress config e2e_clip e2e_dropout e2e_crash_recovery
 test:
 	scripts/install-deps --check || scripts/install-deps
 	$(MAKE) all
-	tests/run
+	$(MAKE) SAN=address,undefined BUILD=$(BUILD)-san programs tests fakecam
+	SAN_BUILD=$(BUILD)-san SAN_TESTS="$(SAN_TESTS)" tests/run
 
 bench:
 	scripts/install-deps --check --bench || scripts/install-deps --bench
@@ -117,6 +120,6 @@ check-format:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' '*.cpp')
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD)-san
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

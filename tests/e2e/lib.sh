@@ -7,7 +7,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 BIN=$BUILD
-MEDIA=$BUILD/media
+MEDIA=$TOP/build/media # shared by the plain and the sanitizer builds
 TEST_NAME=$(basename "$0" .sh)
 WORK=$BUILD/test-work/$TEST_NAME
 rm -rf "$WORK"
