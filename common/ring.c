@@ -28,6 +28,8 @@
 #include <unistd.h>
 
 #define ARENA_ALIGN 64u
+/* Descriptor lock of a slot never written: odd, so never accepted. */
+#define RING_LOCK_NEVER 1u
 
 uint64_t cw_ring_pow2(uint64_t v)
 {
@@ -80,7 +82,7 @@ static int create_ring(int fd, const char *name, uint32_t slots, uint64_t arena,
      * 2*seq+2 for some seq (0 is UINT64_MAX's), so mark the slots odd: the
      * state readers never accept. */
     for (uint32_t i = 0; i < slots; i++)
-        atomic_init(&desc[i].lock, 1);
+        atomic_init(&desc[i].lock, RING_LOCK_NEVER);
     h->version = CW_RING_VERSION;
     h->header_size = sizeof(CwRingHeader);
     h->slot_count = slots;
@@ -400,7 +402,7 @@ int cw_ring_peek(const CwRing *r, uint64_t seq, CwRingView *v)
             return -EAGAIN;
         lock = atomic_load_explicit(&d->lock, memory_order_acquire);
         if (lock != want)
-            return -ESTALE;
+            return lock == RING_LOCK_NEVER ? -ENODATA : -ESTALE;
     }
     v->seq = seq;
     v->lock = lock;

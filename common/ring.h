@@ -217,7 +217,8 @@ uint64_t cw_ring_write_seq(const CwRing *ring);
 
 /*
  * Take a view of slot `seq`. Returns 0 (view filled), -EAGAIN (not yet
- * published) or -ESTALE (overwritten, or being overwritten). The payload may
+ * published), -ESTALE (overwritten, or being overwritten) or -ENODATA (an
+ * older sequence whose slot was never written: the ring is younger). The payload may
  * still be overwritten while it is used: check cw_ring_view_intact() after
  * using it and discard what was read if it returns false.
  */

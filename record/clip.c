@@ -339,9 +339,11 @@ int rec_clip_finish(RecClip **clip, RecClipStats *stats, bool *playable)
         if (ret < 0)
             clip_fail(c, ret, "close");
     }
+    bool fsync_failed = false;
     if (!c->error) {
         ret = rec_fsync_path(c->path);
-        if (ret < 0)
+        fsync_failed = ret < 0;
+        if (fsync_failed)
             clip_fail(c, AVERROR(-ret), "fsync");
     }
     *stats = c->stats;
@@ -350,6 +352,11 @@ int rec_clip_finish(RecClip **clip, RecClipStats *stats, bool *playable)
 
     if (!c->error) {
         *playable = c->stats.packets > 0;
+    } else if (fsync_failed) {
+        /* The data was written but the disk refused to confirm it: Linux
+         * reports a writeback error once, so a second fsync would lie.
+         * Nothing is delivered as complete; the file stays in staging. */
+        stats->unconfirmed = true;
     } else {
         /* Keep what the complete fragments hold; the torn tail would only
          * make players complain (and truncating frees the space it used). */

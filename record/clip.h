@@ -30,6 +30,7 @@ typedef struct RecClipStats {
     double duration_s;     /* media duration of what the file holds */
     uint64_t packets;
     uint64_t bytes;
+    bool unconfirmed; /* written, but fsync failed: keep it, never deliver it */
 } RecClipStats;
 
 /*

@@ -182,6 +182,12 @@ int rec_deliver(const CwConfig *cfg, const char *staging_mp4, RecSnapshot *snap,
     if (ret < 0) {
         cw_error("cannot move %s to %s: %s (left in staging)", staging_mp4, mp4_dst,
                  strerror(-ret));
+        /* A snapshot and a sidecar must not stand for a video that is not
+         * there: take them back out (the video is recovered at next start). */
+        if (have_jpg)
+            unlink(jpg_dst);
+        if (have_json)
+            unlink(json_dst);
         goto end;
     }
     int sync = rec_fsync_path(day_dir);

@@ -175,12 +175,18 @@ static void end_clip(Recorder *r, const char *cut_short)
                  (unsigned long long)stats.packets, (unsigned long long)stats.bytes);
         r->info.cut_short = cut_short;
         r->info.duration_s = stats.duration_s;
-        r->info.end_ns = r->info.start_ns + seconds_to_ns(stats.duration_s);
+        /* Arrival times, like start_ns: the media duration would mix clocks. */
+        r->info.end_ns = stats.last_wall_ns > r->info.start_ns
+                             ? stats.last_wall_ns
+                             : r->info.start_ns + seconds_to_ns(stats.duration_s);
         heartbeat(r);
         if (playable) {
             if (rec_deliver(&r->cfg, r->staging_path, r->snap, &r->info) < 0)
                 cw_error("clip %s stays in %s; it will be recovered at the next start",
                          r->info.name, r->staging_path);
+        } else if (stats.unconfirmed) {
+            cw_error("clip %s stays in %s: the disk did not confirm it was written", r->info.name,
+                     r->staging_path);
         } else {
             /* Not a single playable packet: nothing to keep. */
             unlink(r->staging_path);
@@ -444,6 +450,13 @@ static void drain_packets(Recorder *r)
             continue;
         }
         memcpy(&ph, view.data, sizeof(ph));
+        /* Nothing in the header may steer the clip (its start, its length)
+         * before the slot is known not to have been torn under us. */
+        if (!cw_ring_view_intact(r->packets, &view)) {
+            cw_ring_done(&r->pkt_rd, &view); /* counts the overrun */
+            r->need_key = true;
+            continue;
+        }
         if (ph.size > view.len - sizeof(ph)) {
             if (cw_ring_done(&r->pkt_rd, &view))
                 cw_warn("packet %llu: header claims %u bytes in a %u-byte slot; skipped",
@@ -451,10 +464,6 @@ static void drain_packets(Recorder *r)
             continue;
         }
         if (ph.epoch != r->params.epoch) {
-            if (!cw_ring_view_intact(r->packets, &view)) {
-                cw_ring_done(&r->pkt_rd, &view);
-                continue;
-            }
             if (r->clip) {
                 /* The camera reconnected (capture restarted): this clip ends
                  * here; the packet stays unread for whatever comes next. */

@@ -22,18 +22,15 @@ int rec_preroll_find(const CwRing *packets, uint64_t epoch, int64_t target_ns, R
         CwRingView view;
         CwPacketHeader ph;
 
-        if (cw_ring_peek(packets, seq, &view) < 0) {
-            /* Lock 0: never written, the ring is younger than the pre-roll.
+        int ret = cw_ring_peek(packets, seq, &view);
+        if (ret < 0) {
+            /* Never written: the ring is younger than the pre-roll.
              * Anything else: overwritten by newer packets. */
-            overwritten = atomic_load_explicit(&packets->desc[seq & packets->slot_mask].lock,
-                                               memory_order_relaxed) != 0;
+            overwritten = ret != -ENODATA;
             break;
         }
-        /* A never-written slot has length 0; a packet has its header. */
-        if (view.len < sizeof(ph)) {
-            overwritten = false;
-            break;
-        }
+        if (view.len < sizeof(ph))
+            break; /* not a packet: nothing older can be used either */
         if (!(view.flags & CW_SLOT_KEY))
             continue;
         memcpy(&ph, view.data, sizeof(ph));

@@ -179,9 +179,12 @@ static void test_never_written(void)
 {
     CwRing *r = fresh_ring(8, 4096, 0, 0);
     CwRingView v;
-    CHECK(cw_ring_peek(r, UINT64_MAX, &v) != 0);
-    CHECK(cw_ring_peek(r, UINT64_MAX - 7, &v) != 0);
+    CHECK(cw_ring_peek(r, UINT64_MAX, &v) == -ENODATA);
+    CHECK(cw_ring_peek(r, UINT64_MAX - 7, &v) == -ENODATA);
     CHECK(cw_ring_peek(r, 0, &v) == -EAGAIN);
+    write_slot(r, 0, 16);
+    CHECK(cw_ring_peek(r, 0, &v) == 0);
+    CHECK(cw_ring_peek(r, UINT64_MAX, &v) == -ENODATA); /* still never written */
     drop_ring(&r);
 }
 
