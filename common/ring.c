@@ -234,6 +234,13 @@ void *cw_ring_reserve(CwRing *r, uint32_t len)
     if ((uint64_t)len > h->arena_size / 2)
         return NULL;
     uint64_t head = atomic_load_explicit(&h->arena_head, memory_order_relaxed);
+    uint64_t reserved = atomic_load_explicit(&h->arena_reserve, memory_order_relaxed);
+    /* A writer that died between reserve and publish left a reservation
+     * beyond the head, and may have written into it. Start after it: the
+     * reservation end must never move back, or slots it overwrote would
+     * look intact again. */
+    if ((int64_t)(reserved - head) > 0)
+        head = (reserved + ARENA_ALIGN - 1) & ~(uint64_t)(ARENA_ALIGN - 1);
     uint64_t phys = head & r->arena_mask;
     if (phys + len > h->arena_size)
         head += h->arena_size - phys; /* keep the payload contiguous: skip the tail */

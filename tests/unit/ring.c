@@ -188,6 +188,35 @@ static void test_never_written(void)
     drop_ring(&r);
 }
 
+/* A writer killed between reserve and publish may have written into its
+ * reservation: slots under it must stay stale after a new writer starts,
+ * even if the new writer's first payload is smaller. */
+static void test_writer_restart_after_crash(void)
+{
+    char err[256];
+    CwRing *r = fresh_ring(8, 4096, UINT64_MAX - 3, 0);
+    CwRingGeometry geo = {.slot_count = 8, .arena_size = 4096};
+    CwRingView v;
+    for (uint64_t k = 0; k < 4; k++)
+        write_slot(r, UINT64_MAX - 3 + k, 1000);
+    uint8_t *p = cw_ring_reserve(r, 2000); /* the dying writer */
+    CHECK(p != NULL);
+    memset(p, 0xee, 2000);
+    cw_ring_close(&r);
+    CHECK(cw_ring_open(&r, ring_name, &geo, 1000, err, sizeof(err)) == 0); /* its successor */
+    write_slot(r, UINT64_MAX - 3 + 4, 100);
+    for (uint64_t k = 0; k < 4; k++) {
+        int ret = cw_ring_peek(r, UINT64_MAX - 3 + k, &v);
+        if (ret == 0)
+            check_view(&v, UINT64_MAX - 3 + k, 1000); /* intact means intact */
+    }
+    /* The slots the dead writer's 2000 bytes reached are stale. */
+    CHECK(cw_ring_peek(r, UINT64_MAX - 3, &v) == -ESTALE);
+    CHECK(cw_ring_peek(r, UINT64_MAX - 2, &v) == -ESTALE);
+    CHECK(cw_ring_peek(r, UINT64_MAX - 3 + 4, &v) == 0);
+    drop_ring(&r);
+}
+
 static void test_latest_skips(void)
 {
     CwRing *r = fresh_ring(16, 1 << 16, UINT64_MAX - 2, 0);
@@ -307,6 +336,7 @@ int main(void)
     RUN(test_arena_overwrite);
     RUN(test_torn_view_rejected);
     RUN(test_never_written);
+    RUN(test_writer_restart_after_crash);
     RUN(test_latest_skips);
     RUN(test_params_epoch);
     RUN(test_reader_entries);
