@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum VarType {
     VAR_URL,
@@ -112,6 +113,8 @@ int cw_config_read_env_file(const char *path, char *err, size_t err_size)
         return -1;
     }
     char line[4096];
+    char **keys = NULL; /* the keys this file set */
+    size_t nkeys = 0;
     int lineno = 0, ret = 0;
     while (fgets(line, sizeof(line), f)) {
         lineno++;
@@ -137,18 +140,52 @@ int cw_config_read_env_file(const char *path, char *err, size_t err_size)
             ret = -1;
             break;
         }
-        size_t n = strlen(val);
-        if (n >= 2 && (val[0] == '"' || val[0] == '\'') && val[n - 1] == val[0]) {
-            val[n - 1] = '\0';
+        if (val[0] == '"' || val[0] == '\'') {
+            char *close = strchr(val + 1, val[0]);
+            char *rest = close ? trim(close + 1) : NULL;
+            if (!close || (*rest && *rest != '#')) {
+                fail(err, err_size,
+                     "%s:%d: %s: %s (write KEY=\"value\" with at most a # comment after it)", path,
+                     lineno, key,
+                     close ? "text after the closing quote" : "the opening quote is never closed");
+                ret = -1;
+                break;
+            }
+            *close = '\0';
             val++;
         } else {
             /* Unquoted values may carry a trailing comment. */
             char *hash = strstr(val, " #");
-            if (hash)
-                *trim(hash) = '\0', val = trim(val);
+            if (hash) {
+                *hash = '\0';
+                val = trim(val);
+            }
         }
-        setenv(key, val, 0);
+        /* The environment wins over the file; within the file the last
+         * line wins, as in shells, systemd and compose. */
+        bool from_file = false;
+        for (size_t i = 0; i < nkeys && !from_file; i++)
+            from_file = strcmp(keys[i], key) == 0;
+        if (getenv(key) && !from_file)
+            continue;
+        if (!from_file) {
+            char **grown = realloc(keys, (nkeys + 1) * sizeof(*keys));
+            char *copy = strdup(key);
+            if (!grown || !copy) {
+                free(copy);
+                keys = grown ? grown : keys;
+                fail(err, err_size, "%s: out of memory", path);
+                ret = -1;
+                break;
+            }
+            keys = grown;
+            keys[nkeys++] = copy;
+        }
+        setenv(key, val, 1);
     }
+    for (size_t i = 0; i < nkeys; i++)
+        free(keys[i]);
+    free(keys);
     fclose(f);
     return ret;
 }
@@ -175,24 +212,43 @@ static bool url_scheme_ok(const char *url)
     return false;
 }
 
-static void register_url_secret(const char *url)
+/* Query parameters that carry a password in some cameras' URLs. */
+static const char *const password_params[] = {"password=", "passwd=", "pwd=", "pass="};
+
+static void add_secret_span(const char *start, size_t len)
 {
-    const char *auth = strstr(url, "://");
-    if (!auth)
-        return;
-    auth += 3;
-    size_t span = strcspn(auth, "/?#");
-    const char *at = memrchr(auth, '@', span);
-    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-    if (!colon)
-        return;
     char secret[256];
-    size_t len = (size_t)(at - colon - 1);
     if (len == 0 || len >= sizeof(secret))
         return;
-    memcpy(secret, colon + 1, len);
+    memcpy(secret, start, len);
     secret[len] = '\0';
     cw_log_add_secret(secret);
+}
+
+/* Every password `url` carries becomes a log secret, before anything can
+ * print the URL. */
+static void register_url_secrets(const char *url)
+{
+    const char *pw;
+    size_t len;
+    if (cw_url_password(url, url + strlen(url), &pw, &len))
+        add_secret_span(pw, len);
+    for (const char *q = strpbrk(url, "?&"); q; q = strpbrk(q + 1, "?&")) {
+        for (size_t i = 0; i < sizeof(password_params) / sizeof(password_params[0]); i++) {
+            size_t n = strlen(password_params[i]);
+            if (strncasecmp(q + 1, password_params[i], n) == 0)
+                add_secret_span(q + 1 + n, strcspn(q + 1 + n, "&#"));
+        }
+    }
+}
+
+/* A password with '/', '?' or '#' not percent-encoded makes the URL
+ * ambiguous: cameras and FFmpeg would read its tail as the path. */
+static bool url_password_needs_encoding(const char *url)
+{
+    const char *pw;
+    size_t len;
+    return cw_url_password(url, url + strlen(url), &pw, &len) && strcspn(pw, "/?#") < len;
 }
 
 static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *err, size_t err_size)
@@ -202,6 +258,13 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
 
     switch (v->type) {
     case VAR_URL:
+        if (url_scheme_ok(value) && url_password_needs_encoding(value)) {
+            fail(err, err_size,
+                 "RTSP_URL=\"%s\": the password contains '/', '?' or '#'; write them "
+                 "percent-encoded as %%2F, %%3F and %%23",
+                 value);
+            return -1;
+        }
         if (!url_scheme_ok(value)) {
             fail(err, err_size,
                  "RTSP_URL=\"%s\" is not a camera address: use rtsp://, rtsps://, http(s):// "
@@ -294,7 +357,7 @@ int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
     /* Before anything can quote the URL, its password is a secret. */
     const char *url = getenv("RTSP_URL");
     if (url)
-        register_url_secret(url);
+        register_url_secrets(url);
 
     for (size_t i = 0; i < VAR_COUNT; i++) {
         const VarSpec *v = &var_specs[i];

@@ -94,6 +94,21 @@ void cw_log_add_secret(const char *secret)
     add_one_secret(decoded);
 }
 
+bool cw_url_password(const char *url, const char *url_end, const char **start, size_t *len)
+{
+    const char *auth = strstr(url, "://");
+    if (!auth || auth >= url_end)
+        return false;
+    auth += 3;
+    const char *at = memrchr(auth, '@', (size_t)(url_end - auth));
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (!colon)
+        return false;
+    *start = colon + 1;
+    *len = (size_t)(at - colon - 1);
+    return true;
+}
+
 size_t cw_log_mask(const char *in, char *out, size_t out_size)
 {
     size_t o = 0;
@@ -113,20 +128,18 @@ size_t cw_log_mask(const char *in, char *out, size_t out_size)
         }
         if (hit)
             continue;
-        /* "://user:password@": keep the user, hide the password. */
-        if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
-            const char *auth = p + 3;
-            const char *end = auth + strcspn(auth, "/?# \t\"'");
-            const char *at = memrchr(auth, '@', (size_t)(end - auth));
-            const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-            if (colon) {
-                for (const char *c = p; c <= colon && o + 1 < out_size; c++)
-                    out[o++] = *c;
-                for (const char *m = "***"; *m && o + 1 < out_size; m++)
-                    out[o++] = *m;
-                p = at;
-                continue;
-            }
+        /* "://user:password@": keep the user, hide the password. A URL in
+         * a line ends at white space or a quote. */
+        const char *pw;
+        size_t pw_len;
+        if (p[0] == ':' && p[1] == '/' && p[2] == '/' &&
+            cw_url_password(p, p + strcspn(p, " \t\n\"'"), &pw, &pw_len)) {
+            for (const char *c = p; c < pw && o + 1 < out_size; c++)
+                out[o++] = *c;
+            for (const char *m = "***"; *m && o + 1 < out_size; m++)
+                out[o++] = *m;
+            p = pw + pw_len;
+            continue;
         }
         out[o++] = *p++;
     }

@@ -7,6 +7,7 @@
 #define CAMWATCH_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 enum CwLogLevel { CW_LOG_DEBUG, CW_LOG_INFO, CW_LOG_WARNING, CW_LOG_ERROR, CW_LOG_CRITICAL };
@@ -28,6 +29,14 @@ int cw_log_parse_level(const char *name);
  * characters is masked only where it stands in a URL.
  */
 void cw_log_add_secret(const char *secret);
+
+/*
+ * The password of "scheme://user:password@host…" in `url`, which ends at
+ * `url_end`: the user information runs to the LAST '@' of the URL, so a
+ * password with an unencoded '/', '?', '#' or '@' is found whole. Returns
+ * true and sets *start and *len, false if the URL carries no password.
+ */
+bool cw_url_password(const char *url, const char *url_end, const char **start, size_t *len);
 
 /*
  * Copy `in` to `out` with credentials masked: the password of any

@@ -121,6 +121,31 @@ static void test_error_masks_password(void)
     CHECK_STR_LACKS(err, "hunter2");
 }
 
+/* Passwords the URL pattern alone would miss: unencoded reserved
+ * characters (refused, and still masked in the refusal) and query
+ * parameters. */
+static void test_awkward_passwords(void)
+{
+    CwConfig cfg;
+    char err[1024], out[512];
+    clean_env();
+    setenv("RTSP_URL", "rtsp://admin:ab#cd12@127.0.0.1:554/stream", 1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -1);
+    CHECK_STR_CONTAINS(err, "RTSP_URL");
+    CHECK_STR_CONTAINS(err, "%23");
+    CHECK_STR_LACKS(err, "ab#cd12");
+    cw_log_mask("cannot open rtsp://admin:ab#cd12@127.0.0.1:554/stream: Invalid argument", out,
+                sizeof(out));
+    CHECK_STR_LACKS(out, "cd12");
+
+    clean_env();
+    setenv("RTSP_URL", "rtsp://10.0.0.9:554/cam/realmonitor?user=admin&password=Qz9secret&ch=1", 1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == 0);
+    cw_log_mask(cfg.rtsp_url, out, sizeof(out));
+    CHECK_STR_LACKS(out, "Qz9secret");
+    CHECK_STR_CONTAINS(out, "&ch=1");
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -139,16 +164,24 @@ static void test_env_file(void)
     snprintf(path, sizeof(path), "%s/.env", tmpdir);
     write_file(path, "# camwatch settings\n"
                      "\n"
-                     "export VIDEO_DIR=\"/srv/clips dir\"\n"
+                     "export VIDEO_DIR=\"/srv/clips dir\"  # where clips go\n"
                      "RETRY_SECONDS=30\n"
+                     "CAMERA_NAME='first'\n"
                      "CAMERA_NAME='garage' \n"
                      "  PRE_CAPTURE_SECONDS = 2 # seconds before\n");
     CHECK(chdir(tmpdir) == 0);
     CHECK(cw_config_load(&cfg, err, sizeof(err)) == 0);
     CHECK(strcmp(cfg.video_dir, "/srv/clips dir") == 0);
     CHECK(cfg.retry_s == 3);
-    CHECK(strcmp(cfg.camera, "garage") == 0);
+    CHECK(strcmp(cfg.camera, "garage") == 0); /* the last line wins */
     CHECK(cfg.pre_capture_s == 2);
+    unlink(path);
+
+    write_file(path, "VIDEO_DIR=\"/srv/x\" trailing\n");
+    clean_env();
+    unsetenv("VIDEO_DIR");
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -1);
+    CHECK_STR_CONTAINS(err, ".env:1: VIDEO_DIR: text after the closing quote");
     unlink(path);
 
     /* ENV_FILE names another file; a broken line is reported with its number. */
@@ -197,6 +230,7 @@ int main(void)
     RUN(test_values);
     RUN(test_errors);
     RUN(test_error_masks_password);
+    RUN(test_awkward_passwords);
     RUN(test_env_file);
     RUN(test_log_mask);
     rmdir(tmpdir);
