@@ -64,7 +64,9 @@ $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(ALL_CXXFLAGS) $(CV_CFLAGS) -c $< -o $@
 
+# Made anew each time: `ar r` would keep the object of a file since renamed.
 $(COMMON_LIB): $(COMMON_OBJ)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/camwatch-capture: $(CAPTURE_OBJ) $(COMMON_LIB)

@@ -21,7 +21,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "rings.h"
-#include "stage.h"
+#include "stage_start.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -25,7 +25,7 @@
 #include "payload.h"
 #include "ring.h"
 #include "rings.h"
-#include "stage.h"
+#include "stage_start.h"
 
 #include <errno.h>
 #include <fcntl.h>

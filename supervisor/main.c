@@ -21,6 +21,7 @@
 #include "exitcode.h"
 #include "instance.h"
 #include "log.h"
+#include "stage_start.h"
 #include "supervisor.h"
 
 #ifndef CAMWATCH_VERSION
@@ -429,6 +430,12 @@ int main(int argc, char **argv)
                 strerror(-claim_fd));
 
     signal(SIGPIPE, SIG_IGN); /* a closed stderr pipe must not kill the supervisor */
+    /* Stages ask the kernel for SIGTERM when their parent dies (see
+     * cw_stage_start): a supervisor killed with SIGKILL must not leave a
+     * second set of stages running beside the next one's. */
+    char pid_text[16];
+    snprintf(pid_text, sizeof(pid_text), "%d", (int)getpid());
+    setenv(CW_SUPERVISOR_PID_ENV, pid_text, 1);
     sup_notify_init(&sup.notify);
     sup.state = SUP_RUNNING;
     sup.exit_code = CW_EXIT_OK;

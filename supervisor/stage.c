@@ -256,9 +256,10 @@ int sup_stage_start(SupStage *stage)
         {.flags = UV_INHERIT_FD, .data.fd = 2},
     };
     /* No UV_PROCESS_DETACHED: the stages stay in our session and process
-     * group, so that nothing outlives a supervisor killed with SIGKILL in a
-     * terminal (Ctrl-C then reaches every stage at once, which each handles
-     * as a stop; systemd and docker signal the supervisor alone). */
+     * group, so Ctrl-C in a terminal reaches every stage at once, which each
+     * handles as a stop (systemd and docker signal the supervisor alone).
+     * A supervisor killed with SIGKILL is another matter: the kernel sends
+     * the stages SIGTERM then (CW_SUPERVISOR_PID_ENV, cw_stage_start). */
     uv_process_options_t options = {
         .exit_cb = on_process_exit,
         .file = stage->path,

@@ -1,10 +1,13 @@
-#include "stage.h"
+#include "stage_start.h"
 
 #include "exitcode.h"
 #include "log.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 volatile sig_atomic_t cw_stop_requested;
 
@@ -51,5 +54,16 @@ int cw_stage_start(const char *program, void (*usage)(FILE *out), int argc, char
         return -1;
     }
     signal(SIGPIPE, SIG_IGN);
+
+    const char *parent = getenv(CW_SUPERVISOR_PID_ENV);
+    if (parent && *parent) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        /* The supervisor may have died before the request was in place. */
+        if (getppid() != (pid_t)atoi(parent)) {
+            cw_warn("the camwatch supervisor (pid %s) is gone: stopping", parent);
+            *exit_code = CW_EXIT_OK;
+            return -1;
+        }
+    }
     return 0;
 }
