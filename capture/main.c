@@ -68,20 +68,6 @@ static int on_frame(void *arg, const AVFrame *frame, int64_t wall_ns)
     return ret < 0 ? ret : 0;
 }
 
-/* Exit code for a ring that cannot be opened (cw_rings_open logged why). */
-static int ring_exit_code(int err)
-{
-    switch (err) {
-    case -EPROTO:    /* a ring of another version or geometry is in the way */
-    case -ETIMEDOUT: /* a ring its creator never finished */
-    case -EACCES:
-    case -EPERM:
-        return CW_EXIT_CONFIG; /* a person must act: restarting cannot help */
-    default:
-        return CW_EXIT_SOFTWARE;
-    }
-}
-
 static void log_connected(const Capture *cap)
 {
     const AVStream *video = capture_source_video(cap->source);
@@ -174,7 +160,7 @@ int main(int argc, char **argv)
     if (ret == 0)
         ret = cw_rings_open(&cap.cfg, CW_RING_FRAMES, &cap.frames);
     if (ret < 0) {
-        exit_code = ring_exit_code(ret);
+        exit_code = cw_rings_exit_code(ret);
         goto end;
     }
     ret = capture_publish_init(&cap.publisher, cap.packets, cap.frames, cap.cfg.packet_buffer_mb);
@@ -204,7 +190,8 @@ int main(int argc, char **argv)
                                capture_source_time_base(cap.source), cap.cfg.decode_threads);
     if (ret < 0) {
         /* A codec this FFmpeg cannot decode may go away with a camera
-         * setting; the supervisor's crash-loop breaker catches the rest. */
+         * setting, so it is retried like a camera that is away; the line
+         * logged above says what is wrong, once per attempt. */
         exit_code = ret == AVERROR(ENOMEM) ? CW_EXIT_SOFTWARE : CW_EXIT_TEMPFAIL;
         goto end;
     }

@@ -1,8 +1,10 @@
 #include "rings.h"
 
+#include "exitcode.h"
 #include "log.h"
 #include "payload.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,4 +51,17 @@ int cw_rings_open(const CwConfig *cfg, enum CwRingKind kind, CwRing **ring)
     if (ret < 0)
         cw_error("%s", err);
     return ret;
+}
+
+int cw_rings_exit_code(int err)
+{
+    switch (err) {
+    case -EPROTO:
+    case -ETIMEDOUT:
+    case -EACCES:
+    case -EPERM:
+        return CW_EXIT_CONFIG; /* restarting cannot help */
+    default:
+        return CW_EXIT_TEMPFAIL;
+    }
 }

@@ -26,4 +26,13 @@ void cw_rings_geometry(const CwConfig *cfg, enum CwRingKind kind, CwRingGeometry
  */
 int cw_rings_open(const CwConfig *cfg, enum CwRingKind kind, CwRing **ring);
 
+/*
+ * Exit code for a stage whose rings could not be opened or attached
+ * (`err` as cw_rings_open()/cw_ring_attach() returned it): 78 when a person
+ * must act (a ring of another geometry or version, or one its creator never
+ * finished, or no permission), 75 for what may pass (memory, /dev/shm
+ * space, all reader entries taken while a previous instance goes away).
+ */
+int cw_rings_exit_code(int err);
+
 #endif /* CAMWATCH_RINGS_H */

@@ -331,9 +331,7 @@ static int open_rings(Detect *d)
     if (ret == 0)
         ret = cw_rings_open(&d->cfg, CW_RING_EVENTS, &d->events);
     if (ret < 0)
-        /* -EPROTO: a ring made by another configuration or version; the
-         * message logged says what to do, and a restart cannot fix it. */
-        return ret == -EPROTO ? CW_EXIT_CONFIG : CW_EXIT_TEMPFAIL;
+        return cw_rings_exit_code(ret); /* cw_rings_open() logged why */
     ret = cw_ring_attach(d->frames, "detect", &d->reader);
     if (ret < 0) {
         cw_error("cannot read the frames ring: all %d reader places are taken",

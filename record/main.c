@@ -633,9 +633,7 @@ int main(int argc, char **argv)
     }
     int ret = open_rings(r);
     if (ret < 0) {
-        /* A ring of another geometry is a configuration mismatch between
-         * stages; anything else may pass (the supervisor restarts us). */
-        code = ret == -EPROTO ? CW_EXIT_CONFIG : CW_EXIT_TEMPFAIL;
+        code = cw_rings_exit_code(ret); /* logged where it failed */
         goto end;
     }
     heartbeat(r);
