@@ -242,9 +242,8 @@ static int stop_readers(Phase *ph, size_t max_samples)
     for (int i = 0; i < READERS; i++) {
         ReaderStats *st = &ph->stats[i];
         if (read_all(ph->result_fd[i], st, sizeof(*st)) < 0 ||
-            (st->sample_count &&
-             read_all(ph->result_fd[i], ph->samples + ph->sample_count,
-                      st->sample_count * sizeof(int64_t)) < 0)) {
+            (st->sample_count && read_all(ph->result_fd[i], ph->samples + ph->sample_count,
+                                          st->sample_count * sizeof(int64_t)) < 0)) {
             fprintf(stderr, "ring_bench: reader %d reported nothing\n", i);
             ok = -1;
         } else {

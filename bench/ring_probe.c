@@ -92,8 +92,8 @@ static void print_samples(const char *name, Samples *s, const char *tail)
         sum += (double)s->v[i];
     printf("  \"%s\": {\"count\": %zu, \"mean_ms\": %.2f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, "
            "\"max_ms\": %.2f}%s\n",
-           name, n, sum / (double)n / 1e6, (double)s->v[r50 - 1] / 1e6,
-           (double)s->v[r99 - 1] / 1e6, (double)s->v[n - 1] / 1e6, tail);
+           name, n, sum / (double)n / 1e6, (double)s->v[r50 - 1] / 1e6, (double)s->v[r99 - 1] / 1e6,
+           (double)s->v[n - 1] / 1e6, tail);
 }
 
 static int open_ring(CwRing **ring, const char *camera, const char *kind)
