@@ -40,6 +40,18 @@ typedef struct CwFrameHeader {
     uint32_t offset[3];  /* byte offset of each plane from the header's start */
 } CwFrameHeader;
 
+/* Largest picture side a frame header may claim (boxes are 16-bit). */
+#define CW_FRAME_MAX_SIDE 16384
+
+/*
+ * Check a frame header read from a slot of `slot_len` bytes before any pixel
+ * is touched: a size within CW_FRAME_MAX_SIDE, and the first `planes` planes
+ * (1: luma only, 3: all) inside the slot, after the header, with rows at
+ * least as long as the plane is wide. Returns NULL if sound, else what is
+ * wrong, for a log line.
+ */
+const char *cw_frame_header_problem(const CwFrameHeader *fh, uint32_t slot_len, int planes);
+
 #define CW_MAX_BOXES 16
 
 /* A moving region in the frame's own pixel coordinates. */

@@ -109,26 +109,6 @@ static void motion_params(const CwConfig *cfg, CwMotionParams *p)
     p->motion_alpha = p->background_alpha / 5;
 }
 
-/*
- * Why the frame header `fh` cannot describe a luma plane inside a payload of
- * `len` bytes, or NULL if it can. Checked before a single pixel is read: a
- * bad header must not send the detector outside the slot.
- */
-static const char *frame_problem(const CwFrameHeader *fh, uint32_t len)
-{
-    if (fh->width <= 0 || fh->height <= 0 || fh->width > 65535 || fh->height > 65535)
-        return "impossible size";
-    if (fh->linesize[0] < fh->width)
-        return "luma rows shorter than the width";
-    if (fh->offset[0] < sizeof(CwFrameHeader))
-        return "luma plane overlaps the header";
-    uint64_t end = (uint64_t)fh->offset[0] +
-                   (uint64_t)fh->linesize[0] * (uint64_t)(fh->height - 1) + (uint64_t)fh->width;
-    if (end > len)
-        return "luma plane larger than the slot";
-    return NULL;
-}
-
 static void log_motion(Detect *d, const CwMotionResult *res, int64_t now)
 {
     if (res->motion) {
@@ -232,7 +212,7 @@ static int handle_frame(Detect *d, const CwRingView *view, int64_t now)
     memset(&fh, 0, sizeof(fh));
     if (view->len >= sizeof(fh)) {
         memcpy(&fh, view->data, sizeof(fh));
-        problem = frame_problem(&fh, view->len);
+        problem = cw_frame_header_problem(&fh, view->len, 1);
     }
     /* Capture is meant to publish at DETECT_FPS; if it sends more, analysing
      * every frame would only cost CPU. Frames closer than 3/4 of the period

@@ -10,7 +10,6 @@
 #include <libswscale/swscale.h>
 #include <string.h>
 
-#define MAX_SIDE    16384
 #define JPEG_QSCALE 4
 
 struct RecSnapshot {
@@ -83,16 +82,8 @@ int rec_snapshot_take(RecSnapshot *s, const CwRing *frames, const CwEvent *ev, b
     memcpy(&fh, view.data, sizeof(fh));
     /* The header is checked against the slot before any plane is read: a
      * corrupt or torn header must not send the copy outside the slot. */
-    if (fh.width <= 0 || fh.height <= 0 || fh.width > MAX_SIDE || fh.height > MAX_SIDE)
+    if (cw_frame_header_problem(&fh, view.len, 3))
         return cw_ring_view_intact(frames, &view) ? -EINVAL : -ESTALE;
-    for (int i = 0; i < 3; i++) {
-        int w = i ? (fh.width + 1) / 2 : fh.width;
-        int rows = i ? (fh.height + 1) / 2 : fh.height;
-        uint64_t need =
-            (uint64_t)fh.offset[i] + (uint64_t)(rows - 1) * (uint64_t)fh.linesize[i] + w;
-        if (fh.linesize[i] < w || need > view.len)
-            return cw_ring_view_intact(frames, &view) ? -EINVAL : -ESTALE;
-    }
     ret = frame_ensure(s->spare, fh.width, fh.height);
     if (ret < 0)
         return ret;
