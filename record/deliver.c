@@ -15,31 +15,6 @@
 
 extern char **environ;
 
-#define MAX_SUFFIX 1000
-
-/* The first of <name>, <name>-1, <name>-2 ... that is free for all three files. */
-static int pick_base(const char *day_dir, const char *name, char *base, size_t size)
-{
-    static const char *const exts[] = {"mp4", "jpg", "json"};
-    char path[4096];
-
-    for (int k = 0; k < MAX_SUFFIX; k++) {
-        int ret =
-            k ? rec_path_fmt(base, size, "%s-%d", name, k) : rec_path_fmt(base, size, "%s", name);
-        if (ret < 0)
-            return ret;
-        bool taken = false;
-        for (int e = 0; e < 3 && !taken; e++) {
-            if (rec_path_fmt(path, sizeof(path), "%s/%s.%s", day_dir, base, exts[e]) < 0)
-                return -ENAMETOOLONG;
-            taken = rec_path_exists(path);
-        }
-        if (!taken)
-            return 0;
-    }
-    return -EEXIST;
-}
-
 /* environ plus the three paths, for execve() in the child: built before
  * fork() so the child only calls async-signal-safe functions. */
 static char **hook_env(char *vars[3])
@@ -137,7 +112,8 @@ int rec_deliver(const CwConfig *cfg, const char *staging_mp4, RecSnapshot *snap,
     }
     if (new_day)
         rec_fsync_path(cfg->video_dir); /* the new folder's entry, durable */
-    ret = pick_base(day_dir, info->name, base, sizeof(base));
+    static const char *const exts[] = {"mp4", "jpg", "json"};
+    ret = rec_free_base(day_dir, info->name, exts, 3, base, sizeof(base));
     if (ret < 0) {
         cw_error("no free file name for %s in %s: %s", info->name, day_dir, strerror(-ret));
         goto end;

@@ -105,3 +105,24 @@ int rec_rename_noreplace(const char *from, const char *to)
         return -EEXIST;
     return rename(from, to) < 0 ? -errno : 0;
 }
+
+int rec_free_base(const char *dir, const char *name, const char *const *exts, int n, char *base,
+                  size_t size)
+{
+    char path[4096];
+    for (int k = 0; k < 1000; k++) {
+        int ret =
+            k ? rec_path_fmt(base, size, "%s-%d", name, k) : rec_path_fmt(base, size, "%s", name);
+        if (ret < 0)
+            return ret;
+        bool taken = false;
+        for (int e = 0; e < n && !taken; e++) {
+            if (rec_path_fmt(path, sizeof(path), "%s/%s.%s", dir, base, exts[e]) < 0)
+                return -ENAMETOOLONG;
+            taken = rec_path_exists(path);
+        }
+        if (!taken)
+            return 0;
+    }
+    return -EEXIST;
+}

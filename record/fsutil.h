@@ -24,6 +24,14 @@ int rec_write_file(const char *path, const void *data, size_t len);
 /* True if `path` exists (any type). */
 bool rec_path_exists(const char *path);
 
+/*
+ * The first of `name`, `name`-1, `name`-2 … (into `base`) for which no
+ * "dir/base.ext" exists, for each of the `n` extensions. Returns 0,
+ * -ENAMETOOLONG, or -EEXIST after 1000 tries.
+ */
+int rec_free_base(const char *dir, const char *name, const char *const *exts, int n, char *base,
+                  size_t size);
+
 /* rename(2) that refuses to replace an existing `to` (-EEXIST). Falls back
  * to a check-then-rename on file systems without RENAME_NOREPLACE. */
 int rec_rename_noreplace(const char *from, const char *to);

@@ -200,6 +200,15 @@ static void end_clip(Recorder *r, const char *cut_short)
     r->state = REC_IDLE;
 }
 
+/* The clip's sidecar names the stream it records. */
+static void describe_stream(Recorder *r)
+{
+    r->info.width = r->params.width;
+    r->info.height = r->params.height;
+    snprintf(r->info.codec, sizeof(r->info.codec), "%s",
+             avcodec_get_name((enum AVCodecID)r->params.codec_id));
+}
+
 /* Forget the previous clip and begin a new one whose motion started at `motion_ns`. */
 static void begin_clip(Recorder *r, int64_t motion_ns)
 {
@@ -209,10 +218,7 @@ static void begin_clip(Recorder *r, int64_t motion_ns)
     r->info.motion_start_ns = motion_ns;
     r->info.start_ns = motion_ns;
     r->info.peak_changed_percent = -1;
-    r->info.width = r->params.width;
-    r->info.height = r->params.height;
-    snprintf(r->info.codec, sizeof(r->info.codec), "%s",
-             avcodec_get_name((enum AVCodecID)r->params.codec_id));
+    describe_stream(r);
     r->clip = NULL;
     r->need_key = true;
     r->torn = r->lost = 0;
@@ -303,17 +309,16 @@ static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *vi
     if (fr.num <= 0 || fr.den <= 0)
         fr = (AVRational){0, 1};
 
-    for (int k = 0;; k++) {
-        ret = k ? rec_path_fmt(r->staging_path, sizeof(r->staging_path), "%s/%s-%d.mp4.part",
-                               r->cfg.staging_dir, r->info.name, k)
-                : rec_path_fmt(r->staging_path, sizeof(r->staging_path), "%s/%s.mp4.part",
-                               r->cfg.staging_dir, r->info.name);
-        if (ret < 0) {
-            cw_error("clip path in STAGING_DIR=\"%s\" is too long", r->cfg.staging_dir);
-            return AVERROR(ENAMETOOLONG);
-        }
-        if (!rec_path_exists(r->staging_path))
-            break;
+    static const char *const part_ext[] = {"mp4.part"};
+    char base[256];
+    ret = rec_free_base(r->cfg.staging_dir, r->info.name, part_ext, 1, base, sizeof(base));
+    if (ret == 0)
+        ret = rec_path_fmt(r->staging_path, sizeof(r->staging_path), "%s/%s.mp4.part",
+                           r->cfg.staging_dir, base);
+    if (ret < 0) {
+        cw_error("no free clip name for %s in STAGING_DIR=\"%s\": %s", r->info.name,
+                 r->cfg.staging_dir, strerror(-ret));
+        return AVERROR(-ret);
     }
     RecClipSpec spec = {
         .par = r->par,
@@ -475,10 +480,7 @@ static void drain_packets(Recorder *r)
             CwStreamParams now;
             if (cw_ring_get_params(r->packets, &now) == 0 && now.epoch == ph.epoch) {
                 r->params = now; /* no file yet: follow the new stream */
-                r->info.width = now.width;
-                r->info.height = now.height;
-                snprintf(r->info.codec, sizeof(r->info.codec), "%s",
-                         avcodec_get_name((enum AVCodecID)now.codec_id));
+                describe_stream(r);
             } else {
                 cw_ring_done(&r->pkt_rd, &view);
                 continue;
@@ -542,7 +544,6 @@ static void drain_packets(Recorder *r)
 static void check_stream(Recorder *r)
 {
     const int64_t timeout_ns = seconds_to_ns(r->cfg.timeout_s);
-    CwStreamParams now;
 
     if (r->state != REC_ACTIVE)
         return;
@@ -556,12 +557,9 @@ static void check_stream(Recorder *r)
                     r->cfg.timeout_s);
             r->state = REC_IDLE;
         }
-        return;
     }
-    if (r->clip && cw_ring_get_params(r->packets, &now) == 0 && now.epoch != r->params.epoch) {
-        cw_warn("clip %s: the stream changed (camera reconnected); closing it", r->info.name);
-        end_clip(r, REC_CUT_CAMERA_LOST);
-    }
+    /* A reconnect (new epoch) is noticed on the first packet of the new
+     * stream in drain_packets(); until one comes, silence ends the clip. */
 }
 
 static int open_rings(Recorder *r)
