@@ -143,7 +143,7 @@ static int capture_loop(Capture *cap)
 int main(int argc, char **argv)
 {
     /* Large (the configuration holds paths): not on the stack. */
-    static Capture cap = {.publisher = {.lock_fd = -1}};
+    static Capture cap;
     int exit_code = CW_EXIT_SOFTWARE;
     int ret;
 
@@ -163,12 +163,14 @@ int main(int argc, char **argv)
         exit_code = cw_rings_exit_code(ret);
         goto end;
     }
-    ret = capture_publish_init(&cap.publisher, cap.packets, cap.frames, cap.cfg.packet_buffer_mb);
+    ret = cw_ring_claim_writer(cap.packets);
+    if (ret == 0)
+        ret = cw_ring_claim_writer(cap.frames);
     if (ret < 0) {
-        /* Another capture may be on its way out (a restart overlapping). */
-        exit_code = ret == -EBUSY ? CW_EXIT_TEMPFAIL : CW_EXIT_SOFTWARE;
+        exit_code = cw_rings_exit_code(ret); /* -EBUSY: another capture, maybe on its way out */
         goto end;
     }
+    capture_publish_init(&cap.publisher, cap.packets, cap.frames, cap.cfg.packet_buffer_mb);
     capture_frames_init(&cap.frame_out, cap.frames, cap.cfg.detect_fps, cap.cfg.frame_buffer_mb);
     cap.pkt = av_packet_alloc();
     if (!cap.pkt) {
@@ -212,7 +214,6 @@ end:
     capture_decoder_close(&cap.decoder);
     av_packet_free(&cap.pkt);
     capture_frames_fini(&cap.frame_out);
-    capture_publish_fini(&cap.publisher);
     cw_ring_close(&cap.frames);
     cw_ring_close(&cap.packets);
     capture_watchdog_stop();

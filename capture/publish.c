@@ -5,50 +5,17 @@
 #include "payload.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #define HEARTBEAT_PERIOD_NS (500 * CW_NS_PER_MSEC)
 
-int capture_publish_init(CapturePublisher *pub, CwRing *packets, CwRing *frames,
-                         int packet_buffer_mb)
+void capture_publish_init(CapturePublisher *pub, CwRing *packets, CwRing *frames,
+                          int packet_buffer_mb)
 {
     memset(pub, 0, sizeof(*pub));
     pub->packets = packets;
     pub->frames = frames;
     pub->packet_buffer_mb = packet_buffer_mb;
-    pub->lock_fd = shm_open(packets->name, O_RDWR | O_CLOEXEC, 0);
-    if (pub->lock_fd < 0) {
-        int err = errno;
-        cw_error("cannot open ring %s to claim it: %s", packets->name, strerror(err));
-        return -err;
-    }
-    if (flock(pub->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-        int err = errno;
-        if (err == EWOULDBLOCK)
-            cw_error("another camwatch-capture (pid %d) is writing ring %s; stop it first",
-                     (int)atomic_load(&packets->hdr->writer_pid), packets->name);
-        else
-            cw_error("cannot claim ring %s: %s", packets->name, strerror(err));
-        close(pub->lock_fd);
-        pub->lock_fd = -1;
-        return err == EWOULDBLOCK ? -EBUSY : -err;
-    }
-    /* ring.h has no setter for the writer's pid; it is informational (who
-     * writes this ring), so the one writer stores it itself. */
-    atomic_store(&packets->hdr->writer_pid, (int32_t)getpid());
-    atomic_store(&frames->hdr->writer_pid, (int32_t)getpid());
-    return 0;
-}
-
-void capture_publish_fini(CapturePublisher *pub)
-{
-    if (pub->lock_fd >= 0)
-        close(pub->lock_fd); /* releases the flock */
-    pub->lock_fd = -1;
 }
 
 uint64_t capture_publish_params(CapturePublisher *pub, const AVStream *video, AVRational time_base,

@@ -22,23 +22,14 @@ typedef struct CapturePublisher {
     int64_t heartbeat_ns; /* CLOCK_MONOTONIC of the last heartbeat */
     uint64_t packets_published;
     uint64_t packets_dropped;
-    int lock_fd; /* holds the writer's lock on the packets ring; -1 if none */
 } CapturePublisher;
 
 /*
- * Bind to the rings (the caller keeps owning them) and claim them: a ring
- * has one writer, and a second capture of the same camera (started by hand
- * next to the supervisor's) would interleave its slots with ours. The claim
- * is an flock() on the packets ring's shared-memory file, released by the
- * kernel when this process dies, and seen across containers sharing
- * /dev/shm. Returns 0, -EBUSY (logged: another capture writes them) or
- * another negative errno (logged).
+ * Bind to the rings (the caller keeps owning them and claims them as their
+ * writer with cw_ring_claim_writer()).
  */
-int capture_publish_init(CapturePublisher *pub, CwRing *packets, CwRing *frames,
-                         int packet_buffer_mb);
-
-/* Release the claim; the rings stay. */
-void capture_publish_fini(CapturePublisher *pub);
+void capture_publish_init(CapturePublisher *pub, CwRing *packets, CwRing *frames,
+                          int packet_buffer_mb);
 
 /*
  * Publish the parameters of `video` (codec, size, extradata if it fits),

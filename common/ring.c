@@ -17,12 +17,14 @@
 #include "ring.h"
 
 #include "clock.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -169,6 +171,7 @@ int cw_ring_open(CwRing **ring, const char *name, const CwRingGeometry *geo, int
     r = calloc(1, sizeof(*r));
     if (!r)
         return -ENOMEM;
+    r->writer_fd = -1;
 
     if (geo) {
         fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
@@ -209,6 +212,8 @@ void cw_ring_close(CwRing **ring)
 {
     if (!*ring)
         return;
+    if ((*ring)->writer_fd >= 0)
+        close((*ring)->writer_fd); /* releases the writer's claim */
     munmap((*ring)->hdr, (*ring)->map_size);
     free(*ring);
     *ring = NULL;
@@ -227,6 +232,29 @@ void cw_ring_debug_set_positions(CwRing *r, uint64_t seq, uint64_t arena_pos)
 }
 
 /* --- Writer --- */
+
+int cw_ring_claim_writer(CwRing *r)
+{
+    int fd = shm_open(r->name, O_RDWR | O_CLOEXEC, 0);
+    if (fd < 0) {
+        int err = errno;
+        cw_error("cannot open ring %s to claim it: %s", r->name, strerror(err));
+        return -err;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int err = errno;
+        if (err == EWOULDBLOCK)
+            cw_error("another process (pid %d) is writing ring %s; stop it first",
+                     (int)atomic_load(&r->hdr->writer_pid), r->name);
+        else
+            cw_error("cannot claim ring %s: %s", r->name, strerror(err));
+        close(fd);
+        return err == EWOULDBLOCK ? -EBUSY : -err;
+    }
+    r->writer_fd = fd;
+    atomic_store(&r->hdr->writer_pid, (int32_t)getpid());
+    return 0;
+}
 
 void *cw_ring_reserve(CwRing *r, uint32_t len)
 {

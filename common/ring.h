@@ -118,6 +118,7 @@ typedef struct CwRing {
     uint64_t pending_offset;
     uint32_t pending_len;
     bool pending;
+    int writer_fd; /* holds the writer's claim (cw_ring_claim_writer); -1 if none */
 } CwRing;
 
 typedef struct CwRingReader {
@@ -167,6 +168,17 @@ void cw_ring_close(CwRing **ring);
 int cw_ring_unlink(const char *name);
 
 /* --- Writer (one per ring; it never waits) --- */
+
+/*
+ * Claim the ring's one writer place, and record our pid in the header. A
+ * second writer (a stage started by hand beside the supervisor's) would
+ * interleave its slots with ours. The claim is an flock() on the ring's
+ * /dev/shm file: the kernel drops it when the holder dies, and it is seen
+ * across containers sharing /dev/shm. Held until cw_ring_close(). Returns
+ * 0, -EBUSY (another process writes; logged with its pid) or another
+ * negative errno (logged).
+ */
+int cw_ring_claim_writer(CwRing *ring);
 
 /*
  * Start writing the next slot with room for `len` payload bytes. Returns a

@@ -310,8 +310,10 @@ static int open_rings(Detect *d)
     int ret = cw_rings_open(&d->cfg, CW_RING_FRAMES, &d->frames);
     if (ret == 0)
         ret = cw_rings_open(&d->cfg, CW_RING_EVENTS, &d->events);
+    if (ret == 0)
+        ret = cw_ring_claim_writer(d->events); /* one detect per camera */
     if (ret < 0)
-        return cw_rings_exit_code(ret); /* cw_rings_open() logged why */
+        return cw_rings_exit_code(ret); /* logged where it failed */
     ret = cw_ring_attach(d->frames, "detect", &d->reader);
     if (ret < 0) {
         cw_error("cannot read the frames ring: all %d reader places are taken",

@@ -298,6 +298,31 @@ static void test_open_existing(void)
     drop_ring(&r);
 }
 
+/* One writer per ring: a second claim, from another process, is refused;
+ * the claim goes with the handle (or the process). */
+static void test_one_writer(void)
+{
+    char err[256];
+    CwRing *r = fresh_ring(8, 4096, 0, 0);
+    CwRingGeometry geo = {.slot_count = 8, .arena_size = 4096};
+    CHECK(cw_ring_claim_writer(r) == 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        CwRing *other = NULL;
+        if (cw_ring_open(&other, ring_name, &geo, 1000, err, sizeof(err)) < 0)
+            _exit(2);
+        _exit(cw_ring_claim_writer(other) == -EBUSY ? 0 : 3);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(r->hdr->writer_pid == getpid());
+    cw_ring_close(&r);
+    CHECK(cw_ring_open(&r, ring_name, &geo, 1000, err, sizeof(err)) == 0);
+    CHECK(cw_ring_claim_writer(r) == 0); /* released with the old handle */
+    drop_ring(&r);
+}
+
 /* wait() sleeps on the semaphore: it times out when nothing comes and wakes
  * when another process publishes. */
 static void test_wait_across_processes(void)
@@ -341,6 +366,7 @@ int main(void)
     RUN(test_params_epoch);
     RUN(test_reader_entries);
     RUN(test_open_existing);
+    RUN(test_one_writer);
     RUN(test_wait_across_processes);
     return 0;
 }
