@@ -38,11 +38,6 @@ void cw_log_set_level(int level)
     log_level = level;
 }
 
-int cw_log_get_level(void)
-{
-    return log_level;
-}
-
 int cw_log_parse_level(const char *name)
 {
     for (int i = 0; i <= CW_LOG_CRITICAL; i++)

@@ -17,7 +17,6 @@ void cw_log_init(const char *program);
 
 /* Lines below `level` are dropped. */
 void cw_log_set_level(int level);
-int cw_log_get_level(void);
 
 /* "DEBUG", "INFO", "WARNING" (or "WARN"), "ERROR", "CRITICAL", any case;
  * returns the level or -1 for anything else. */

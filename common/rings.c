@@ -10,11 +10,6 @@
 
 static const char *const kind_names[CW_RING_KIND_COUNT] = {"packets", "frames", "events"};
 
-const char *cw_ring_kind_name(enum CwRingKind kind)
-{
-    return kind_names[kind];
-}
-
 void cw_rings_name(const CwConfig *cfg, enum CwRingKind kind, char *buf, size_t size)
 {
     snprintf(buf, size, "/camwatch.%s.%s", cfg->camera, kind_names[kind]);

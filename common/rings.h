@@ -11,9 +11,6 @@
 
 enum CwRingKind { CW_RING_PACKETS, CW_RING_FRAMES, CW_RING_EVENTS, CW_RING_KIND_COUNT };
 
-/* "packets", "frames", "events". */
-const char *cw_ring_kind_name(enum CwRingKind kind);
-
 /* "/camwatch.<camera>.<kind>" into buf. */
 void cw_rings_name(const CwConfig *cfg, enum CwRingKind kind, char *buf, size_t size);
 

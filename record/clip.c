@@ -271,16 +271,6 @@ uint64_t rec_clip_packets(const RecClip *c)
     return c->stats.packets;
 }
 
-int rec_clip_error(const RecClip *c)
-{
-    return c->error;
-}
-
-const char *rec_clip_path(const RecClip *c)
-{
-    return c->path;
-}
-
 int rec_clip_measure(const char *path, double *duration_s)
 {
     AVFormatContext *ic = NULL;

@@ -54,12 +54,6 @@ int rec_clip_write(RecClip *clip, AVPacket *pkt, int64_t wall_ns);
 /* Packets written so far (0 until the first rec_clip_write() succeeds). */
 uint64_t rec_clip_packets(const RecClip *clip);
 
-/* First write error (negative AVERROR) or 0. */
-int rec_clip_error(const RecClip *clip);
-
-/* The file being written. */
-const char *rec_clip_path(const RecClip *clip);
-
 /*
  * Close the clip: write the trailer, close and fsync the file. After a write
  * error the file is cut back to its last complete fragment instead (and
