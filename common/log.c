@@ -1,12 +1,14 @@
 #define _GNU_SOURCE
 #include "log.h"
 
+#include "clock.h"
+#include "timefmt.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -153,12 +155,8 @@ void cw_logv(int level, const char *fmt, va_list ap)
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
     if (log_stamps) {
-        struct timeval tv;
-        struct tm tm;
-        gettimeofday(&tv, NULL);
-        localtime_r(&tv.tv_sec, &tm);
-        size_t k = strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
-        snprintf(stamp + k, sizeof(stamp) - k, ".%03ld ", (long)(tv.tv_usec / 1000));
+        cw_time_format(cw_wall_ns(), CW_TIME_LOG, stamp, sizeof(stamp) - 1);
+        strcat(stamp, " ");
     }
     /* One write per line, so lines of concurrent stages never interleave. */
     char out[LINE_MAX_BYTES + 128];

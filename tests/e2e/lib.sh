@@ -54,8 +54,9 @@ cleanup() {
 trap cleanup EXIT
 
 # A free port from the per-test base, so tests never share a camera.
+# CW_TEST_PORT_OFFSET moves every base, for two checkouts testing at once.
 test_port() {
-    local base=$1
+    local base=$(($1 + ${CW_TEST_PORT_OFFSET:-0}))
     for p in $(seq "$base" $((base + 40))); do
         if ! (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null; then
             echo "$p"
@@ -132,7 +133,9 @@ stop_fakecam() {
 
 # camwatch's environment for a test: short delays so tests run quickly.
 camwatch_env() {
-    export CAMERA_NAME=${CAMERA_NAME:-$TEST_NAME}
+    # CW_TEST_TAG keeps the rings (and the one-supervisor-per-camera claim)
+    # of two checkouts testing at once apart.
+    export CAMERA_NAME=${CAMERA_NAME:-$TEST_NAME${CW_TEST_TAG:+-$CW_TEST_TAG}}
     export VIDEO_DIR=${VIDEO_DIR:-$WORK/video}
     export RETRY_SECONDS=${RETRY_SECONDS:-1}
     export TIMEOUT_SECONDS=${TIMEOUT_SECONDS:-3}
