@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "log.h"
+#include "url.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -90,7 +91,7 @@ static void fail(char *err, size_t err_size, const char *fmt, ...)
     vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
     /* Messages quote values: a URL's password must not be among them. */
-    cw_log_mask(raw, err, err_size);
+    cw_url_mask_credentials(raw, err, err_size);
 }
 
 static char *trim(char *s)
@@ -212,36 +213,6 @@ static bool url_scheme_ok(const char *url)
     return false;
 }
 
-/* Query parameters that carry a password in some cameras' URLs. */
-static const char *const password_params[] = {"password=", "passwd=", "pwd=", "pass="};
-
-static void add_secret_span(const char *start, size_t len)
-{
-    char secret[256];
-    if (len == 0 || len >= sizeof(secret))
-        return;
-    memcpy(secret, start, len);
-    secret[len] = '\0';
-    cw_log_add_secret(secret);
-}
-
-/* Every password `url` carries becomes a log secret, before anything can
- * print the URL. */
-static void register_url_secrets(const char *url)
-{
-    const char *pw;
-    size_t len;
-    if (cw_url_password(url, url + strlen(url), &pw, &len))
-        add_secret_span(pw, len);
-    for (const char *q = strpbrk(url, "?&"); q; q = strpbrk(q + 1, "?&")) {
-        for (size_t i = 0; i < sizeof(password_params) / sizeof(password_params[0]); i++) {
-            size_t n = strlen(password_params[i]);
-            if (strncasecmp(q + 1, password_params[i], n) == 0)
-                add_secret_span(q + 1 + n, strcspn(q + 1 + n, "&#"));
-        }
-    }
-}
-
 /* A password with '/', '?' or '#' not percent-encoded makes the URL
  * ambiguous: cameras and FFmpeg would read its tail as the path. */
 static bool url_password_needs_encoding(const char *url)
@@ -356,8 +327,10 @@ int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
     }
     /* Before anything can quote the URL, its password is a secret. */
     const char *url = getenv("RTSP_URL");
-    if (url)
-        register_url_secrets(url);
+    if (url && cw_url_register_secrets(url) < 0) {
+        fail(err, err_size, "RTSP_URL: out of memory while reading it");
+        return -1;
+    }
 
     for (size_t i = 0; i < VAR_COUNT; i++) {
         const VarSpec *v = &var_specs[i];

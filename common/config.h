@@ -43,7 +43,8 @@ typedef struct CwConfig {
  * Load and check the whole configuration. Reads the .env file first (values
  * it sets are exported with setenv(..., 0), so the environment wins and
  * child processes inherit the result). Returns 0, or -1 with one line in err.
- * The password of RTSP_URL is registered with the log as a secret.
+ * Every password RTSP_URL carries is registered as a secret (url.h) before
+ * anything can print the URL.
  */
 int cw_config_load(CwConfig *cfg, char *err, size_t err_size);
 
