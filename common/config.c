@@ -108,10 +108,11 @@ int cw_config_read_env_file(const char *path, char *err, size_t err_size)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        if (errno == ENOENT)
+        int open_errno = errno;
+        if (open_errno == ENOENT)
             return 1;
-        fail(err, err_size, "ENV_FILE: cannot read %s: %s", path, strerror(errno));
-        return -1;
+        fail(err, err_size, "ENV_FILE: cannot read %s: %s", path, strerror(open_errno));
+        return -open_errno;
     }
     char line[4096];
     char **keys = NULL; /* the keys this file set */
@@ -127,7 +128,7 @@ int cw_config_read_env_file(const char *path, char *err, size_t err_size)
         char *eq = strchr(s, '=');
         if (!eq) {
             fail(err, err_size, "%s:%d: expected KEY=VALUE, got \"%.60s\"", path, lineno, s);
-            ret = -1;
+            ret = -EINVAL;
             break;
         }
         *eq = '\0';
@@ -138,7 +139,7 @@ int cw_config_read_env_file(const char *path, char *err, size_t err_size)
         if (!key_ok) {
             fail(err, err_size, "%s:%d: \"%.60s\" is not a variable name (letters, digits, _)",
                  path, lineno, key);
-            ret = -1;
+            ret = -EINVAL;
             break;
         }
         if (val[0] == '"' || val[0] == '\'') {
@@ -149,7 +150,7 @@ int cw_config_read_env_file(const char *path, char *err, size_t err_size)
                      "%s:%d: %s: %s (write KEY=\"value\" with at most a # comment after it)", path,
                      lineno, key,
                      close ? "text after the closing quote" : "the opening quote is never closed");
-                ret = -1;
+                ret = -EINVAL;
                 break;
             }
             *close = '\0';
@@ -176,7 +177,7 @@ int cw_config_read_env_file(const char *path, char *err, size_t err_size)
                 free(copy);
                 keys = grown ? grown : keys;
                 fail(err, err_size, "%s: out of memory", path);
-                ret = -1;
+                ret = -ENOMEM;
                 break;
             }
             keys = grown;
@@ -234,14 +235,14 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
                  "RTSP_URL=\"%s\": the password contains '/', '?' or '#'; write them "
                  "percent-encoded as %%2F, %%3F and %%23",
                  value);
-            return -1;
+            return -EINVAL;
         }
         if (!url_scheme_ok(value)) {
             fail(err, err_size,
                  "RTSP_URL=\"%s\" is not a camera address: use rtsp://, rtsps://, http(s):// "
                  "(MJPEG), a file path or /dev/videoN",
                  value);
-            return -1;
+            return -EINVAL;
         }
         /* fall through */
     case VAR_DIR:
@@ -250,7 +251,7 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
         if (strlen(value) >= v->size) {
             fail(err, err_size, "%s is %zu characters long; at most %zu are accepted", v->name,
                  strlen(value), v->size - 1);
-            return -1;
+            return -EINVAL;
         }
         strcpy(field, value);
         return 0;
@@ -263,7 +264,7 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
             fail(err, err_size,
                  "%s=\"%s\" is not accepted: use 1 to %zu letters, digits, '-' or '_'", v->name,
                  value, v->size - 1);
-            return -1;
+            return -EINVAL;
         }
         strcpy(field, value);
         return 0;
@@ -278,7 +279,7 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
             }
         }
         fail(err, err_size, "%s=\"%s\" is not accepted: use one of %s", v->name, value, v->choices);
-        return -1;
+        return -EINVAL;
     }
     case VAR_LEVEL: {
         int level = cw_log_parse_level(value);
@@ -286,7 +287,7 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
             fail(err, err_size,
                  "%s=\"%s\" is not accepted: use DEBUG, INFO, WARNING, ERROR or CRITICAL", v->name,
                  value);
-            return -1;
+            return -EINVAL;
         }
         *(int *)field = level;
         return 0;
@@ -297,12 +298,12 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
             fail(err, err_size, "%s=\"%s\" is not a %s: use %s from %g to %g", v->name, value,
                  v->type == VAR_INT ? "whole number" : "number",
                  v->type == VAR_INT ? "a whole number" : "a number", v->min, v->max);
-            return -1;
+            return -EINVAL;
         }
         if (num < v->min || num > v->max) {
             fail(err, err_size, "%s=%s is out of range: use a number from %g to %g", v->name, value,
                  v->min, v->max);
-            return -1;
+            return -EINVAL;
         }
         if (v->type == VAR_INT)
             *(int *)field = (int)num;
@@ -310,7 +311,7 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
             *(double *)field = num;
         return 0;
     }
-    return -1;
+    return -EINVAL;
 }
 
 int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
@@ -319,17 +320,17 @@ int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
     const char *env_file = getenv("ENV_FILE");
     int r = cw_config_read_env_file(env_file && *env_file ? env_file : ".env", err, err_size);
     if (r < 0)
-        return -1;
+        return r;
     if (r == 1 && env_file && *env_file) {
         fail(err, err_size, "ENV_FILE=\"%s\" does not exist: name a readable .env file or unset it",
              env_file);
-        return -1;
+        return -ENOENT;
     }
     /* Before anything can quote the URL, its password is a secret. */
     const char *url = getenv("RTSP_URL");
     if (url && cw_url_register_secrets(url) < 0) {
         fail(err, err_size, "RTSP_URL: out of memory while reading it");
-        return -1;
+        return -ENOMEM;
     }
 
     for (size_t i = 0; i < VAR_COUNT; i++) {
@@ -340,16 +341,17 @@ int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
         if (!value && !v->def) {
             fail(err, err_size, "%s is not set: %s (set it in the environment or in .env)", v->name,
                  v->help);
-            return -1;
+            return -EINVAL;
         }
-        if (check_var(v, value ? value : v->def, cfg, err, err_size) < 0)
-            return -1;
+        int ret = check_var(v, value ? value : v->def, cfg, err, err_size);
+        if (ret < 0)
+            return ret;
     }
     if (!cfg->staging_dir[0]) {
         int n = snprintf(cfg->staging_dir, sizeof(cfg->staging_dir), "%s/.staging", cfg->video_dir);
         if (n >= (int)sizeof(cfg->staging_dir)) {
             fail(err, err_size, "VIDEO_DIR is too long to hold the staging folder");
-            return -1;
+            return -EINVAL;
         }
     }
     return 0;

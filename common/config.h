@@ -4,6 +4,9 @@
  * does not set. Every value is checked; the first problem is reported as one
  * line naming the variable, its value (credentials masked) and what is
  * accepted. Callers exit with CW_EXIT_CONFIG (78) on failure.
+ *
+ * Errors: negative errno values, as everywhere in common/, each with its
+ * one line in `err`.
  */
 #ifndef CAMWATCH_CONFIG_H
 #define CAMWATCH_CONFIG_H
@@ -42,8 +45,11 @@ typedef struct CwConfig {
 /*
  * Load and check the whole configuration. Reads the .env file first (values
  * it sets are exported with setenv(..., 0), so the environment wins and
- * child processes inherit the result). Returns 0, or -1 with one line in err.
- * Every password RTSP_URL carries is registered as a secret (url.h) before
+ * child processes inherit the result). Returns 0, or with one line in err:
+ * -EINVAL for a value that is missing or not accepted (also a broken line of
+ * the .env file), -ENOENT when ENV_FILE names a file that does not exist,
+ * -ENOMEM, or the negative errno of a .env file that cannot be read. Every
+ * password RTSP_URL carries is registered as a secret (url.h) before
  * anything can print the URL.
  */
 int cw_config_load(CwConfig *cfg, char *err, size_t err_size);
@@ -51,8 +57,10 @@ int cw_config_load(CwConfig *cfg, char *err, size_t err_size);
 /*
  * Read `path` as a .env file: KEY=VALUE lines, '#' comments, optional
  * "export ", optional single or double quotes. Sets each key not already in
- * the environment. Returns 0, 1 if the file does not exist, or -1 with a
- * message naming the file and line.
+ * the environment. Returns 0, 1 if the file does not exist (not an error: a
+ * .env file is optional), or with a message naming the file (and line) in
+ * err: -EINVAL for a line that is not an assignment, -ENOMEM, or the
+ * negative errno of a file that cannot be read.
  */
 int cw_config_read_env_file(const char *path, char *err, size_t err_size);
 

@@ -5,6 +5,7 @@
 #include "timefmt.h"
 #include "url.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@ void cw_log_init(const char *program)
      * the time is ours to print. */
     log_stamps = getenv("JOURNAL_STREAM") == NULL;
     const char *env = getenv("LOGLEVEL");
-    int level = env ? cw_log_parse_level(env) : -1;
+    int level = env ? cw_log_parse_level(env) : -EINVAL;
     if (level >= 0)
         log_level = level;
 }
@@ -44,7 +45,7 @@ int cw_log_parse_level(const char *name)
             return i;
     if (strcasecmp(name, "WARN") == 0)
         return CW_LOG_WARNING;
-    return -1;
+    return -EINVAL;
 }
 
 void cw_logv(int level, const char *fmt, va_list ap)

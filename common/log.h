@@ -4,8 +4,9 @@
  * written, so neither a URL's password nor a registered secret ever reaches
  * a log.
  *
- * Logging never fails: a line stderr does not take is lost, there being
- * nowhere else to report it.
+ * Errors: negative errno values, as everywhere in common/. Logging itself
+ * never fails: a line stderr does not take is lost, there being nowhere
+ * else to report it.
  */
 #ifndef CAMWATCH_LOG_H
 #define CAMWATCH_LOG_H
@@ -21,7 +22,7 @@ void cw_log_init(const char *program);
 void cw_log_set_level(int level);
 
 /* "DEBUG", "INFO", "WARNING" (or "WARN"), "ERROR", "CRITICAL", any case;
- * returns the level (a CW_LOG_* value) or -1 for anything else. */
+ * returns the level (a CW_LOG_* value) or -EINVAL for anything else. */
 int cw_log_parse_level(const char *name);
 
 /*

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "url.h"
 
+#include <errno.h>
 #include <unistd.h>
 
 static const char *const all_vars[] = {"RTSP_URL",
@@ -51,7 +52,7 @@ static void expect_error(const char *var, const char *value, const char *needle)
         setenv(var, value, 1);
     else
         unsetenv(var);
-    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -EINVAL);
     CHECK_STR_CONTAINS(err, var);
     if (needle)
         CHECK_STR_CONTAINS(err, needle);
@@ -116,7 +117,7 @@ static void test_error_masks_password(void)
     char err[1024];
     clean_env();
     setenv("RTSP_URL", "ftp://admin:hunter2@cam.local/stream", 1);
-    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -EINVAL);
     CHECK_STR_CONTAINS(err, "RTSP_URL");
     CHECK_STR_CONTAINS(err, "admin:***@");
     CHECK_STR_LACKS(err, "hunter2");
@@ -131,7 +132,7 @@ static void test_awkward_passwords(void)
     char err[1024], out[512];
     clean_env();
     setenv("RTSP_URL", "rtsp://admin:ab#cd12@127.0.0.1:554/stream", 1);
-    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -EINVAL);
     CHECK_STR_CONTAINS(err, "RTSP_URL");
     CHECK_STR_CONTAINS(err, "%23");
     CHECK_STR_LACKS(err, "ab#cd12");
@@ -182,7 +183,7 @@ static void test_env_file(void)
     write_file(path, "VIDEO_DIR=\"/srv/x\" trailing\n");
     clean_env();
     unsetenv("VIDEO_DIR");
-    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -EINVAL);
     CHECK_STR_CONTAINS(err, ".env:1: VIDEO_DIR: text after the closing quote");
     unlink(path);
 
@@ -191,14 +192,14 @@ static void test_env_file(void)
     write_file(path, "VIDEO_DIR=/x\nthis is not an assignment\n");
     clean_env();
     setenv("ENV_FILE", path, 1);
-    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -EINVAL);
     CHECK_STR_CONTAINS(err, "other.env:2");
     CHECK_STR_CONTAINS(err, "KEY=VALUE");
     unlink(path);
 
     clean_env();
     setenv("ENV_FILE", "/nonexistent/camwatch.env", 1);
-    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -ENOENT);
     CHECK_STR_CONTAINS(err, "ENV_FILE");
 }
 
