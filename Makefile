@@ -32,9 +32,15 @@ ALL_CFLAGS   := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -Icommon -MMD -MP
 ALL_CXXFLAGS := -std=gnu++17 $(WARN) $(CXXFLAGS) $(SANFLAGS) -Icommon -MMD -MP
 LDFLAGS      += $(SANFLAGS)
 
+# Two libraries: libcamwatch-common (common/*.c) every program links, and
+# libcamwatch-av (common/av/*.c), the libav helpers, which only the programs
+# that link libav link: the supervisor and detect need no libav at all.
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 COMMON_LIB := $(BUILD)/libcamwatch-common.a
+AV_SRC     := $(wildcard common/av/*.c)
+AV_OBJ     := $(AV_SRC:%.c=$(BUILD)/%.o)
+AV_LIB     := $(BUILD)/libcamwatch-av.a
 
 CAPTURE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard capture/*.c))
 DETECT_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard detect/*.c)) \
@@ -56,9 +62,12 @@ programs: $(PROGRAMS)
 fakecam: $(FAKECAM)
 tests: $(UNIT_BINS)
 
+# Only the code that links libav sees its headers and the libav helpers'.
+$(BUILD)/capture/%.o $(BUILD)/record/%.o $(BUILD)/common/av/%.o: OBJ_CFLAGS := -Icommon/av $(AV_CFLAGS)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(AV_CFLAGS) $(UV_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(OBJ_CFLAGS) $(UV_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
@@ -69,13 +78,18 @@ $(COMMON_LIB): $(COMMON_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/camwatch-capture: $(CAPTURE_OBJ) $(COMMON_LIB)
+$(AV_LIB): $(AV_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# libcamwatch-av before libcamwatch-common: its objects call into common.
+$(BUILD)/camwatch-capture: $(CAPTURE_OBJ) $(AV_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(AV_LIBS) -lm -lpthread
 
 $(BUILD)/camwatch-detect: $(DETECT_OBJ) $(COMMON_LIB)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(CV_LIBS) -lm -lpthread
 
-$(BUILD)/camwatch-record: $(RECORD_OBJ) $(COMMON_LIB)
+$(BUILD)/camwatch-record: $(RECORD_OBJ) $(AV_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(AV_LIBS) -lm -lpthread
 
 $(BUILD)/camwatch: $(SUPER_OBJ) $(COMMON_LIB)
@@ -91,6 +105,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(COMMON_LIB)
 
 # Unit tests of a stage's pure parts link that part's object.
 $(BUILD)/tests/policy: $(BUILD)/supervisor/policy.o
+
+# The libav helpers' test links them and libav.
+$(BUILD)/tests/avhelpers: tests/unit/avhelpers.c $(AV_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Icommon/av $(AV_CFLAGS) $(LDFLAGS) -o $@ $< $(AV_LIB) $(COMMON_LIB) \
+		$(AV_LIBS) -lm -lpthread
 
 # Installs what is missing, builds, runs every test; ends with "N passed, N failed".
 # The core tests run a second time built with ASan and UBSan.

@@ -1,5 +1,6 @@
 #include "frames.h"
 
+#include "avpixfmt.h"
 #include "log.h"
 #include "payload.h"
 
@@ -48,25 +49,6 @@ static bool frame_due(CaptureFrames *frames, int64_t wall_ns)
     return true;
 }
 
-/* The same layout with limited-range meaning: the frames ring carries
- * samples as decoded, whatever their range, so no value conversion is
- * wanted, and swscale warns about the "deprecated" J formats. */
-static enum AVPixelFormat unjpeg(enum AVPixelFormat fmt)
-{
-    switch (fmt) {
-    case AV_PIX_FMT_YUVJ411P:
-        return AV_PIX_FMT_YUV411P;
-    case AV_PIX_FMT_YUVJ422P:
-        return AV_PIX_FMT_YUV422P;
-    case AV_PIX_FMT_YUVJ440P:
-        return AV_PIX_FMT_YUV440P;
-    case AV_PIX_FMT_YUVJ444P:
-        return AV_PIX_FMT_YUV444P;
-    default:
-        return fmt;
-    }
-}
-
 int capture_frames_offer(CaptureFrames *frames, const AVFrame *frame, int64_t wall_ns,
                          uint64_t epoch)
 {
@@ -79,7 +61,9 @@ int capture_frames_offer(CaptureFrames *frames, const AVFrame *frame, int64_t wa
         return 0;
 
     if (!planar420) {
-        enum AVPixelFormat in = unjpeg(fmt);
+        /* The frames ring carries samples as decoded, whatever their range:
+         * no value conversion is wanted, so the range is not passed on. */
+        enum AVPixelFormat in = cw_avpixfmt_unjpeg(fmt, NULL);
         if (!sws_isSupportedInput(in)) {
             if (!frames->unsupported_logged)
                 cw_error("cannot convert decoded frames of pixel format %s for detection",

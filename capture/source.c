@@ -109,11 +109,8 @@ static void describe_failure(const CaptureSource *src, int err, char *buf, size_
     char detail[512], reason[AV_ERROR_MAX_STRING_SIZE];
 
     av_strerror(err, reason, sizeof(reason));
-    cw_avlog_last(detail, sizeof(detail));
-    /* Drop libav's "[tcp @ 0x55d0c0a8c5c0] " context prefix from the detail. */
-    const char *d = detail;
-    if (d[0] == '[' && strstr(d, "] "))
-        d = strstr(d, "] ") + 2;
+    /* libav's last complaint, without its "[tcp @ 0x55d0c0a8c5c0] " prefix. */
+    const char *d = cw_avlog_strip_context(cw_avlog_last(detail, sizeof(detail)));
 
     if (src->timed_out) {
         snprintf(buf, size, "no answer within %g s", (double)src->timeout_ns / CW_NS_PER_SEC);

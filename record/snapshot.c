@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "snapshot.h"
 
+#include "avpixfmt.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -116,33 +117,12 @@ int rec_snapshot_set_frame(RecSnapshot *s, const AVFrame *frame)
     return ret;
 }
 
-/* swscale warns about the YUVJ formats: name them by layout plus range. */
-static enum AVPixelFormat unjpeg(enum AVPixelFormat f, int *full_range)
-{
-    switch (f) {
-    case AV_PIX_FMT_YUVJ420P:
-        *full_range = 1;
-        return AV_PIX_FMT_YUV420P;
-    case AV_PIX_FMT_YUVJ422P:
-        *full_range = 1;
-        return AV_PIX_FMT_YUV422P;
-    case AV_PIX_FMT_YUVJ444P:
-        *full_range = 1;
-        return AV_PIX_FMT_YUV444P;
-    case AV_PIX_FMT_YUVJ440P:
-        *full_range = 1;
-        return AV_PIX_FMT_YUV440P;
-    default:
-        return f;
-    }
-}
-
 /* Full-range YUV420P copy of the snapshot frame (JPEG's range). */
 static int convert_full_range(const AVFrame *src, AVFrame *dst)
 {
     struct SwsContext *sws = NULL;
-    int full = src->color_range == AVCOL_RANGE_JPEG;
-    enum AVPixelFormat fmt = unjpeg((enum AVPixelFormat)src->format, &full);
+    bool full = src->color_range == AVCOL_RANGE_JPEG;
+    enum AVPixelFormat fmt = cw_avpixfmt_unjpeg((enum AVPixelFormat)src->format, &full);
     int ret;
 
     dst->format = AV_PIX_FMT_YUV420P;

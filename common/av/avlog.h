@@ -1,6 +1,10 @@
 /*
  * FFmpeg's log (av_log) routed through cw_log, so that every libav message
  * gets the same format, level filter and credential masking as ours.
+ *
+ * Part of libcamwatch-av (common/av/), the helpers only the programs that
+ * link libav (camwatch-capture, camwatch-record) link. Errors: AVERROR
+ * codes in this library; none of the functions here fails.
  */
 #ifndef CAMWATCH_AVLOG_H
 #define CAMWATCH_AVLOG_H
@@ -37,6 +41,14 @@ const char *cw_avlog_last(char *buf, size_t size);
  * last message (without libav's prefix) into `last`.
  */
 unsigned long cw_avlog_take_decoder_messages(char *last, size_t size);
+
+/*
+ * The message of a line libav formatted, past its context prefixes: "[tcp @
+ * 0x55d0c0a8c5c0] Connection refused" gives "Connection refused", and a
+ * child's line, "[rtsp @ 0x…] [tcp @ 0x…] …", loses both. A line without
+ * such a prefix is returned whole. Returns a pointer into `line`.
+ */
+const char *cw_avlog_strip_context(const char *line);
 
 /*
  * Report how many libav lines the rate limit (10 per 10 s at INFO and

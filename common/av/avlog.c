@@ -72,18 +72,33 @@ static bool from_decoder(void *avcl)
     return category == AV_CLASS_CATEGORY_DECODER;
 }
 
+const char *cw_avlog_strip_context(const char *line)
+{
+    /* av_log_format_line2() writes "[%s @ %p] " for the context, after the
+     * same for its parent if it has one. A bracket without " @ " in it is
+     * the message's own text. */
+    while (line[0] == '[') {
+        const char *close = strstr(line, "] ");
+        const char *at = strstr(line, " @ ");
+        if (!close || !at || at > close)
+            break;
+        line = close + 2;
+    }
+    return line;
+}
+
 /* One complete line, without its newline. Call with avlog_lock held. */
 static void emit_line(int av_level, bool decoder, char *line)
 {
     /* "Authorization: Basic dXNlcjpwYXNz" is the password in base64, which
-     * no pattern in cw_log_mask() recognises. */
+     * no pattern in cw_url_mask_credentials() recognises. */
     char *auth = strcasestr(line, "authorization:");
     if (auth)
         snprintf(auth, strlen(auth) + 1, "Authorization: ***");
 
     if (decoder && av_level <= AV_LOG_INFO) {
         /* "concealing 1384 DC, 1384 AC, 1384 MV errors" is INFO: count it too. */
-        const char *text = line[0] == '[' && strstr(line, "] ") ? strstr(line, "] ") + 2 : line;
+        const char *text = cw_avlog_strip_context(line);
         /* Keep an error over a later "concealing ..." note: it says more. */
         if (av_level <= AV_LOG_WARNING || !avlog_decoder_important)
             snprintf(avlog_decoder_last, sizeof(avlog_decoder_last), "%s", text);
