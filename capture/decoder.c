@@ -3,6 +3,7 @@
 #include "avlog.h"
 #include "clock.h"
 #include "log.h"
+#include "ratelimit.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -33,7 +34,7 @@ struct CaptureDecoder {
     uint64_t errors;
     uint64_t errors_unreported;  /* packets the decoder rejected */
     uint64_t damaged_unreported; /* pictures decoded with concealed damage */
-    int64_t warned_ns;
+    CwRateLimit warn_limit;      /* the summary of corrupt data, on CLOCK_MONOTONIC */
 };
 
 int capture_decoder_open(CaptureDecoder **out, const AVStream *video, AVRational time_base,
@@ -75,6 +76,7 @@ int capture_decoder_open(CaptureDecoder **out, const AVStream *video, AVRational
         goto end;
     }
     dec->last_frame_ns = cw_mono_ns();
+    dec->warn_limit = (CwRateLimit)CW_RATELIMIT_INIT(DECODE_WARN_PERIOD_NS);
     ret = 0;
 
 end:
@@ -167,11 +169,17 @@ void capture_decoder_tick(CaptureDecoder *dec, int64_t now_ns)
 {
     char last[256];
 
-    if (now_ns - dec->warned_ns < DECODE_WARN_PERIOD_NS)
+    /* What the limiter says it held back are ticks, not corrupt data (the
+     * report counts that itself): its count is not used. */
+    if (cw_ratelimit_test(&dec->warn_limit, now_ns) < 0)
         return;
     unsigned long messages = cw_avlog_take_decoder_messages(last, sizeof(last));
-    if (!dec->errors_unreported && !dec->damaged_unreported && !messages)
+    if (!dec->errors_unreported && !dec->damaged_unreported && !messages) {
+        /* Nothing to say: the first corrupt data to come is reported at
+         * once, not an interval after this silent tick. */
+        cw_ratelimit_reset(&dec->warn_limit);
         return;
+    }
     cw_warn("corrupt video from the camera: %llu rejected packets, %llu damaged pictures, %lu "
             "decoder messages since the last report%s%s%s (at most one report per %lld s)",
             (unsigned long long)dec->errors_unreported, (unsigned long long)dec->damaged_unreported,
@@ -179,7 +187,6 @@ void capture_decoder_tick(CaptureDecoder *dec, int64_t now_ns)
             (long long)(DECODE_WARN_PERIOD_NS / CW_NS_PER_SEC));
     dec->errors_unreported = 0;
     dec->damaged_unreported = 0;
-    dec->warned_ns = now_ns;
 }
 
 void capture_decoder_close(CaptureDecoder **pdec)

@@ -20,6 +20,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "payload.h"
+#include "ratelimit.h"
 #include "ring.h"
 #include "rings.h"
 #include "stage_start.h"
@@ -63,15 +64,15 @@ typedef struct Detect {
     /* Capture silence. */
     int64_t last_frame_mono_ns;
     bool frames_missing;
-    bool relearn; /* frames came back after a silence: learn the scene afresh */
-    int64_t malformed_logged_mono_ns;
+    bool relearn;              /* frames came back after a silence: learn the scene afresh */
+    CwRateLimit malformed_log; /* REPEAT_LOG_INTERVAL_NS, on CLOCK_MONOTONIC */
 
     /* Motion as logged. */
     bool in_motion;
     int64_t motion_start_mono_ns;
     int64_t motion_last_mono_ns;
     float motion_peak_percent;
-    int64_t light_logged_mono_ns;
+    CwRateLimit light_log; /* REPEAT_LOG_INTERVAL_NS, on CLOCK_MONOTONIC */
 
     /* DEBUG statistics since the last report. */
     int64_t stats_mono_ns;
@@ -125,14 +126,12 @@ static void log_motion(Detect *d, const CwMotionResult *res, int64_t now)
     }
     if (res->light_change && !res->warming_up) {
         /* The frame that found the change; the settling frames after it
-         * carry light_change too but are not news. */
-        bool news =
-            d->light_logged_mono_ns == 0 || now - d->light_logged_mono_ns >= REPEAT_LOG_INTERVAL_NS;
+         * carry light_change too but are not news (nor is the count of
+         * frames held back, which are mostly those). */
+        bool news = cw_ratelimit_test(&d->light_log, now) >= 0;
         cw_log(news ? CW_LOG_INFO : CW_LOG_DEBUG,
                "lighting changed over %.0f%% of the picture: not taken as motion",
                res->changed_percent);
-        if (news)
-            d->light_logged_mono_ns = now;
     }
 }
 
@@ -242,13 +241,13 @@ static int handle_frame(Detect *d, const CwRingView *view, int64_t now)
     d->last_frame_mono_ns = now;
 
     if (problem) {
-        bool news = d->malformed_logged_mono_ns == 0 ||
-                    now - d->malformed_logged_mono_ns >= REPEAT_LOG_INTERVAL_NS;
-        cw_log(news ? CW_LOG_WARNING : CW_LOG_DEBUG,
-               "frame %llu from capture is malformed (%s): skipped", (unsigned long long)view->seq,
-               problem);
-        if (news)
-            d->malformed_logged_mono_ns = now;
+        int64_t held = cw_ratelimit_test(&d->malformed_log, now);
+        char since[64] = "";
+        if (held > 0)
+            snprintf(since, sizeof(since), " (%lld more since the last warning)", (long long)held);
+        cw_log(held >= 0 ? CW_LOG_WARNING : CW_LOG_DEBUG,
+               "frame %llu from capture is malformed (%s): skipped%s",
+               (unsigned long long)view->seq, problem, since);
         return 0;
     }
     if (skip) {
@@ -360,6 +359,8 @@ int main(int argc, char **argv)
         return code;
 
     motion_params(&d.cfg, &params);
+    d.light_log = (CwRateLimit)CW_RATELIMIT_INIT(REPEAT_LOG_INTERVAL_NS);
+    d.malformed_log = (CwRateLimit)CW_RATELIMIT_INIT(REPEAT_LOG_INTERVAL_NS);
     d.min_interval_ns = (int64_t)(0.75 * CW_NS_PER_SEC / d.cfg.detect_fps);
     d.motion = cw_motion_new(&params);
     if (!d.motion) {
