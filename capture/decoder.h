@@ -2,6 +2,9 @@
  * The video decoder: every packet is decoded (later pictures reference
  * earlier ones), each picture comes out with the capture time of the packet
  * that produced it, and corrupt data is counted rather than fatal.
+ *
+ * Errors: negative AVERROR codes, as everywhere in capture/ (it wraps
+ * libav). A system call's errno e is returned as AVERROR(e).
  */
 #ifndef CAPTURE_DECODER_H
 #define CAPTURE_DECODER_H

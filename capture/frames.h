@@ -2,6 +2,9 @@
  * The frames ring as capture writes it: decoded pictures, decimated to
  * DETECT_FPS by their capture time, as packed YUV420P (CwFrameHeader, then
  * the Y, U and V planes with no row padding).
+ *
+ * Errors: negative AVERROR codes, as everywhere in capture/ (it wraps
+ * libav). A system call's errno e is returned as AVERROR(e).
  */
 #ifndef CAPTURE_FRAMES_H
 #define CAPTURE_FRAMES_H

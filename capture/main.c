@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <string.h>
 
 #define PROGRAM         "camwatch-capture"
 #define HOUSEKEEPING_NS (1 * CW_NS_PER_SEC)
@@ -153,7 +152,7 @@ int main(int argc, char **argv)
 
     ret = capture_watchdog_start(&cw_stop_requested);
     if (ret < 0) {
-        cw_error("cannot start the watchdog thread: %s", strerror(-ret));
+        cw_error("cannot start the watchdog thread: %s", av_err2str(ret));
         goto end;
     }
     ret = cw_rings_open(&cap.cfg, CW_RING_PACKETS, &cap.packets);

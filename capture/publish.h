@@ -2,6 +2,9 @@
  * The packets ring as capture writes it: the stream parameters of the
  * current connection, every compressed video packet as the camera sent it
  * (the ring is record's pre-roll buffer), and capture's heartbeat.
+ *
+ * Errors: none of these functions fails (a packet the ring cannot hold is
+ * dropped and logged); capture/ returns negative AVERROR codes elsewhere.
  */
 #ifndef CAPTURE_PUBLISH_H
 #define CAPTURE_PUBLISH_H

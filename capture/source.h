@@ -3,6 +3,9 @@
  * and read its packets with every blocking call bounded by TIMEOUT_SECONDS
  * (an AVIOInterruptCB with a monotonic deadline) and by the stop flag.
  * Files are read at the pace they were recorded, as a camera would send them.
+ *
+ * Errors: negative AVERROR codes, as everywhere in capture/ (it wraps
+ * libav). A system call's errno e is returned as AVERROR(e).
  */
 #ifndef CAPTURE_SOURCE_H
 #define CAPTURE_SOURCE_H

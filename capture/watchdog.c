@@ -4,6 +4,8 @@
 #include "exitcode.h"
 #include "log.h"
 
+#include <libavutil/error.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -71,7 +73,7 @@ int capture_watchdog_start(const volatile sig_atomic_t *stop)
     ret = pthread_create(&watchdog_thread, NULL, watchdog_main, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (ret != 0)
-        return -ret;
+        return AVERROR(ret); /* pthread functions return an errno */
     watchdog_running = true;
     return 0;
 }

@@ -5,6 +5,9 @@
  * thread armed before the call and ends the process when it passes by a
  * grace period (exit 75: the camera is the one not answering), or when a
  * stop request is not honoured in time (exit 0).
+ *
+ * Errors: negative AVERROR codes, as everywhere in capture/ (it wraps
+ * libav). A system call's errno e is returned as AVERROR(e).
  */
 #ifndef CAPTURE_WATCHDOG_H
 #define CAPTURE_WATCHDOG_H
@@ -15,7 +18,8 @@
 /*
  * Start the watchdog thread. `stop` is the flag the signal handler sets.
  * SIGTERM and SIGINT stay with the calling thread, so that they interrupt
- * its blocking calls. Returns 0 or a negative errno.
+ * its blocking calls. Returns 0, or AVERROR(e) for pthread_create()'s error
+ * e (EAGAIN: no thread can be created now).
  */
 int capture_watchdog_start(const volatile sig_atomic_t *stop);
 
