@@ -1,4 +1,9 @@
-/* Clocks: monotonic for deadlines and intervals, realtime for names. */
+/*
+ * Clocks: monotonic for deadlines and intervals, realtime for names.
+ *
+ * Errors: none of these fails (clock_gettime() on these clocks cannot, on
+ * Linux); common/ otherwise returns negative errno values.
+ */
 #ifndef CAMWATCH_CLOCK_H
 #define CAMWATCH_CLOCK_H
 

@@ -2,6 +2,9 @@
  * A log line at most once per interval: the first report passes, the ones
  * that follow within the interval are counted, and the next report that
  * passes can say how many were held back ("...; 12 more since").
+ *
+ * Errors: none. cw_ratelimit_test()'s -1 means "too soon", not a failure
+ * (common/ otherwise returns negative errno values).
  */
 #ifndef CAMWATCH_RATELIMIT_H
 #define CAMWATCH_RATELIMIT_H

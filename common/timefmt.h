@@ -1,6 +1,9 @@
 /*
  * Wall-clock stamps as text, one function for every place camwatch prints a
  * time: log lines, clip names, sidecars and MP4 metadata.
+ *
+ * Errors: none; a buffer too small gets a truncated stamp (common/
+ * otherwise returns negative errno values).
  */
 #ifndef CAMWATCH_TIMEFMT_H
 #define CAMWATCH_TIMEFMT_H
