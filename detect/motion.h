@@ -1,7 +1,10 @@
 /*
- * Motion detector: the C API of a small shim over OpenCV's imgproc
- * (motion.cpp). Nothing here throws: every OpenCV exception is caught inside
- * the shim and becomes a negative errno.
+ * The motion detector, all of it: motion.cpp holds the background model,
+ * the lighting guard and the contours that become boxes, written on OpenCV's
+ * imgproc in C++; this is its C API, which detect/main.c (C) calls. Nothing
+ * here throws: every exception is caught in motion.cpp and becomes a
+ * negative errno, the error convention here (cw_motion_new() alone returns
+ * NULL instead).
  *
  * One detector follows one picture stream. Per frame it scales the luma
  * plane down to `detect_width`, blurs it, compares it with a running-average
