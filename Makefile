@@ -92,6 +92,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(COMMON_LIB)
 # Unit tests of a stage's pure parts link that part's object.
 $(BUILD)/tests/policy: $(BUILD)/supervisor/policy.o
 
+# The motion detector is C++ over OpenCV: its test is compiled as C, then
+# linked by the C++ driver (libstdc++, and the sanitizers' C++ runtime).
+$(BUILD)/tests/motion: tests/unit/motion.c $(BUILD)/detect/motion.o $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@.o
+	$(CXX) $(LDFLAGS) -o $@ $@.o $(BUILD)/detect/motion.o $(COMMON_LIB) $(CV_LIBS) -lm -lpthread
+
 # Installs what is missing, builds, runs every test; ends with "N passed, N failed".
 # The core tests run a second time built with ASan and UBSan.
 SAN_TESTS := ring ring_stress config e2e_clip e2e_dropout e2e_crash_recovery
