@@ -16,8 +16,10 @@ export MAX_CLIP_SECONDS=10
 start_fakecam "$port" --file "$MEDIA/camera.mp4" --loop
 export RTSP_URL="rtsp://127.0.0.1:$port/cam"
 start_camwatch
-record1=
-wait_for 30 "record to start" test -n "$(stage_pid record)"
+# A function, so that each poll looks again (an argument would be evaluated
+# once, before camwatch had started record).
+record_runs() { [ -n "$(stage_pid record)" ]; }
+wait_for 30 "record to start" record_runs
 record1=$(stage_pid record)
 wait_for 120 "record to report the full disk" grep -q 'No space left on device' "$WORK/camwatch.log"
 grep 'No space left on device' "$WORK/camwatch.log" | head -n 3
