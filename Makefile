@@ -112,6 +112,13 @@ $(BUILD)/tests/avhelpers: tests/unit/avhelpers.c $(AV_LIB) $(COMMON_LIB)
 	$(CC) $(ALL_CFLAGS) -Icommon/av $(AV_CFLAGS) $(LDFLAGS) -o $@ $< $(AV_LIB) $(COMMON_LIB) \
 		$(AV_LIBS) -lm -lpthread
 
+# The motion detector is C++ over OpenCV: its test is compiled as C, then
+# linked by the C++ driver (libstdc++, and the sanitizers' C++ runtime).
+$(BUILD)/tests/motion: tests/unit/motion.c $(BUILD)/detect/motion.o $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@.o
+	$(CXX) $(LDFLAGS) -o $@ $@.o $(BUILD)/detect/motion.o $(COMMON_LIB) $(CV_LIBS) -lm -lpthread
+
 # Installs what is missing, builds, runs every test; ends with "N passed, N failed".
 # The core tests run a second time built with ASan and UBSan.
 SAN_TESTS := ring ring_stress config url avhelpers e2e_clip e2e_dropout e2e_crash_recovery

@@ -182,3 +182,96 @@ sidecar_field() {
     python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print("null" if v is None else v)' \
         "${1%.mp4}.json" "$2"
 }
+
+# check_video_dir [LOG]: nothing incomplete in VIDEO_DIR (the staging folder
+# aside). Only date folders, holding only clips: every .mp4 has its .jpg and
+# .json beside it (and they name it), no file is empty, every .mp4's boxes
+# tile the whole file (nothing torn off inside a box), it decodes without
+# error and lasts what its sidecar says (nothing cut off at a fragment's
+# end). record delivers a video even when its snapshot or sidecar could not
+# be written (rec_deliver, a full disk): a missing one is accepted only if
+# LOG (default camwatch.log) has record's error naming that very file. A
+# snapshot or sidecar without its video is given 5 s: the video is renamed
+# in last.
+check_video_dir() {
+    local log=${1:-$WORK/camwatch.log} problems end=$((SECONDS + 5)) c out dur
+    while ! problems=$(python3 - "$VIDEO_DIR" "$log" <<'PY'
+import json, os, re, struct, sys
+top, bad, notes = sys.argv[1], [], []
+try:
+    errors = [l for l in open(sys.argv[2], errors="replace") if " ERROR: " in l]
+except OSError:
+    errors = []
+def torn(p):
+    size, off, kinds = os.path.getsize(p), 0, []
+    with open(p, "rb") as f:
+        while off + 8 <= size:
+            f.seek(off)
+            n, kind = struct.unpack(">I4s", f.read(8))
+            n = struct.unpack(">Q", f.read(8))[0] if n == 1 else n
+            if n < 8:
+                break
+            kinds.append(kind)
+            off += n
+    if off != size or kinds[:1] != [b"ftyp"] or b"moov" not in kinds:
+        return f"torn: boxes {b' '.join(kinds[:4]).decode()}... end at {off} of {size} bytes"
+for day in sorted(os.listdir(top)):
+    d = os.path.join(top, day)
+    if day == ".staging":
+        continue
+    if not (re.fullmatch(r"\d{4}-\d\d-\d\d", day) and os.path.isdir(d)):
+        bad.append(f"{d}: not a date folder")
+        continue
+    names = os.listdir(d)
+    for n in sorted(names):
+        p = os.path.join(d, n)
+        m = re.fullmatch(r"(.+)\.(mp4|jpg|json)", n)
+        if not m or os.path.islink(p) or not os.path.isfile(p):
+            bad.append(f"{p}: neither a clip, a snapshot nor a sidecar")
+        elif os.path.getsize(p) == 0:
+            bad.append(f"{p}: empty")
+        elif m[1] + ".mp4" not in names:
+            bad.append(f"{p}: its video {m[1]}.mp4 is not there")
+        elif m[2] == "mp4":
+            why = torn(p)
+            if why:
+                bad.append(f"{p}: {why}")
+            for ext in ("jpg", "json"):
+                part = f"/{m[1]}.{ext}.part"
+                logged = [l for l in errors if part in l]
+                if f"{m[1]}.{ext}" in names:
+                    continue
+                if logged:
+                    notes.append(f"{m[1]}.{ext} is missing, as record said: {logged[0].strip()}")
+                else:
+                    bad.append(f"{p}: no {m[1]}.{ext} beside it, and record logged no error about it")
+        elif m[2] == "json":
+            try:
+                s = json.load(open(p))
+                assert s["video"] == m[1] + ".mp4", "names another video"
+                want = m[1] + ".jpg" if m[1] + ".jpg" in names else None
+                assert s["snapshot"] == want, f"snapshot {s['snapshot']!r}, want {want!r}"
+                float(s["duration_seconds"])
+            except Exception as e:
+                bad.append(f"{p}: not a complete sidecar of {m[1]}.mp4 ({e!r})")
+print("\n".join(bad or notes))
+sys.exit(1 if bad else 0)
+PY
+    ); do
+        [ $SECONDS -lt $end ] || fail "incomplete files in $VIDEO_DIR:"$'\n'"$problems"
+        sleep 0.5
+    done
+    [ -z "$problems" ] || log "$problems"
+    for c in $(clips); do
+        check_playable "$c"
+        if [ -e "${c%.mp4}.jpg" ]; then
+            out=$(ffmpeg -v error -i "${c%.mp4}.jpg" -f null - 2>&1) && [ -z "$out" ] ||
+                fail "${c%.mp4}.jpg does not decode: $out"
+        fi
+        [ -e "${c%.mp4}.json" ] || continue
+        dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$c")
+        python3 -c 'import sys; sys.exit(abs(float(sys.argv[1]) - float(sys.argv[2])) > 0.25)' \
+            "$dur" "$(sidecar_field "$c" duration_seconds)" ||
+            fail "$c lasts $dur s, its sidecar says $(sidecar_field "$c" duration_seconds) s"
+    done
+}
