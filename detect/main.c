@@ -332,7 +332,7 @@ static int run(Detect *d)
     while (!cw_stop_requested) {
         int ready = cw_ring_wait(&d->reader, WAIT_MS);
         now = cw_mono_ns();
-        cw_ring_heartbeat(d->events, CW_STAGE_DETECT);
+        cw_rings_heartbeat(d->events, CW_STAGE_DETECT);
         if (ready > 0 && !cw_stop_requested) {
             CwRingView view;
             if (cw_ring_latest(&d->reader, &view) == 0) {

@@ -265,7 +265,7 @@ static void watch_camera_progress(Sup *sup, int64_t now_ns)
 {
     const CwRing *packets = sup->rings[CW_RING_PACKETS];
     SupStage *capture = &sup->stages[CW_STAGE_CAPTURE];
-    uint64_t seq = atomic_load_explicit(&packets->hdr->write_seq, memory_order_relaxed);
+    uint64_t seq = cw_ring_write_seq(packets);
 
     if (seq == sup->packets_seq)
         return;
