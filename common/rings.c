@@ -54,15 +54,47 @@ void cw_rings_geometry(const CwConfig *cfg, enum CwRingKind kind, CwRingGeometry
     }
 }
 
-int cw_rings_open(const CwConfig *cfg, enum CwRingKind kind, CwRing **ring)
+/* Open (creating if needed) the ring of `use`, claim or attach it as `use`
+ * asks; logs what failed. */
+static int open_one(const CwConfig *cfg, const CwRingUse *use)
 {
     char name[64], err[512];
     CwRingGeometry geo;
-    cw_rings_name(cfg, kind, name, sizeof(name));
-    cw_rings_geometry(cfg, kind, &geo);
-    int ret = cw_ring_open(ring, name, &geo, OPEN_TIMEOUT_MS, err, sizeof(err));
-    if (ret < 0)
+    cw_rings_name(cfg, use->kind, name, sizeof(name));
+    cw_rings_geometry(cfg, use->kind, &geo);
+    int ret = cw_ring_open(use->ring, name, &geo, OPEN_TIMEOUT_MS, err, sizeof(err));
+    if (ret < 0) {
         cw_error("%s", err);
+        return ret;
+    }
+    if (use->writer && (ret = cw_ring_claim_writer(*use->ring)) < 0)
+        return ret; /* logged by the claim; -EBUSY: another writer, maybe on its way out */
+    if (use->reader && (ret = cw_ring_attach(*use->ring, use->role, use->reader)) < 0) {
+        cw_error("cannot read ring %s as %s: all %d reader entries are taken", name, use->role,
+                 CW_RING_MAX_READERS);
+        return ret;
+    }
+    return 0;
+}
+
+int cw_rings_open_all(const CwConfig *cfg, const CwRingUse *uses, int count, int *exit_code)
+{
+    int failed = -1, ret = 0;
+    for (int i = 0; i < count && failed < 0; i++) {
+        ret = open_one(cfg, &uses[i]);
+        if (ret < 0)
+            failed = i;
+    }
+    if (failed < 0)
+        return 0;
+    /* Undo: the failed one may be open (its claim or attach failed), never
+     * attached; those before it are both. */
+    for (int i = 0; i <= failed; i++) {
+        if (uses[i].reader && i < failed)
+            cw_ring_detach(uses[i].reader);
+        cw_ring_close(uses[i].ring);
+    }
+    *exit_code = cw_rings_exit_code(ret);
     return ret;
 }
 

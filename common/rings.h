@@ -1,9 +1,9 @@
 /*
  * camwatch's use of the ring (ring.h), for the three rings of one camera:
  * their names and sizes, derived from the configuration, so that every stage
- * (and the supervisor) opens the same geometry; and what camwatch keeps in
- * each ring's user area: stage heartbeats and, in the packets ring, the
- * stream parameters.
+ * (and the supervisor) opens the same geometry; the one helper every process
+ * opens them through; and what camwatch keeps in each ring's user area:
+ * stage heartbeats and, in the packets ring, the stream parameters.
  *
  * Errors: negative errno values, as in ring.h; only cw_rings_exit_code()
  * turns one into a process exit code.
@@ -77,11 +77,25 @@ void cw_rings_name(const CwConfig *cfg, enum CwRingKind kind, char *buf, size_t 
 /* Geometry of a ring for this configuration (with CW_RINGS_USER_VERSION). */
 void cw_rings_geometry(const CwConfig *cfg, enum CwRingKind kind, CwRingGeometry *geo);
 
+/* How a process uses one ring of its camera (cw_rings_open_all()). */
+typedef struct CwRingUse {
+    enum CwRingKind kind;
+    CwRing **ring;        /* set to the opened ring */
+    bool writer;          /* claim the ring's one writer place */
+    CwRingReader *reader; /* attach this reader as `role`; NULL: no reader */
+    const char *role;
+} CwRingUse;
+
 /*
- * Open (creating if needed) the ring of `kind`; on failure logs why and
- * returns a negative errno. Waits up to 5 s for a creator in progress.
+ * The one way a process opens its rings: open (creating if needed, waiting
+ * up to 5 s for a creator in progress) each ring of `uses` in order, claim
+ * the writer place of those marked `writer`, attach the readers given. Logs
+ * what failed. Returns 0: the caller owns every ring (cw_ring_close()) and
+ * reader (cw_ring_detach()). Or a negative errno, with *exit_code set to
+ * what the process should exit with (cw_rings_exit_code()) and nothing of
+ * `uses` left open or attached.
  */
-int cw_rings_open(const CwConfig *cfg, enum CwRingKind kind, CwRing **ring);
+int cw_rings_open_all(const CwConfig *cfg, const CwRingUse *uses, int count, int *exit_code);
 
 /*
  * Exit code for a process whose rings could not be opened, claimed or

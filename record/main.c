@@ -569,24 +569,14 @@ static void check_stream(Recorder *r)
      * stream in drain_packets(); until one comes, silence ends the clip. */
 }
 
-static int open_rings(Recorder *r)
+static int open_rings(Recorder *r, int *code)
 {
-    int ret;
-    if ((ret = cw_rings_open(&r->cfg, CW_RING_PACKETS, &r->packets)) < 0 ||
-        (ret = cw_rings_open(&r->cfg, CW_RING_FRAMES, &r->frames)) < 0 ||
-        (ret = cw_rings_open(&r->cfg, CW_RING_EVENTS, &r->events)) < 0)
-        return ret;
-    if ((ret = cw_ring_attach(r->packets, "record", &r->pkt_rd)) < 0) {
-        cw_error("cannot attach to the packets ring: all %d reader entries are taken",
-                 CW_RING_MAX_READERS);
-        return ret;
-    }
-    if ((ret = cw_ring_attach(r->events, "record", &r->ev_rd)) < 0) {
-        cw_error("cannot attach to the events ring: all %d reader entries are taken",
-                 CW_RING_MAX_READERS);
-        return ret;
-    }
-    return 0;
+    const CwRingUse rings[] = {
+        {.kind = CW_RING_PACKETS, .ring = &r->packets, .reader = &r->pkt_rd, .role = "record"},
+        {.kind = CW_RING_FRAMES, .ring = &r->frames},
+        {.kind = CW_RING_EVENTS, .ring = &r->events, .reader = &r->ev_rd, .role = "record"},
+    };
+    return cw_rings_open_all(&r->cfg, rings, 3, code); /* logs what failed */
 }
 
 static void run(Recorder *r)
@@ -636,11 +626,8 @@ int main(int argc, char **argv)
         cw_crit("out of memory");
         goto end;
     }
-    int ret = open_rings(r);
-    if (ret < 0) {
-        code = cw_rings_exit_code(ret); /* logged where it failed */
+    if (open_rings(r, &code) < 0)
         goto end;
-    }
     heartbeat(r);
     cw_info("recording %s clips into %s (pre-roll %.1f s, post %.1f s, at most %.0f s)",
             r->cfg.camera, r->cfg.video_dir, r->cfg.pre_capture_s, r->cfg.post_capture_s,

@@ -1,6 +1,7 @@
 /*
  * camwatch's use of the ring: stream parameters and heartbeats in the user
- * area, and the exit code a ring failure becomes.
+ * area, the one helper that opens a process's rings, and the exit code a
+ * ring failure becomes.
  */
 #define _GNU_SOURCE
 #include "check.h"
@@ -170,6 +171,93 @@ static void test_heartbeats(void)
     drop_ring(&r);
 }
 
+static CwConfig cfg;
+
+static void unlink_rings(const CwConfig *c)
+{
+    char name[64];
+    for (int kind = 0; kind < CW_RING_KIND_COUNT; kind++) {
+        cw_rings_name(c, (enum CwRingKind)kind, name, sizeof(name));
+        cw_ring_unlink(name);
+    }
+}
+
+/* True if some reader entry of the ring `kind` is held by `role`. */
+static bool has_reader(enum CwRingKind kind, const char *role)
+{
+    char name[64], err[256];
+    CwRing *r = NULL;
+    CwRingReaderStatus st;
+    bool found = false;
+    cw_rings_name(&cfg, kind, name, sizeof(name));
+    CHECK(cw_ring_open(&r, name, NULL, 1000, err, sizeof(err)) == 0);
+    for (int i = 0; i < CW_RING_MAX_READERS; i++)
+        if (cw_ring_reader_status(r, i, &st) == 0 && strcmp(st.role, role) == 0)
+            found = true;
+    cw_ring_close(&r);
+    return found;
+}
+
+/* One call opens, claims and attaches; a failure says how to exit and
+ * leaves nothing open or attached. */
+static void test_open_all(void)
+{
+    CwRing *packets = NULL, *frames = NULL;
+    CwRingReader reader;
+    int code = -1;
+    snprintf(cfg.camera, sizeof(cfg.camera), "unittest-rings-%d", (int)getpid());
+    cfg.pre_capture_s = 1;
+    cfg.packet_buffer_mb = 1;
+    cfg.frame_buffer_mb = 1;
+    unlink_rings(&cfg);
+
+    const CwRingUse uses[] = {
+        {.kind = CW_RING_PACKETS, .ring = &packets, .writer = true},
+        {.kind = CW_RING_FRAMES, .ring = &frames, .reader = &reader, .role = "first"},
+    };
+    CHECK(cw_rings_open_all(&cfg, uses, 2, &code) == 0);
+    CHECK(code == -1); /* only set on failure */
+    CHECK(packets && frames);
+    CHECK(cw_ring_writer_pid(packets) == getpid());
+    CHECK(cw_ring_writer_pid(frames) == 0);
+    CHECK(has_reader(CW_RING_FRAMES, "first"));
+
+    /* A second writer of packets (another process): -EBUSY, 75, and the
+     * reader it attached before is let go again. */
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        CwRing *p2 = NULL, *f2 = NULL;
+        CwRingReader rd2;
+        int code2 = -1;
+        const CwRingUse again[] = {
+            {.kind = CW_RING_FRAMES, .ring = &f2, .reader = &rd2, .role = "second"},
+            {.kind = CW_RING_PACKETS, .ring = &p2, .writer = true},
+        };
+        CHECK(cw_rings_open_all(&cfg, again, 2, &code2) == -EBUSY);
+        CHECK(code2 == CW_EXIT_TEMPFAIL);
+        CHECK(p2 == NULL && f2 == NULL);
+        CHECK(!has_reader(CW_RING_FRAMES, "second"));
+        _exit(0);
+    }
+    child_done(pid);
+
+    /* A ring of another geometry in the way: a person must act (78). */
+    CwConfig other = cfg;
+    other.frame_buffer_mb = 2;
+    CwRing *f3 = NULL;
+    const CwRingUse bigger[] = {{.kind = CW_RING_FRAMES, .ring = &f3}};
+    CHECK(cw_rings_open_all(&other, bigger, 1, &code) == -EPROTO);
+    CHECK(code == CW_EXIT_CONFIG);
+    CHECK(f3 == NULL);
+
+    cw_ring_detach(&reader);
+    CHECK(!has_reader(CW_RING_FRAMES, "first"));
+    cw_ring_close(&frames);
+    cw_ring_close(&packets);
+    unlink_rings(&cfg);
+}
+
 static void test_exit_codes(void)
 {
     CHECK(cw_rings_exit_code(-EPROTO) == CW_EXIT_CONFIG);
@@ -186,6 +274,7 @@ int main(void)
     RUN(test_params_published);
     RUN(test_params_never_torn);
     RUN(test_heartbeats);
+    RUN(test_open_all);
     RUN(test_exit_codes);
     return 0;
 }
