@@ -258,8 +258,8 @@ void cw_ring_reader_seek(CwRingReader *reader, uint64_t seq);
 
 /*
  * Wait until a slot at or after the reader's next sequence is published, at
- * most `timeout_ms`. Returns 1 if something is there to read, 0 on timeout
- * or when a signal interrupted the wait.
+ * most `timeout_ms`; a signal ends the wait early (a stop request must reach
+ * the caller promptly). Returns 1 if something is there to read, else 0.
  */
 int cw_ring_wait(CwRingReader *reader, int timeout_ms);
 

@@ -38,9 +38,9 @@ typedef struct CwRingsStream {
 
 /*
  * What camwatch keeps in every ring's user area (cw_ring_user_area()). All
- * three rings have one; heartbeats are left where each stage's supervisor
- * looks (capture and record: packets, detect: events; capture also beats in
- * frames), the stream parameters are in the packets ring only.
+ * three rings have one; each stage beats where the supervisor looks for it
+ * (capture and record: packets, detect: events; capture also beats in
+ * frames), and the stream parameters are in the packets ring only.
  */
 typedef struct CwRingsUser {
     /* CLOCK_MONOTONIC ns of each stage's last sign of life, by enum CwStage. */
@@ -69,7 +69,7 @@ _Static_assert(sizeof(CwRingsUser) == 64 + CW_STREAM_MAX * (4160 + CW_RINGS_STRE
 _Static_assert(sizeof(CwRingsUser) <= CW_RING_USER_SIZE, "fits the ring's user area");
 _Static_assert(CW_RING_USER_SIZE - sizeof(CwRingsUser) >=
                    CW_STREAM_MAX * CW_RINGS_STREAM_STATUS_SIZE,
-               "room to spare for the status figures");
+               "room to spare beyond the status reserve");
 
 /* "/camwatch.<camera>.<kind>" into buf. */
 void cw_rings_name(const CwConfig *cfg, enum CwRingKind kind, char *buf, size_t size);
