@@ -155,20 +155,12 @@ int main(int argc, char **argv)
         cw_error("cannot start the watchdog thread: %s", av_err2str(ret));
         goto end;
     }
-    ret = cw_rings_open(&cap.cfg, CW_RING_PACKETS, &cap.packets);
-    if (ret == 0)
-        ret = cw_rings_open(&cap.cfg, CW_RING_FRAMES, &cap.frames);
-    if (ret < 0) {
-        exit_code = cw_rings_exit_code(ret);
-        goto end;
-    }
-    ret = cw_ring_claim_writer(cap.packets);
-    if (ret == 0)
-        ret = cw_ring_claim_writer(cap.frames);
-    if (ret < 0) {
-        exit_code = cw_rings_exit_code(ret); /* -EBUSY: another capture, maybe on its way out */
-        goto end;
-    }
+    const CwRingUse rings[] = {
+        {.kind = CW_RING_PACKETS, .ring = &cap.packets, .writer = true},
+        {.kind = CW_RING_FRAMES, .ring = &cap.frames, .writer = true},
+    };
+    if (cw_rings_open_all(&cap.cfg, rings, 2, &exit_code) < 0)
+        goto end; /* logged */
     capture_publish_init(&cap.publisher, cap.packets, cap.frames, cap.cfg.packet_buffer_mb);
     capture_frames_init(&cap.frame_out, cap.frames, cap.cfg.detect_fps, cap.cfg.frame_buffer_mb);
     cap.pkt = av_packet_alloc();

@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "log.h"
 #include "payload.h"
+#include "rings.h"
 
 #include <errno.h>
 #include <string.h>
@@ -33,16 +34,16 @@ uint64_t capture_publish_params(CapturePublisher *pub, const AVStream *video, AV
     params.time_base_den = time_base.den;
     params.frame_rate_num = frame_rate.num;
     params.frame_rate_den = frame_rate.den;
-    if (par->extradata_size > 0 && par->extradata_size <= CW_RING_EXTRADATA_MAX) {
+    if (par->extradata_size > 0 && par->extradata_size <= CW_STREAM_EXTRADATA_MAX) {
         memcpy(params.extradata, par->extradata, (size_t)par->extradata_size);
         params.extradata_size = (uint32_t)par->extradata_size;
-    } else if (par->extradata_size > CW_RING_EXTRADATA_MAX) {
+    } else if (par->extradata_size > CW_STREAM_EXTRADATA_MAX) {
         /* H.264/H.265 cameras repeat their parameter sets in the stream, so
          * a recorder can still find them there. */
         cw_warn("stream extradata of %d bytes exceeds the ring's %d; not published",
-                par->extradata_size, CW_RING_EXTRADATA_MAX);
+                par->extradata_size, CW_STREAM_EXTRADATA_MAX);
     }
-    pub->epoch = cw_ring_set_params(pub->packets, &params);
+    cw_rings_set_params(pub->packets, CW_STREAM_MAIN, &params, &pub->epoch);
     return pub->epoch;
 }
 
@@ -70,10 +71,11 @@ void capture_publish_packet(CapturePublisher *pub, const AVPacket *pkt, int64_t 
     hdr->duration = pkt->duration > 0 ? pkt->duration : 0;
     hdr->wall_ns = wall_ns;
     hdr->size = (uint32_t)pkt->size;
-    hdr->flags = (pkt->flags & AV_PKT_FLAG_KEY) ? CW_PACKET_KEY : 0;
+    hdr->stream = CW_STREAM_MAIN;
+    hdr->reserved = 0;
     if (pkt->size > 0)
         memcpy(hdr + 1, pkt->data, (size_t)pkt->size);
-    cw_ring_publish(pub->packets, len, (hdr->flags & CW_PACKET_KEY) ? CW_SLOT_KEY : 0, wall_ns);
+    cw_ring_publish(pub->packets, len, (pkt->flags & AV_PKT_FLAG_KEY) ? CW_SLOT_KEY : 0, wall_ns);
     pub->packets_published++;
 }
 
@@ -82,6 +84,6 @@ void capture_publish_heartbeat(CapturePublisher *pub, int64_t now_ns)
     if (now_ns - pub->heartbeat_ns < HEARTBEAT_PERIOD_NS)
         return;
     pub->heartbeat_ns = now_ns;
-    cw_ring_heartbeat(pub->packets, CW_STAGE_CAPTURE);
-    cw_ring_heartbeat(pub->frames, CW_STAGE_CAPTURE);
+    cw_rings_heartbeat(pub->packets, CW_STAGE_CAPTURE);
+    cw_rings_heartbeat(pub->frames, CW_STAGE_CAPTURE);
 }

@@ -28,8 +28,8 @@ typedef struct CapturePublisher {
 } CapturePublisher;
 
 /*
- * Bind to the rings (the caller keeps owning them and claims them as their
- * writer with cw_ring_claim_writer()).
+ * Bind to the rings (the caller keeps owning them, opened as their writer
+ * with cw_rings_open_all()).
  */
 void capture_publish_init(CapturePublisher *pub, CwRing *packets, CwRing *frames,
                           int packet_buffer_mb);

@@ -1,6 +1,8 @@
 /*
  * What the three rings carry. Every payload starts with one of these headers;
- * packet and frame data follow it in the same slot.
+ * packet and frame data follow it in the same slot. Also the slot flag and
+ * the stream parameters that describe the packets (published in the packets
+ * ring's user area: rings.h).
  */
 #ifndef CAMWATCH_PAYLOAD_H
 #define CAMWATCH_PAYLOAD_H
@@ -12,19 +14,55 @@
 #define _Static_assert static_assert /* the detector's shim includes this from C++ */
 #endif
 
+/*
+ * Slot flag (CwRingView.flags) of a packet that is a keyframe of its stream:
+ * in the descriptor rather than the payload, so that record finds the
+ * pre-roll's keyframe without reading packet data.
+ */
+#define CW_SLOT_KEY 0x1u
+
+/*
+ * Streams of one packets ring. Each packet names its stream
+ * (CwPacketHeader.stream), and each stream has its own parameters and epoch.
+ * 0 is the camera's main video, the only stream written today; audio and a
+ * sub-stream will take the next indices.
+ */
+#define CW_STREAM_MAIN 0
+#define CW_STREAM_MAX  4
+
+#define CW_STREAM_EXTRADATA_MAX 4096
+
+/*
+ * Parameters of one stream of a packets ring, as capture found them.
+ * `epoch` is bumped every time they are published, so readers notice a
+ * reconnect or a change (cw_rings_set_params()).
+ */
+typedef struct CwStreamParams {
+    uint64_t epoch;
+    int32_t codec_id; /* enum AVCodecID */
+    int32_t width;
+    int32_t height;
+    int32_t time_base_num;
+    int32_t time_base_den;
+    int32_t frame_rate_num;
+    int32_t frame_rate_den;
+    uint32_t extradata_size;
+    uint8_t extradata[CW_STREAM_EXTRADATA_MAX];
+} CwStreamParams;
+
 /* Packets ring: one compressed packet, copied as the camera sent it. */
 typedef struct CwPacketHeader {
-    uint64_t epoch;   /* CwStreamParams.epoch the packet belongs to */
+    uint64_t epoch;   /* epoch of its stream's CwStreamParams */
     int64_t pts;      /* in the params' time base; INT64_MIN if unknown */
     int64_t dts;      /* idem */
     int64_t duration; /* idem; 0 if unknown */
     int64_t wall_ns;  /* CLOCK_REALTIME when capture received it */
     uint32_t size;    /* bytes of data after this header */
-    uint32_t flags;   /* CW_PACKET_KEY */
+    uint16_t stream;  /* below CW_STREAM_MAX; CW_STREAM_MAIN today */
+    uint16_t reserved;
 } CwPacketHeader;
 
-#define CW_PACKET_KEY 0x1u
-#define CW_TS_NONE    INT64_MIN
+#define CW_TS_NONE INT64_MIN
 
 /*
  * Frames ring: one decoded picture, YUV420P (full-range and limited-range
@@ -74,8 +112,22 @@ typedef struct CwEvent {
     CwBox boxes[CW_MAX_BOXES];
 } CwEvent;
 
+/* Shared between processes: the layout is pinned. */
+_Static_assert(sizeof(CwStreamParams) == 36 + CW_STREAM_EXTRADATA_MAX + 4, "params layout");
+_Static_assert(offsetof(CwStreamParams, codec_id) == 8, "params layout");
+_Static_assert(offsetof(CwStreamParams, extradata_size) == 36, "params layout");
+_Static_assert(offsetof(CwStreamParams, extradata) == 40, "params layout");
 _Static_assert(sizeof(CwPacketHeader) == 48, "packet header layout");
+_Static_assert(offsetof(CwPacketHeader, wall_ns) == 32, "packet header layout");
+_Static_assert(offsetof(CwPacketHeader, size) == 40, "packet header layout");
+_Static_assert(offsetof(CwPacketHeader, stream) == 44, "packet header layout");
 _Static_assert(sizeof(CwFrameHeader) == 56, "frame header layout");
+_Static_assert(offsetof(CwFrameHeader, linesize) == 32, "frame header layout");
+_Static_assert(offsetof(CwFrameHeader, offset) == 44, "frame header layout");
+_Static_assert(offsetof(CwEvent, frame_seq) == 16, "event layout");
+_Static_assert(offsetof(CwEvent, changed_percent) == 40, "event layout");
+_Static_assert(offsetof(CwEvent, box_count) == 46, "event layout");
 _Static_assert(offsetof(CwEvent, boxes) == 48, "event layout");
+_Static_assert(sizeof(CwEvent) == 48 + 8 * CW_MAX_BOXES, "event layout");
 
 #endif /* CAMWATCH_PAYLOAD_H */

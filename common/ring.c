@@ -12,6 +12,11 @@
  *             arena_reserve re-read: if the reader saw any payload byte the
  *             writer stored after its release fence, the fences synchronise
  *             and the re-read sees the odd lock or the moved reservation.
+ *   write_seq: cw_ring_write_seq() loads it with acquire, pairing with the
+ *             release store in publish: whoever sees seq + 1 sees slot seq.
+ * Reader entries: in_use is taken with a compare-and-swap; the counters are
+ * relaxed (figures for a person, ordered with nothing). The user area is
+ * neither read nor ordered here: its user states its own pairings (rings.c).
  */
 #define _GNU_SOURCE
 #include "ring.h"
@@ -29,6 +34,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Process-local handle: see ring.h. */
+struct CwRing {
+    CwRingHeader *hdr;
+    CwRingDesc *desc;
+    uint8_t *arena;
+    size_t map_size;
+    uint64_t slot_mask;
+    uint64_t arena_mask;
+    char name[64];
+    /* Writer-side state for the slot between reserve and publish. */
+    uint64_t pending_offset;
+    uint32_t pending_len;
+    bool pending;
+    int writer_fd; /* holds the writer's claim (cw_ring_claim_writer); -1 if none */
+};
+
 #define ARENA_ALIGN 64u
 /* Descriptor lock of a slot never written: odd, so never accepted. */
 #define RING_LOCK_NEVER 1u
@@ -42,6 +63,7 @@ uint64_t cw_ring_pow2(uint64_t v)
 
 static void geometry_round(const CwRingGeometry *in, uint32_t *slots, uint64_t *arena)
 {
+    /* At least 2 slots and 4 KiB: a mask of 0 would make every sequence one slot. */
     *slots = (uint32_t)cw_ring_pow2(in->slot_count < 2 ? 2 : in->slot_count);
     *arena = cw_ring_pow2(in->arena_size < 4096 ? 4096 : in->arena_size);
 }
@@ -70,7 +92,8 @@ static void handle_bind(CwRing *r, void *map, size_t size, const char *name)
     snprintf(r->name, sizeof(r->name), "%s", name);
 }
 
-static int create_ring(int fd, const char *name, uint32_t slots, uint64_t arena, CwRing *r)
+static int create_ring(int fd, const char *name, uint32_t slots, uint64_t arena,
+                       uint32_t user_version, CwRing *r)
 {
     size_t size = layout_size(slots, arena);
     if (ftruncate(fd, (off_t)size) < 0)
@@ -88,7 +111,8 @@ static int create_ring(int fd, const char *name, uint32_t slots, uint64_t arena,
     h->version = CW_RING_VERSION;
     h->header_size = sizeof(CwRingHeader);
     h->slot_count = slots;
-    h->arena_size = arena;
+    h->user_version = user_version;
+    h->arena_size = arena; /* ftruncate() zeroed the rest, the user area too */
     h->total_size = size;
     for (int i = 0; i < CW_RING_MAX_READERS; i++) {
         if (sem_init(&h->readers[i].wake, 1, 0) < 0) {
@@ -103,8 +127,8 @@ static int create_ring(int fd, const char *name, uint32_t slots, uint64_t arena,
     return 0;
 }
 
-static int attach_ring(int fd, const char *name, uint32_t slots, uint64_t arena, int timeout_ms,
-                       CwRing *r, char *err, size_t err_size)
+static int attach_ring(int fd, const char *name, uint32_t slots, uint64_t arena,
+                       uint32_t user_version, int timeout_ms, CwRing *r, char *err, size_t err_size)
 {
     int64_t deadline = cw_mono_ns() + (int64_t)timeout_ms * CW_NS_PER_MSEC;
     struct stat st;
@@ -150,6 +174,14 @@ static int attach_ring(int fd, const char *name, uint32_t slots, uint64_t arena,
         munmap(h, size);
         return -EPROTO;
     }
+    if (slots && h->user_version != user_version) {
+        snprintf(err, err_size,
+                 "ring %s was made by another version of camwatch (stop every camwatch "
+                 "process and remove /dev/shm%s)",
+                 name, name);
+        munmap(h, size);
+        return -EPROTO;
+    }
     handle_bind(r, h, size, name);
     return 0;
 }
@@ -176,7 +208,7 @@ int cw_ring_open(CwRing **ring, const char *name, const CwRingGeometry *geo, int
     if (geo) {
         fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
         if (fd >= 0) {
-            ret = create_ring(fd, name, slots, arena, r);
+            ret = create_ring(fd, name, slots, arena, geo->user_version, r);
             if (ret < 0) {
                 snprintf(err, err_size, "cannot create ring %s: %s", name, strerror(-ret));
                 shm_unlink(name);
@@ -195,7 +227,8 @@ int cw_ring_open(CwRing **ring, const char *name, const CwRingGeometry *geo, int
         snprintf(err, err_size, "cannot open ring %s: %s", name, strerror(errno));
         goto end;
     }
-    ret = attach_ring(fd, name, slots, arena, timeout_ms, r, err, err_size);
+    ret = attach_ring(fd, name, slots, arena, geo ? geo->user_version : 0, timeout_ms, r, err,
+                      err_size);
 
 end:
     if (fd >= 0)
@@ -222,6 +255,16 @@ void cw_ring_close(CwRing **ring)
 int cw_ring_unlink(const char *name)
 {
     return shm_unlink(name) < 0 ? -errno : 0;
+}
+
+uint32_t cw_ring_slot_count(const CwRing *r)
+{
+    return r->hdr->slot_count;
+}
+
+void *cw_ring_user_area(const CwRing *r)
+{
+    return r->hdr->user.bytes;
 }
 
 void cw_ring_debug_set_positions(CwRing *r, uint64_t seq, uint64_t arena_pos)
@@ -254,6 +297,11 @@ int cw_ring_claim_writer(CwRing *r)
     r->writer_fd = fd;
     atomic_store(&r->hdr->writer_pid, (int32_t)getpid());
     return 0;
+}
+
+int cw_ring_writer_pid(const CwRing *r)
+{
+    return (int)atomic_load_explicit(&r->hdr->writer_pid, memory_order_relaxed);
 }
 
 void *cw_ring_reserve(CwRing *r, uint32_t len)
@@ -324,44 +372,6 @@ uint64_t cw_ring_publish(CwRing *r, uint32_t len, uint32_t flags, int64_t stamp)
     return seq;
 }
 
-uint64_t cw_ring_set_params(CwRing *r, const CwStreamParams *params)
-{
-    CwRingHeader *h = r->hdr;
-    uint64_t lock = atomic_load_explicit(&h->params_lock, memory_order_relaxed);
-    uint64_t epoch = h->params.epoch + 1;
-    atomic_store_explicit(&h->params_lock, lock | 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
-    h->params = *params;
-    h->params.epoch = epoch;
-    atomic_store_explicit(&h->params_lock, (lock | 1) + 1, memory_order_release);
-    return epoch;
-}
-
-int cw_ring_get_params(const CwRing *r, CwStreamParams *params)
-{
-    CwRingHeader *h = r->hdr;
-    for (int tries = 0; tries < 1000; tries++) {
-        uint64_t l1 = atomic_load_explicit(&h->params_lock, memory_order_acquire);
-        if (l1 == 0)
-            return -EAGAIN;
-        if (l1 & 1) {
-            usleep(100);
-            continue;
-        }
-        memcpy(params, (const void *)&h->params, sizeof(*params));
-        atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&h->params_lock, memory_order_relaxed) == l1)
-            return 0;
-    }
-    return -EAGAIN;
-}
-
-void cw_ring_heartbeat(CwRing *r, enum CwStage stage)
-{
-    atomic_store_explicit(&r->hdr->heartbeat_ns[stage], (uint64_t)cw_mono_ns(),
-                          memory_order_relaxed);
-}
-
 /* --- Readers --- */
 
 int cw_ring_attach(CwRing *r, const char *role, CwRingReader *rd)
@@ -382,7 +392,6 @@ int cw_ring_attach(CwRing *r, const char *role, CwRingReader *rd)
     if (!e)
         return -EBUSY;
     snprintf(e->role, sizeof(e->role), "%s", role);
-    e->pid = getpid();
     atomic_store(&e->overruns, 0);
     atomic_store(&e->consumed, 0);
     while (sem_trywait(&e->wake) == 0)
@@ -397,14 +406,24 @@ void cw_ring_detach(CwRingReader *rd)
 {
     if (!rd->entry)
         return;
-    rd->entry->pid = 0;
     atomic_store(&rd->entry->in_use, 0);
     rd->entry = NULL;
 }
 
 uint64_t cw_ring_write_seq(const CwRing *r)
 {
+    /* Pairs with the release store of write_seq in cw_ring_publish(). */
     return atomic_load_explicit(&r->hdr->write_seq, memory_order_acquire);
+}
+
+uint64_t cw_ring_reader_next(const CwRingReader *rd)
+{
+    return rd->next;
+}
+
+void cw_ring_reader_seek(CwRingReader *rd, uint64_t seq)
+{
+    rd->next = seq;
 }
 
 int cw_ring_wait(CwRingReader *rd, int timeout_ms)
@@ -414,8 +433,6 @@ int cw_ring_wait(CwRingReader *rd, int timeout_ms)
     for (;;) {
         if (cw_ring_write_seq(rd->ring) != rd->next)
             return 1;
-        atomic_store_explicit(&rd->entry->heartbeat_ns, (uint64_t)cw_mono_ns(),
-                              memory_order_relaxed);
         if (sem_clockwait(&rd->entry->wake, CLOCK_MONOTONIC, &deadline) == 0)
             continue;
         /* EINTR: a signal (a stop request) must reach the caller promptly. */
@@ -512,4 +529,19 @@ bool cw_ring_done(CwRingReader *rd, const CwRingView *v)
 uint64_t cw_ring_overruns(const CwRingReader *rd)
 {
     return atomic_load(&rd->entry->overruns);
+}
+
+int cw_ring_reader_status(const CwRing *r, int index, CwRingReaderStatus *status)
+{
+    if (index < 0 || index >= CW_RING_MAX_READERS)
+        return -EINVAL;
+    const CwRingReaderEntry *e = &r->hdr->readers[index];
+    if (!atomic_load_explicit(&e->in_use, memory_order_acquire))
+        return -ENOENT;
+    memcpy(status->role, e->role, sizeof(status->role));
+    status->role[sizeof(status->role) - 1] = '\0';
+    /* Relaxed: figures for a person, ordered with nothing else. */
+    status->consumed = atomic_load_explicit(&e->consumed, memory_order_relaxed);
+    status->overruns = atomic_load_explicit(&e->overruns, memory_order_relaxed);
+    return 0;
 }

@@ -1,12 +1,29 @@
+/*
+ * camwatch's rings: see rings.h for the contract.
+ *
+ * Memory ordering in the user area:
+ *   heartbeats: relaxed stores and loads. A heartbeat is a time and nothing
+ *     else; no other data is published with it, so nothing pairs with it.
+ *   stream parameters, a seqlock per stream (one writer: the ring's):
+ *     set: lock = odd (relaxed); release fence; params; lock = even (release)
+ *     get: lock (acquire) pairs with set's final release store: a reader that
+ *          sees the even value sees the params stored before it. Copy;
+ *          acquire fence; lock re-read (relaxed): the fence pairs with set's
+ *          release fence, so a copy that saw any byte of a later set sees its
+ *          odd (or a later) lock on the re-read, and is retried.
+ */
 #include "rings.h"
 
+#include "clock.h"
 #include "exitcode.h"
 #include "log.h"
-#include "payload.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#define OPEN_TIMEOUT_MS 5000
 
 static const char *const kind_names[CW_RING_KIND_COUNT] = {"packets", "frames", "events"};
 
@@ -17,6 +34,7 @@ void cw_rings_name(const CwConfig *cfg, enum CwRingKind kind, char *buf, size_t 
 
 void cw_rings_geometry(const CwConfig *cfg, enum CwRingKind kind, CwRingGeometry *geo)
 {
+    geo->user_version = CW_RINGS_USER_VERSION;
     switch (kind) {
     case CW_RING_PACKETS:
         /* Descriptors for the pre-roll plus a wide margin at up to 60
@@ -36,15 +54,47 @@ void cw_rings_geometry(const CwConfig *cfg, enum CwRingKind kind, CwRingGeometry
     }
 }
 
-int cw_rings_open(const CwConfig *cfg, enum CwRingKind kind, CwRing **ring)
+/* Open (creating if needed) the ring of `use`, claim or attach it as `use`
+ * asks; logs what failed. */
+static int open_one(const CwConfig *cfg, const CwRingUse *use)
 {
     char name[64], err[512];
     CwRingGeometry geo;
-    cw_rings_name(cfg, kind, name, sizeof(name));
-    cw_rings_geometry(cfg, kind, &geo);
-    int ret = cw_ring_open(ring, name, &geo, 5000, err, sizeof(err));
-    if (ret < 0)
+    cw_rings_name(cfg, use->kind, name, sizeof(name));
+    cw_rings_geometry(cfg, use->kind, &geo);
+    int ret = cw_ring_open(use->ring, name, &geo, OPEN_TIMEOUT_MS, err, sizeof(err));
+    if (ret < 0) {
         cw_error("%s", err);
+        return ret;
+    }
+    if (use->writer && (ret = cw_ring_claim_writer(*use->ring)) < 0)
+        return ret; /* logged by the claim; -EBUSY: another writer, maybe on its way out */
+    if (use->reader && (ret = cw_ring_attach(*use->ring, use->role, use->reader)) < 0) {
+        cw_error("cannot read ring %s as %s: all %d reader entries are taken", name, use->role,
+                 CW_RING_MAX_READERS);
+        return ret;
+    }
+    return 0;
+}
+
+int cw_rings_open_all(const CwConfig *cfg, const CwRingUse *uses, int count, int *exit_code)
+{
+    int failed = -1, ret = 0;
+    for (int i = 0; i < count && failed < 0; i++) {
+        ret = open_one(cfg, &uses[i]);
+        if (ret < 0)
+            failed = i;
+    }
+    if (failed < 0)
+        return 0;
+    /* Undo: the failed one may be open (its claim or attach failed), never
+     * attached; those before it are both. */
+    for (int i = 0; i <= failed; i++) {
+        if (uses[i].reader && i < failed)
+            cw_ring_detach(uses[i].reader);
+        cw_ring_close(uses[i].ring);
+    }
+    *exit_code = cw_rings_exit_code(ret);
     return ret;
 }
 
@@ -59,4 +109,65 @@ int cw_rings_exit_code(int err)
     default:
         return CW_EXIT_TEMPFAIL;
     }
+}
+
+static CwRingsUser *user_of(const CwRing *ring)
+{
+    return cw_ring_user_area(ring);
+}
+
+/* --- Heartbeats --- */
+
+void cw_rings_heartbeat(CwRing *ring, enum CwStage stage)
+{
+    atomic_store_explicit(&user_of(ring)->heartbeat_ns[stage], (uint64_t)cw_mono_ns(),
+                          memory_order_relaxed);
+}
+
+int64_t cw_rings_heartbeat_ns(const CwRing *ring, enum CwStage stage)
+{
+    return (int64_t)atomic_load_explicit(&user_of(ring)->heartbeat_ns[stage], memory_order_relaxed);
+}
+
+/* --- Stream parameters --- */
+
+int cw_rings_set_params(CwRing *ring, unsigned stream, const CwStreamParams *params,
+                        uint64_t *epoch)
+{
+    if (stream >= CW_STREAM_MAX)
+        return -EINVAL;
+    CwRingsStream *s = &user_of(ring)->streams[stream];
+    uint64_t lock = atomic_load_explicit(&s->lock, memory_order_relaxed);
+    /* Only the writer stores params: reading its own last epoch needs no lock. */
+    uint64_t next_epoch = s->params.epoch + 1;
+    atomic_store_explicit(&s->lock, lock | 1, memory_order_relaxed);
+    /* The odd lock must be visible before any byte of the new params is. */
+    atomic_thread_fence(memory_order_release);
+    s->params = *params;
+    s->params.epoch = next_epoch;
+    /* Pairs with the acquire load of the lock in cw_rings_get_params(). */
+    atomic_store_explicit(&s->lock, (lock | 1) + 1, memory_order_release);
+    *epoch = next_epoch;
+    return 0;
+}
+
+int cw_rings_get_params(const CwRing *ring, unsigned stream, CwStreamParams *params)
+{
+    if (stream >= CW_STREAM_MAX)
+        return -EINVAL;
+    const CwRingsStream *s = &user_of(ring)->streams[stream];
+    for (int tries = 0; tries < 1000; tries++) {
+        uint64_t l1 = atomic_load_explicit(&s->lock, memory_order_acquire);
+        if (l1 == 0)
+            return -EAGAIN; /* never published */
+        if (l1 & 1) {
+            usleep(100); /* the writer is between its two stores: a few microseconds */
+            continue;
+        }
+        memcpy(params, (const void *)&s->params, sizeof(*params));
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&s->lock, memory_order_relaxed) == l1)
+            return 0;
+    }
+    return -EAGAIN;
 }

@@ -1,35 +1,136 @@
 /*
- * The three rings of one camera: their names and their sizes, derived from
- * the configuration, so that every stage (and the supervisor) opens the same
- * geometry.
+ * camwatch's use of the ring (ring.h), for the three rings of one camera:
+ * their names and sizes, derived from the configuration, so that every stage
+ * (and the supervisor) opens the same geometry; the one helper every process
+ * opens them through; and what camwatch keeps in each ring's user area:
+ * stage heartbeats and, in the packets ring, the stream parameters.
+ *
+ * Errors: negative errno values, as in ring.h; only cw_rings_exit_code()
+ * turns one into a process exit code.
  */
 #ifndef CAMWATCH_RINGS_H
 #define CAMWATCH_RINGS_H
 
+#include <stdbool.h>
+
 #include "config.h"
+#include "payload.h"
 #include "ring.h"
 
 enum CwRingKind { CW_RING_PACKETS, CW_RING_FRAMES, CW_RING_EVENTS, CW_RING_KIND_COUNT };
 
+/* Stages that leave a heartbeat in a ring's user area. */
+enum CwStage { CW_STAGE_CAPTURE, CW_STAGE_DETECT, CW_STAGE_RECORD, CW_STAGE_COUNT };
+
+/* Layout version of CwRingsUser (CwRingGeometry.user_version): bump it with
+ * any change of the struct below. */
+#define CW_RINGS_USER_VERSION 1
+/* Heartbeat places: the three stages, and room for the readers to come. */
+#define CW_RINGS_HEARTBEAT_MAX 8
+/* Bytes set aside per stream for its status figures (see CwRingsUser). */
+#define CW_RINGS_STREAM_STATUS_SIZE 512
+
+/* One stream's parameters under their own seqlock (cw_rings_set_params()). */
+typedef struct CwRingsStream {
+    _Atomic uint64_t lock; /* 0 never published, odd while being written */
+    CwStreamParams params;
+} __attribute__((aligned(64))) CwRingsStream;
+
+/*
+ * What camwatch keeps in every ring's user area (cw_ring_user_area()). All
+ * three rings have one; each stage beats where the supervisor looks for it
+ * (capture and record: packets, detect: events; capture also beats in
+ * frames), and the stream parameters are in the packets ring only.
+ */
+typedef struct CwRingsUser {
+    /* CLOCK_MONOTONIC ns of each stage's last sign of life, by enum CwStage. */
+    _Atomic uint64_t heartbeat_ns[CW_RINGS_HEARTBEAT_MAX];
+    /* By stream index (CwPacketHeader.stream); only CW_STREAM_MAIN is used today. */
+    CwRingsStream streams[CW_STREAM_MAX];
+    /*
+     * Reserved, zero: per-stream status figures that `camwatch status` and
+     * the HTTP and MQTT readers will show (input and published fps, bitrate,
+     * packets lost, reconnects, transport, last error and when), written by
+     * capture. 512 bytes a stream hold those counters and a last-error line
+     * (under a seqlock of their own); the user area has over 5 KiB more to
+     * spare after this struct.
+     */
+    uint8_t stream_status[CW_STREAM_MAX][CW_RINGS_STREAM_STATUS_SIZE];
+} CwRingsUser;
+
+_Static_assert(CW_STAGE_COUNT <= CW_RINGS_HEARTBEAT_MAX, "a heartbeat place per stage");
+_Static_assert(sizeof(CwRingsStream) == 4160, "stream params layout");
+_Static_assert(offsetof(CwRingsStream, params) == 8, "stream params layout");
+_Static_assert(offsetof(CwRingsUser, streams) == 64, "user area layout");
+_Static_assert(offsetof(CwRingsUser, stream_status) == 64 + CW_STREAM_MAX * 4160,
+               "user area layout");
+_Static_assert(sizeof(CwRingsUser) == 64 + CW_STREAM_MAX * (4160 + CW_RINGS_STREAM_STATUS_SIZE),
+               "user area layout");
+_Static_assert(sizeof(CwRingsUser) <= CW_RING_USER_SIZE, "fits the ring's user area");
+_Static_assert(CW_RING_USER_SIZE - sizeof(CwRingsUser) >=
+                   CW_STREAM_MAX * CW_RINGS_STREAM_STATUS_SIZE,
+               "room to spare beyond the status reserve");
+
 /* "/camwatch.<camera>.<kind>" into buf. */
 void cw_rings_name(const CwConfig *cfg, enum CwRingKind kind, char *buf, size_t size);
 
-/* Geometry of a ring for this configuration. */
+/* Geometry of a ring for this configuration (with CW_RINGS_USER_VERSION). */
 void cw_rings_geometry(const CwConfig *cfg, enum CwRingKind kind, CwRingGeometry *geo);
 
-/*
- * Open (creating if needed) the ring of `kind`; on failure logs why and
- * returns a negative errno. Waits up to 5 s for a creator in progress.
- */
-int cw_rings_open(const CwConfig *cfg, enum CwRingKind kind, CwRing **ring);
+/* How a process uses one ring of its camera (cw_rings_open_all()). */
+typedef struct CwRingUse {
+    enum CwRingKind kind;
+    CwRing **ring;        /* set to the opened ring */
+    bool writer;          /* claim the ring's one writer place */
+    CwRingReader *reader; /* attach this reader as `role`; NULL: no reader */
+    const char *role;
+} CwRingUse;
 
 /*
- * Exit code for a stage whose rings could not be opened or attached
- * (`err` as cw_rings_open()/cw_ring_attach() returned it): 78 when a person
- * must act (a ring of another geometry or version, or one its creator never
- * finished, or no permission), 75 for what may pass (memory, /dev/shm
- * space, all reader entries taken while a previous instance goes away).
+ * The one way a process opens its rings: open (creating if needed, waiting
+ * up to 5 s for a creator in progress) each ring of `uses` in order, claim
+ * the writer place of those marked `writer`, attach the readers given. Logs
+ * what failed. Returns 0: the caller owns every ring (cw_ring_close()) and
+ * reader (cw_ring_detach()). Or a negative errno, with *exit_code set to
+ * what the process should exit with (cw_rings_exit_code()) and nothing of
+ * `uses` left open or attached.
+ */
+int cw_rings_open_all(const CwConfig *cfg, const CwRingUse *uses, int count, int *exit_code);
+
+/*
+ * Exit code for a process whose rings could not be opened, claimed or
+ * attached (`err` a negative errno as cw_ring_open(), cw_ring_claim_writer()
+ * or cw_ring_attach() returned it): 78 when a person must act (a ring of
+ * another geometry or version, or one its creator never finished, or no
+ * permission), 75 for what may pass (memory, /dev/shm space, another
+ * writer or all reader entries taken while a previous instance goes away).
  */
 int cw_rings_exit_code(int err);
+
+/* --- Heartbeats --- */
+
+/* Record in `ring` that `stage` is alive (CLOCK_MONOTONIC now). */
+void cw_rings_heartbeat(CwRing *ring, enum CwStage stage);
+
+/* CLOCK_MONOTONIC ns of `stage`'s last heartbeat in `ring`; 0 if it never beat there. */
+int64_t cw_rings_heartbeat_ns(const CwRing *ring, enum CwStage stage);
+
+/* --- Stream parameters (packets ring) --- */
+
+/*
+ * Publish new parameters for stream `stream` (below CW_STREAM_MAX), one
+ * writer at a time (the ring's writer). Their epoch is the stream's previous
+ * one plus 1 (the first is 1), whatever params->epoch holds. Returns 0 and
+ * stores it in *epoch, or -EINVAL for a stream out of range.
+ */
+int cw_rings_set_params(CwRing *ring, unsigned stream, const CwStreamParams *params,
+                        uint64_t *epoch);
+
+/*
+ * Copy the current parameters of stream `stream`. Returns 0, -EAGAIN if none
+ * were published yet (or a writer kept changing them), -EINVAL for a stream
+ * out of range.
+ */
+int cw_rings_get_params(const CwRing *ring, unsigned stream, CwStreamParams *params);
 
 #endif /* CAMWATCH_RINGS_H */

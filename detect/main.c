@@ -306,20 +306,13 @@ static int handle_frame(Detect *d, const CwRingView *view, int64_t now)
 
 static int open_rings(Detect *d)
 {
-    int ret = cw_rings_open(&d->cfg, CW_RING_FRAMES, &d->frames);
-    if (ret == 0)
-        ret = cw_rings_open(&d->cfg, CW_RING_EVENTS, &d->events);
-    if (ret == 0)
-        ret = cw_ring_claim_writer(d->events); /* one detect per camera */
-    if (ret < 0)
-        return cw_rings_exit_code(ret); /* logged where it failed */
-    ret = cw_ring_attach(d->frames, "detect", &d->reader);
-    if (ret < 0) {
-        cw_error("cannot read the frames ring: all %d reader places are taken",
-                 CW_RING_MAX_READERS);
-        return CW_EXIT_TEMPFAIL;
-    }
-    return 0;
+    const CwRingUse rings[] = {
+        {.kind = CW_RING_FRAMES, .ring = &d->frames, .reader = &d->reader, .role = "detect"},
+        {.kind = CW_RING_EVENTS, .ring = &d->events, .writer = true}, /* one detect per camera */
+    };
+    int code = CW_EXIT_OK;
+    cw_rings_open_all(&d->cfg, rings, 2, &code); /* logs what failed */
+    return code;
 }
 
 static int run(Detect *d)
@@ -331,7 +324,7 @@ static int run(Detect *d)
     while (!cw_stop_requested) {
         int ready = cw_ring_wait(&d->reader, WAIT_MS);
         now = cw_mono_ns();
-        cw_ring_heartbeat(d->events, CW_STAGE_DETECT);
+        cw_rings_heartbeat(d->events, CW_STAGE_DETECT);
         if (ready > 0 && !cw_stop_requested) {
             CwRingView view;
             if (cw_ring_latest(&d->reader, &view) == 0) {

@@ -145,7 +145,7 @@ static int prepare_dirs(const CwConfig *cfg)
 static void heartbeat(void *arg)
 {
     Recorder *r = arg;
-    cw_ring_heartbeat(r->packets, CW_STAGE_RECORD);
+    cw_rings_heartbeat(r->packets, CW_STAGE_RECORD);
     cw_avlog_tick(cw_mono_ns()); /* reports libav lines its rate limit held back */
 }
 
@@ -234,7 +234,7 @@ static bool start_clip(Recorder *r, const CwEvent *ev)
 
     if (cw_mono_ns() < r->write_retry_mono)
         return false;
-    if (cw_ring_get_params(r->packets, &r->params) < 0) {
+    if (cw_rings_get_params(r->packets, CW_STREAM_MAIN, &r->params) < 0) {
         if (!r->warned_no_params)
             cw_warn("motion detected but capture has published no stream yet: nothing to record");
         r->warned_no_params = true;
@@ -250,7 +250,7 @@ static bool start_clip(Recorder *r, const CwEvent *ev)
      * the previous clip: a clip must make sense on its own. */
     if (rec_preroll_find(r->packets, r->params.epoch, target, &pr) == 0) {
         double pre = (double)(ev->wall_ns - pr.stamp) / 1e9;
-        r->pkt_rd.next = pr.seq;
+        cw_ring_reader_seek(&r->pkt_rd, pr.seq);
         if (pr.shortened && r->cfg.pre_capture_s > 0 && pr.buffer_limited)
             cw_warn("motion at %s: recording %s with %.1f s of pre-roll instead of %.1f s: the "
                     "packet buffer holds no older keyframe (raise PACKET_BUFFER_MB)",
@@ -262,7 +262,7 @@ static bool start_clip(Recorder *r, const CwEvent *ev)
         else
             cw_info("motion at %s: recording %s with %.1f s of pre-roll", when, r->info.name, pre);
     } else {
-        r->pkt_rd.next = cw_ring_write_seq(r->packets);
+        cw_ring_reader_seek(&r->pkt_rd, cw_ring_write_seq(r->packets));
         cw_info("motion at %s: recording %s from the next keyframe (none in the buffer)", when,
                 r->info.name);
     }
@@ -279,7 +279,7 @@ static int fill_codecpar(AVCodecParameters *par, const CwStreamParams *p)
     par->codec_tag = 0;
     par->width = p->width;
     par->height = p->height;
-    uint32_t n = p->extradata_size > CW_RING_EXTRADATA_MAX ? 0 : p->extradata_size;
+    uint32_t n = p->extradata_size > CW_STREAM_EXTRADATA_MAX ? 0 : p->extradata_size;
     if (n) {
         par->extradata = av_mallocz(n + AV_INPUT_BUFFER_PADDING_SIZE);
         if (!par->extradata)
@@ -468,6 +468,12 @@ static void drain_packets(Recorder *r)
                         (unsigned long long)view.seq, ph.size, view.len);
             continue;
         }
+        if (ph.stream != CW_STREAM_MAIN) {
+            /* Only the main video is recorded for now; other streams (audio,
+             * a sub-stream) are left out until record muxes them. */
+            cw_ring_done(&r->pkt_rd, &view);
+            continue;
+        }
         if (ph.epoch != r->params.epoch) {
             if (r->clip) {
                 /* The camera reconnected (capture restarted): this clip ends
@@ -478,7 +484,8 @@ static void drain_packets(Recorder *r)
                 break;
             }
             CwStreamParams now;
-            if (cw_ring_get_params(r->packets, &now) == 0 && now.epoch == ph.epoch) {
+            if (cw_rings_get_params(r->packets, CW_STREAM_MAIN, &now) == 0 &&
+                now.epoch == ph.epoch) {
                 r->params = now; /* no file yet: follow the new stream */
                 describe_stream(r);
             } else {
@@ -562,24 +569,14 @@ static void check_stream(Recorder *r)
      * stream in drain_packets(); until one comes, silence ends the clip. */
 }
 
-static int open_rings(Recorder *r)
+static int open_rings(Recorder *r, int *code)
 {
-    int ret;
-    if ((ret = cw_rings_open(&r->cfg, CW_RING_PACKETS, &r->packets)) < 0 ||
-        (ret = cw_rings_open(&r->cfg, CW_RING_FRAMES, &r->frames)) < 0 ||
-        (ret = cw_rings_open(&r->cfg, CW_RING_EVENTS, &r->events)) < 0)
-        return ret;
-    if ((ret = cw_ring_attach(r->packets, "record", &r->pkt_rd)) < 0) {
-        cw_error("cannot attach to the packets ring: all %d reader entries are taken",
-                 CW_RING_MAX_READERS);
-        return ret;
-    }
-    if ((ret = cw_ring_attach(r->events, "record", &r->ev_rd)) < 0) {
-        cw_error("cannot attach to the events ring: all %d reader entries are taken",
-                 CW_RING_MAX_READERS);
-        return ret;
-    }
-    return 0;
+    const CwRingUse rings[] = {
+        {.kind = CW_RING_PACKETS, .ring = &r->packets, .reader = &r->pkt_rd, .role = "record"},
+        {.kind = CW_RING_FRAMES, .ring = &r->frames},
+        {.kind = CW_RING_EVENTS, .ring = &r->events, .reader = &r->ev_rd, .role = "record"},
+    };
+    return cw_rings_open_all(&r->cfg, rings, 3, code); /* logs what failed */
 }
 
 static void run(Recorder *r)
@@ -589,7 +586,7 @@ static void run(Recorder *r)
         rec_hooks_reap();
         if (r->state == REC_IDLE) {
             /* Idle costs nothing: stay at the head, touch no packet data. */
-            r->pkt_rd.next = cw_ring_write_seq(r->packets);
+            cw_ring_reader_seek(&r->pkt_rd, cw_ring_write_seq(r->packets));
         }
         cw_ring_wait(&r->pkt_rd, WAIT_MS);
         if (cw_stop_requested)
@@ -629,11 +626,8 @@ int main(int argc, char **argv)
         cw_crit("out of memory");
         goto end;
     }
-    int ret = open_rings(r);
-    if (ret < 0) {
-        code = cw_rings_exit_code(ret); /* logged where it failed */
+    if (open_rings(r, &code) < 0)
         goto end;
-    }
     heartbeat(r);
     cw_info("recording %s clips into %s (pre-roll %.1f s, post %.1f s, at most %.0f s)",
             r->cfg.camera, r->cfg.video_dir, r->cfg.pre_capture_s, r->cfg.post_capture_s,
@@ -648,10 +642,8 @@ int main(int argc, char **argv)
     code = CW_EXIT_OK;
 
 end:
-    if (r->pkt_rd.entry)
-        cw_ring_detach(&r->pkt_rd);
-    if (r->ev_rd.entry)
-        cw_ring_detach(&r->ev_rd);
+    cw_ring_detach(&r->pkt_rd);
+    cw_ring_detach(&r->ev_rd);
     cw_ring_close(&r->packets);
     cw_ring_close(&r->frames);
     cw_ring_close(&r->events);

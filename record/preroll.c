@@ -8,7 +8,7 @@
 int rec_preroll_find(const CwRing *packets, uint64_t epoch, int64_t target_ns, RecPreroll *out)
 {
     uint64_t head = cw_ring_write_seq(packets);
-    uint64_t depth = packets->hdr->slot_count;
+    uint64_t depth = cw_ring_slot_count(packets);
     bool found_any = false;
     bool overwritten = true; /* walking off the end of the slots counts as overwritten */
 
@@ -36,6 +36,8 @@ int rec_preroll_find(const CwRing *packets, uint64_t epoch, int64_t target_ns, R
         memcpy(&ph, view.data, sizeof(ph));
         if (!cw_ring_view_intact(packets, &view))
             break; /* overwritten while we looked */
+        if (ph.stream != CW_STREAM_MAIN)
+            continue; /* a clip starts at a keyframe of the video it records */
         if (ph.epoch != epoch) {
             overwritten = false; /* the stream (re)started after it */
             break;

@@ -90,15 +90,13 @@ static void rings_close_all(Sup *sup)
  * left over from a crash, possibly with an older geometry or layout:
  * remove it rather than have every stage refuse it.
  */
-static int rings_create(Sup *sup)
+static int rings_create(Sup *sup, int *exit_code)
 {
+    CwRingUse uses[CW_RING_KIND_COUNT];
     rings_unlink_all(&sup->cfg);
-    for (int kind = 0; kind < CW_RING_KIND_COUNT; kind++) {
-        int ret = cw_rings_open(&sup->cfg, (enum CwRingKind)kind, &sup->rings[kind]);
-        if (ret < 0)
-            return ret; /* cw_rings_open logged why */
-    }
-    return 0;
+    for (int kind = 0; kind < CW_RING_KIND_COUNT; kind++)
+        uses[kind] = (CwRingUse){.kind = (enum CwRingKind)kind, .ring = &sup->rings[kind]};
+    return cw_rings_open_all(&sup->cfg, uses, CW_RING_KIND_COUNT, exit_code); /* logs why */
 }
 
 /* ---- status -------------------------------------------------------------- */
@@ -265,7 +263,7 @@ static void watch_camera_progress(Sup *sup, int64_t now_ns)
 {
     const CwRing *packets = sup->rings[CW_RING_PACKETS];
     SupStage *capture = &sup->stages[CW_STAGE_CAPTURE];
-    uint64_t seq = atomic_load_explicit(&packets->hdr->write_seq, memory_order_relaxed);
+    uint64_t seq = cw_ring_write_seq(packets);
 
     if (seq == sup->packets_seq)
         return;
@@ -445,10 +443,10 @@ int main(int argc, char **argv)
         cw_crit("cannot set up signals and timers: %s", uv_strerror(ret));
         return CW_EXIT_SOFTWARE;
     }
-    if (rings_create(&sup) < 0) {
-        rings_close_all(&sup);
+    int rings_exit_code;
+    if (rings_create(&sup, &rings_exit_code) < 0) {
         rings_unlink_all(&sup.cfg);
-        return CW_EXIT_SOFTWARE;
+        return rings_exit_code;
     }
     sup.packets_seq = cw_ring_write_seq(sup.rings[CW_RING_PACKETS]);
 

@@ -333,8 +333,7 @@ bool sup_stage_check_hung(SupStage *stage, const CwRing *ring, int64_t now_ns, i
         return false;
     if (now_ns - stage->started_ns <= SUP_STABLE_NS)
         return false;
-    int64_t beat_ns =
-        (int64_t)atomic_load_explicit(&ring->hdr->heartbeat_ns[stage->id], memory_order_relaxed);
+    int64_t beat_ns = cw_rings_heartbeat_ns(ring, stage->id);
     /* A beat older than this instance is its predecessor's: count from the start. */
     if (beat_ns < stage->started_ns)
         beat_ns = stage->started_ns;

@@ -11,7 +11,7 @@
 #include <uv.h>
 
 #include "policy.h"
-#include "ring.h"
+#include "rings.h"
 
 struct Sup;
 

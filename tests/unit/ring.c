@@ -77,7 +77,7 @@ static void test_in_order_across_wrap(void)
     CwRingReader rd;
     CwRingView v;
     CHECK(cw_ring_attach(r, "reader", &rd) == 0);
-    CHECK_EQ_U64(rd.next, start);
+    CHECK_EQ_U64(cw_ring_reader_next(&rd), start);
     CHECK(cw_ring_next(&rd, &v) == -EAGAIN);
 
     for (uint64_t k = 0; k < 100; k++) {
@@ -234,24 +234,78 @@ static void test_latest_skips(void)
     drop_ring(&r);
 }
 
-static void test_params_epoch(void)
+/* A reader can go back (pre-roll) or skip to the head: chosen, never an overrun. */
+static void test_reader_seek(void)
 {
-    CwRing *r = fresh_ring(8, 4096, 0, 0);
-    CwStreamParams p = {0}, out;
-    CHECK(cw_ring_get_params(r, &out) == -EAGAIN);
-    p.codec_id = 27;
-    p.width = 1920;
-    p.height = 1080;
-    p.extradata_size = 3;
-    memcpy(p.extradata, "\x01\x02\x03", 3);
-    CHECK_EQ_U64(cw_ring_set_params(r, &p), 1);
-    CHECK(cw_ring_get_params(r, &out) == 0);
-    CHECK_EQ_U64(out.epoch, 1);
-    CHECK(out.width == 1920 && out.height == 1080 && out.codec_id == 27);
-    CHECK(memcmp(out.extradata, "\x01\x02\x03", 3) == 0);
-    p.width = 1280;
-    CHECK_EQ_U64(cw_ring_set_params(r, &p), 2);
-    CHECK(cw_ring_get_params(r, &out) == 0 && out.epoch == 2 && out.width == 1280);
+    uint64_t start = UINT64_MAX - 4;
+    CwRing *r = fresh_ring(16, 1 << 16, start, 0);
+    CwRingReader rd;
+    CwRingView v;
+    CHECK(cw_ring_attach(r, "seeker", &rd) == 0);
+    for (uint64_t k = 0; k < 10; k++)
+        write_slot(r, start + k, 64);
+    cw_ring_reader_seek(&rd, start + 7); /* wrapped: 7 is past 2^64 */
+    CHECK_EQ_U64(cw_ring_reader_next(&rd), start + 7);
+    CHECK(cw_ring_next(&rd, &v) == 0);
+    check_view(&v, start + 7, 64);
+    CHECK(cw_ring_done(&rd, &v));
+    CHECK_EQ_U64(cw_ring_reader_next(&rd), start + 8);
+    cw_ring_reader_seek(&rd, start + 2); /* back again, as record's pre-roll does */
+    CHECK(cw_ring_next(&rd, &v) == 0);
+    check_view(&v, start + 2, 64);
+    CHECK(cw_ring_done(&rd, &v));
+    cw_ring_reader_seek(&rd, cw_ring_write_seq(r)); /* to the head */
+    CHECK(cw_ring_next(&rd, &v) == -EAGAIN);
+    CHECK(cw_ring_wait(&rd, 0) == 0);
+    CHECK_EQ_U64(cw_ring_overruns(&rd), 0);
+    drop_ring(&r);
+}
+
+/* The user area starts zeroed, is shared by every opener, and the ring
+ * never writes into it, however often it wraps. */
+static void test_user_area_untouched(void)
+{
+    char err[256];
+    CwRing *r = fresh_ring(4, 4096, UINT64_MAX - 2, UINT64_MAX - 3000);
+    CwRingGeometry geo = {.slot_count = 4, .arena_size = 4096};
+    CwRing *other = NULL;
+    uint8_t *user = cw_ring_user_area(r);
+    CHECK(((uintptr_t)user & 63) == 0);
+    for (size_t i = 0; i < CW_RING_USER_SIZE; i++)
+        CHECK(user[i] == 0);
+    for (size_t i = 0; i < CW_RING_USER_SIZE; i++)
+        user[i] = (uint8_t)(i * 37 + 11);
+    CwRingReader rd;
+    CwRingView v;
+    CHECK(cw_ring_attach(r, "user", &rd) == 0);
+    for (uint64_t k = 0; k < 50; k++) { /* wraps descriptors and arena many times */
+        write_slot(r, UINT64_MAX - 2 + k, 1500);
+        CHECK(cw_ring_next(&rd, &v) == 0);
+        CHECK(cw_ring_done(&rd, &v));
+    }
+    cw_ring_detach(&rd);
+    CHECK(cw_ring_claim_writer(r) == 0);
+    CHECK(cw_ring_open(&other, ring_name, &geo, 1000, err, sizeof(err)) == 0);
+    const uint8_t *seen = cw_ring_user_area(other);
+    for (size_t i = 0; i < CW_RING_USER_SIZE; i++)
+        CHECK(user[i] == (uint8_t)(i * 37 + 11) && seen[i] == user[i]);
+    cw_ring_close(&other);
+    drop_ring(&r);
+}
+
+/* An existing ring whose user area has another layout version is refused. */
+static void test_user_version_checked(void)
+{
+    char err[512];
+    CwRing *r = fresh_ring(8, 4096, 0, 0); /* user_version 0 */
+    CwRing *other = NULL;
+    CwRingGeometry newer = {.slot_count = 8, .arena_size = 4096, .user_version = 2};
+    CHECK(cw_ring_open(&other, ring_name, &newer, 1000, err, sizeof(err)) == -EPROTO);
+    CHECK(other == NULL);
+    CHECK_STR_CONTAINS(err, "another version of camwatch");
+    CHECK_STR_CONTAINS(err, "/dev/shm/camwatch.unittest-");
+    CHECK(cw_ring_open(&other, ring_name, NULL, 1000, err, sizeof(err)) == 0); /* no geometry */
+    cw_ring_close(&other);
     drop_ring(&r);
 }
 
@@ -266,11 +320,39 @@ static void test_reader_entries(void)
         CHECK(cw_ring_attach(r, role, &rd[i]) == 0);
     }
     CHECK(cw_ring_attach(r, "one-too-many", &rd[CW_RING_MAX_READERS]) == -EBUSY);
+    /* r3 reads two slots, then restarts: its successor takes its entry, with
+     * fresh counters, and no other entry is touched. */
+    CwRingView v;
+    write_slot(r, 0, 8);
+    write_slot(r, 1, 8);
+    CHECK(cw_ring_next(&rd[3], &v) == 0 && cw_ring_done(&rd[3], &v));
+    CHECK(cw_ring_next(&rd[3], &v) == 0 && cw_ring_done(&rd[3], &v));
+    CwRingReaderStatus st;
+    int r3 = -1;
+    for (int i = 0; i < CW_RING_MAX_READERS; i++) {
+        CHECK(cw_ring_reader_status(r, i, &st) == 0);
+        if (strcmp(st.role, "r3") == 0)
+            r3 = i;
+    }
+    CHECK(r3 >= 0);
+    CHECK(cw_ring_reader_status(r, r3, &st) == 0);
+    CHECK_EQ_U64(st.consumed, 2);
+    CHECK_EQ_U64(st.overruns, 0);
     CwRingReader again;
     CHECK(cw_ring_attach(r, "r3", &again) == 0);
-    CHECK(again.entry == rd[3].entry);
+    CHECK(cw_ring_reader_status(r, r3, &st) == 0);
+    CHECK(strcmp(st.role, "r3") == 0);
+    CHECK_EQ_U64(st.consumed, 0);
     cw_ring_detach(&rd[5]);
+    int free_entries = 0;
+    for (int i = 0; i < CW_RING_MAX_READERS; i++)
+        free_entries += cw_ring_reader_status(r, i, &st) == -ENOENT;
+    CHECK(free_entries == 1);
+    CHECK(cw_ring_reader_status(r, -1, &st) == -EINVAL);
+    CHECK(cw_ring_reader_status(r, CW_RING_MAX_READERS, &st) == -EINVAL);
     CHECK(cw_ring_attach(r, "newcomer", &rd[CW_RING_MAX_READERS]) == 0);
+    cw_ring_detach(&rd[CW_RING_MAX_READERS]);
+    cw_ring_detach(&rd[CW_RING_MAX_READERS]); /* a second detach does nothing */
     drop_ring(&r);
 }
 
@@ -305,6 +387,7 @@ static void test_one_writer(void)
     char err[256];
     CwRing *r = fresh_ring(8, 4096, 0, 0);
     CwRingGeometry geo = {.slot_count = 8, .arena_size = 4096};
+    CHECK(cw_ring_writer_pid(r) == 0); /* never claimed */
     CHECK(cw_ring_claim_writer(r) == 0);
     pid_t pid = fork();
     CHECK(pid >= 0);
@@ -316,7 +399,7 @@ static void test_one_writer(void)
     }
     int status;
     CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    CHECK(r->hdr->writer_pid == getpid());
+    CHECK(cw_ring_writer_pid(r) == getpid());
     cw_ring_close(&r);
     CHECK(cw_ring_open(&r, ring_name, &geo, 1000, err, sizeof(err)) == 0);
     CHECK(cw_ring_claim_writer(r) == 0); /* released with the old handle */
@@ -363,7 +446,9 @@ int main(void)
     RUN(test_never_written);
     RUN(test_writer_restart_after_crash);
     RUN(test_latest_skips);
-    RUN(test_params_epoch);
+    RUN(test_reader_seek);
+    RUN(test_user_area_untouched);
+    RUN(test_user_version_checked);
     RUN(test_reader_entries);
     RUN(test_open_existing);
     RUN(test_one_writer);
