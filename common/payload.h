@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #ifdef __cplusplus
-#define _Static_assert static_assert /* the detector's shim includes this from C++ */
+#define _Static_assert static_assert /* detect/motion.cpp includes this from C++ */
 #endif
 
 /*
