@@ -9,6 +9,7 @@
  * clip is being recorded no packet data is touched at all.
  */
 #define _GNU_SOURCE
+#include "boxscale.h"
 #include "clip.h"
 #include "deliver.h"
 #include "fsutil.h"
@@ -368,20 +369,10 @@ static void update_peak(Recorder *r, const CwEvent *ev)
     int ref_w = ev->width > 0 ? ev->width : r->info.width;
     int ref_h = ev->height > 0 ? ev->height : r->info.height;
     r->info.box_count = count;
-    for (int i = 0; i < count; i++) {
-        /* The sidecar speaks in video pixels; the detector may have seen a
-         * smaller picture (a sub-stream). */
-        const CwBox *b = &ev->boxes[i];
-        CwBox *o = &r->info.boxes[i];
-        if (ref_w <= 0 || ref_h <= 0 || r->info.width <= 0 || r->info.height <= 0) {
-            *o = *b;
-            continue;
-        }
-        o->x = (uint16_t)((int64_t)b->x * r->info.width / ref_w);
-        o->y = (uint16_t)((int64_t)b->y * r->info.height / ref_h);
-        o->w = (uint16_t)((int64_t)b->w * r->info.width / ref_w);
-        o->h = (uint16_t)((int64_t)b->h * r->info.height / ref_h);
-    }
+    /* The sidecar speaks in video pixels; the detector may have seen a
+     * smaller picture (a sub-stream). */
+    for (int i = 0; i < count; i++)
+        r->info.boxes[i] = rec_box_scale(ev->boxes[i], ref_w, ref_h, r->info.width, r->info.height);
     /* JPEG cameras deliver full-range YUV, everything else video range. */
     bool full_range = r->params.codec_id == AV_CODEC_ID_MJPEG;
     int ret = rec_snapshot_take(r->snap, r->frames, ev, full_range);

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "snapshot.h"
 
+#include "boxscale.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -188,16 +189,12 @@ static void draw_boxes(AVFrame *f, const RecSnapshot *s)
 {
     int t = clampi(f->width / 320, 2, 3);
     for (int i = 0; i < s->box_count; i++) {
-        const CwBox *b = &s->boxes[i];
         /* Boxes refer to the detector's picture size; scale them to this one. */
-        int x0 = (int)((int64_t)b->x * f->width / s->box_ref_w);
-        int y0 = (int)((int64_t)b->y * f->height / s->box_ref_h);
-        int x1 = (int)((int64_t)(b->x + b->w) * f->width / s->box_ref_w);
-        int y1 = (int)((int64_t)(b->y + b->h) * f->height / s->box_ref_h);
-        x0 = clampi(x0, 0, f->width);
-        x1 = clampi(x1, 0, f->width);
-        y0 = clampi(y0, 0, f->height);
-        y1 = clampi(y1, 0, f->height);
+        CwBox b = rec_box_scale(s->boxes[i], s->box_ref_w, s->box_ref_h, f->width, f->height);
+        int x0 = clampi(b.x, 0, f->width);
+        int x1 = clampi(b.x + b.w, 0, f->width);
+        int y0 = clampi(b.y, 0, f->height);
+        int y1 = clampi(b.y + b.h, 0, f->height);
         if (x1 - x0 < 1 || y1 - y0 < 1)
             continue;
         int tx = x1 - x0 < 2 * t ? (x1 - x0 + 1) / 2 : t;
