@@ -5,6 +5,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "mp4scan.h"
+#include "timefmt.h"
 
 #include <errno.h>
 #include <libavformat/avformat.h>
@@ -12,7 +13,6 @@
 #include <libavutil/mathematics.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static const AVRational ns_q = {1, 1000000000};
@@ -59,14 +59,9 @@ static void clip_fail(RecClip *c, int err, const char *what)
 static void set_times_metadata(AVFormatContext *oc, const RecClipSpec *spec)
 {
     char iso[64], comment[128];
-    time_t t = (time_t)(spec->start_ns / CW_NS_PER_SEC);
-    struct tm tm;
 
-    gmtime_r(&t, &tm);
-    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(iso + strlen(iso), sizeof(iso) - strlen(iso), ".%06lldZ",
-             (long long)(spec->start_ns % CW_NS_PER_SEC / 1000));
-    av_dict_set(&oc->metadata, "creation_time", iso, 0);
+    av_dict_set(&oc->metadata, "creation_time",
+                cw_time_format(spec->start_ns, CW_TIME_ISO_UTC, iso, sizeof(iso)), 0);
     snprintf(comment, sizeof(comment), REC_CLIP_COMMENT_FMT, (long long)spec->start_ns,
              (long long)spec->motion_start_ns);
     av_dict_set(&oc->metadata, "comment", comment, 0);

@@ -24,9 +24,11 @@
 #include "exitcode.h"
 #include "log.h"
 #include "payload.h"
+#include "ratelimit.h"
 #include "ring.h"
 #include "rings.h"
 #include "stage_start.h"
+#include "timefmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +55,8 @@
  * error per attempt, not one per motion event. */
 #define WRITE_RETRY_NS    (10 * CW_NS_PER_SEC)
 #define HEARTBEAT_PACKETS 64
+/* Motion with no stream to record is said at most this often. */
+#define NO_STREAM_LOG_NS (60 * CW_NS_PER_SEC)
 
 enum RecState { REC_IDLE, REC_ACTIVE };
 
@@ -78,7 +82,7 @@ typedef struct Recorder {
     int64_t last_event_ns;    /* newest event of any kind */
     int64_t last_packet_mono; /* when a packet last arrived while active */
     int64_t write_retry_mono; /* no new clip before this (after a write error) */
-    bool warned_no_params;
+    CwRateLimit no_stream_log;
 } Recorder;
 
 static void usage(FILE *out)
@@ -236,15 +240,19 @@ static bool start_clip(Recorder *r, const CwEvent *ev)
     if (cw_mono_ns() < r->write_retry_mono)
         return false;
     if (cw_ring_get_params(r->packets, &r->params) < 0) {
-        if (!r->warned_no_params)
+        int64_t held = cw_ratelimit_test(&r->no_stream_log, cw_mono_ns());
+        if (held == 0)
             cw_warn("motion detected but capture has published no stream yet: nothing to record");
-        r->warned_no_params = true;
+        else if (held > 0)
+            cw_warn("motion detected but capture has published no stream yet: nothing to record "
+                    "(%lld more motion events since)",
+                    (long long)held);
         return false;
     }
-    r->warned_no_params = false;
+    cw_ratelimit_reset(&r->no_stream_log);
     begin_clip(r, ev->wall_ns);
     r->last_motion_ns = ev->wall_ns;
-    rec_format_iso8601(ev->wall_ns, when, sizeof(when));
+    cw_time_format(ev->wall_ns, CW_TIME_ISO_LOCAL, when, sizeof(when));
 
     int64_t target = ev->wall_ns - seconds_to_ns(r->cfg.pre_capture_s);
     /* Every clip gets its whole pre-roll, even when that repeats the end of
@@ -613,6 +621,7 @@ int main(int argc, char **argv)
     cw_avlog_install(r->cfg.log_level);
     if (prepare_dirs(&r->cfg) < 0)
         return CW_EXIT_CONFIG;
+    r->no_stream_log = (CwRateLimit)CW_RATELIMIT_INIT(NO_STREAM_LOG_NS);
 
     r->pkt = av_packet_alloc();
     r->par = avcodec_parameters_alloc();

@@ -30,32 +30,33 @@ static bool has_suffix(const char *s, const char *suffix)
     return n > m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Move an unreadable .part into staging/failed/, keeping it for a human. */
-static void move_to_failed(const CwConfig *cfg, const char *src, const char *file, const char *why)
+/*
+ * Move the unreadable `base`.mp4.part into staging/failed/ (as `base`-1.mp4.part
+ * … if that name is taken), keeping it for a human.
+ */
+static void move_to_failed(const CwConfig *cfg, const char *src, const char *base, const char *why)
 {
-    char dir[4096], dst[4096];
+    static const char *const part_ext[] = {PART_SUFFIX + 1};
+    char dir[4096], dst[4096], free_base[REC_NAME_MAX + 16];
     int ret;
 
-    if (rec_path_fmt(dir, sizeof(dir), "%s/failed", cfg->staging_dir) < 0) {
-        cw_warn("cannot recover %s (%s); left in place", src, why);
+    ret = rec_path_fmt(dir, sizeof(dir), "%s/failed", cfg->staging_dir);
+    if (ret == 0)
+        ret = rec_mkdir_p(dir, 0755);
+    if (ret == 0)
+        ret = rec_free_base(dir, base, part_ext, 1, free_base, sizeof(free_base));
+    if (ret == 0)
+        ret = rec_path_fmt(dst, sizeof(dst), "%s/%s" PART_SUFFIX, dir, free_base);
+    if (ret == 0)
+        ret = rec_rename_noreplace(src, dst);
+    if (ret < 0) {
+        cw_warn("cannot recover %s (%s), and cannot move it to %s/failed: %s; it stays where it "
+                "is and is tried again at the next start",
+                src, why, cfg->staging_dir, strerror(-ret));
         return;
     }
-    ret = rec_mkdir_p(dir, 0755);
-    for (int k = 0; ret == 0 && k < 1000; k++) {
-        ret = k ? rec_path_fmt(dst, sizeof(dst), "%s/%s.%d", dir, file, k)
-                : rec_path_fmt(dst, sizeof(dst), "%s/%s", dir, file);
-        if (ret == 0)
-            ret = rec_rename_noreplace(src, dst);
-        if (ret == 0) {
-            rec_fsync_path(dir);
-            cw_warn("cannot recover %s (%s): moved to %s", src, why, dst);
-            return;
-        }
-        if (ret == -EEXIST)
-            ret = 0;
-    }
-    cw_warn("cannot recover %s (%s), and cannot move it to %s: %s; left in place", src, why, dir,
-            strerror(-ret));
+    rec_fsync_path(dir);
+    cw_warn("cannot recover %s (%s): moved to %s for a human to look at", src, why, dst);
 }
 
 /*
@@ -253,11 +254,11 @@ static bool recover_one(const CwConfig *cfg, const char *file, RecSnapshot *snap
 
     ret = rec_mp4_scan(src, &scan);
     if (ret < 0) {
-        move_to_failed(cfg, src, file, strerror(-ret));
+        move_to_failed(cfg, src, base, strerror(-ret));
         goto end;
     }
     if (scan.fragments == 0) {
-        move_to_failed(cfg, src, file,
+        move_to_failed(cfg, src, base,
                        scan.header_end ? "no complete fragment" : "no complete MP4 header");
         goto end;
     }
@@ -265,12 +266,12 @@ static bool recover_one(const CwConfig *cfg, const char *file, RecSnapshot *snap
     if (ret >= 0)
         ret = avformat_find_stream_info(ic, NULL);
     if (ret < 0) {
-        move_to_failed(cfg, src, file, av_err2str(ret));
+        move_to_failed(cfg, src, base, av_err2str(ret));
         goto end;
     }
     idx = av_find_best_stream(ic, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
     if (idx < 0) {
-        move_to_failed(cfg, src, file, "no video stream");
+        move_to_failed(cfg, src, base, "no video stream");
         goto end;
     }
     AVStream *ist = ic->streams[idx];
@@ -326,7 +327,7 @@ static bool recover_one(const CwConfig *cfg, const char *file, RecSnapshot *snap
     }
     if (!playable) {
         unlink(dst);
-        move_to_failed(cfg, src, file, "no packet could be read");
+        move_to_failed(cfg, src, base, "no packet could be read");
         goto end;
     }
     if (key->data)
@@ -353,7 +354,7 @@ static bool recover_one(const CwConfig *cfg, const char *file, RecSnapshot *snap
                 rec_fsync_path(cfg->staging_dir);
         } else {
             /* It stopped reading before the end: keep the rest for a human. */
-            move_to_failed(cfg, src, file, av_err2str(read_ret));
+            move_to_failed(cfg, src, base, av_err2str(read_ret));
         }
     }
 

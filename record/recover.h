@@ -11,11 +11,11 @@
 
 /*
  * Recover every *.mp4.part in cfg->staging_dir. A file that cannot be read
- * at all is moved into staging/failed/ with a WARNING: footage is never
- * deleted. A .part is removed only after its remuxed copy was delivered.
- * Leftovers that are derived data (snapshot and sidecar drafts, unfinished
- * remuxes) are removed. `tick(arg)` is called at least every second or so
- * (heartbeats). Returns the number of clips delivered.
+ * at all is moved into staging/failed/ (as <name>-1.mp4.part … if the name
+ * is taken there) with a WARNING: footage is never deleted. A .part is removed only after its
+ * remuxed copy was delivered. Leftovers that are derived data (snapshot and sidecar drafts,
+ * unfinished remuxes) are removed. `tick(arg)` is called at least every second or so (heartbeats).
+ * Returns the number of clips delivered.
  */
 int rec_recover_all(const CwConfig *cfg, void (*tick)(void *arg), void *arg);
 

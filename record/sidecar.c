@@ -3,49 +3,22 @@
 
 #include "clock.h"
 #include "fsutil.h"
+#include "timefmt.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 int rec_clip_name(RecClipInfo *info, const char *camera, int64_t wall_ns)
 {
-    time_t t = (time_t)(wall_ns / CW_NS_PER_SEC);
-    struct tm tm;
     char stamp[32];
 
-    localtime_r(&t, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-    strftime(info->day, sizeof(info->day), "%Y-%m-%d", &tm);
+    cw_time_format(wall_ns, CW_TIME_NAME, stamp, sizeof(stamp));
+    cw_time_format(wall_ns, CW_TIME_DAY, info->day, sizeof(info->day));
     snprintf(info->camera, sizeof(info->camera), "%s", camera);
     return rec_path_fmt(info->name, sizeof(info->name), "%s-%s", camera, stamp);
-}
-
-void rec_format_iso8601(int64_t wall_ns, char *buf, size_t size)
-{
-    /* Floor division: stamps before 1970 are not expected, but must not
-     * produce a negative millisecond field. */
-    int64_t sec = wall_ns / CW_NS_PER_SEC;
-    int64_t rem = wall_ns % CW_NS_PER_SEC;
-    if (rem < 0) {
-        sec--;
-        rem += CW_NS_PER_SEC;
-    }
-    time_t t = (time_t)sec;
-    struct tm tm;
-    char date[32];
-
-    localtime_r(&t, &tm);
-    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-    long off = tm.tm_gmtoff;
-    char sign = off < 0 ? '-' : '+';
-    if (off < 0)
-        off = -off;
-    snprintf(buf, size, "%s.%03d%c%02ld:%02ld", date, (int)(rem / CW_NS_PER_MSEC), sign, off / 3600,
-             (off % 3600) / 60);
 }
 
 /* Append-only JSON writer into a fixed buffer; `overflow` sticks. */
@@ -123,9 +96,9 @@ int rec_sidecar_format(char *buf, size_t size, const RecClipInfo *info, const ch
     JsonBuf j = {.buf = buf, .size = size};
     char start[48], end[48], motion[48];
 
-    rec_format_iso8601(info->start_ns, start, sizeof(start));
-    rec_format_iso8601(info->end_ns, end, sizeof(end));
-    rec_format_iso8601(info->motion_start_ns, motion, sizeof(motion));
+    cw_time_format(info->start_ns, CW_TIME_ISO_LOCAL, start, sizeof(start));
+    cw_time_format(info->end_ns, CW_TIME_ISO_LOCAL, end, sizeof(end));
+    cw_time_format(info->motion_start_ns, CW_TIME_ISO_LOCAL, motion, sizeof(motion));
 
     json_raw(&j, "{\n  \"camera\": ");
     json_string(&j, info->camera);

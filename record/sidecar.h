@@ -38,13 +38,11 @@ typedef struct RecClipInfo {
 } RecClipInfo;
 
 /*
- * Fill info->name and info->day from `camera` and the local time of
- * `wall_ns`. Returns 0 or -ENAMETOOLONG.
+ * Fill info->camera, info->name and info->day from `camera` and the local
+ * time of `wall_ns` (cw_time_format's CW_TIME_NAME and CW_TIME_DAY).
+ * Returns 0 or -ENAMETOOLONG.
  */
 int rec_clip_name(RecClipInfo *info, const char *camera, int64_t wall_ns);
-
-/* ISO 8601 local time with milliseconds and offset: 2025-01-31T14:05:09.120+01:00. */
-void rec_format_iso8601(int64_t wall_ns, char *buf, size_t size);
 
 /*
  * Write the sidecar to `path` (created, fsynced). `video` and `snapshot` are
