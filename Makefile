@@ -95,6 +95,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(COMMON_LIB)
 # Unit tests of a stage's pure parts link that part's object.
 $(BUILD)/tests/policy: $(BUILD)/supervisor/policy.o
 $(BUILD)/tests/boxscale: $(BUILD)/record/boxscale.o
+$(BUILD)/tests/tsmap: $(BUILD)/record/tsmap.o
+$(BUILD)/tests/tsmap: TEST_LIBS = $(AV_LIBS)
 $(BUILD)/tests/sidecar: $(BUILD)/record/sidecar.o $(BUILD)/record/fsutil.o
 $(BUILD)/tests/sidecar: TEST_LIBS = $(CJSON_LIBS)
 

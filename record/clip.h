@@ -2,6 +2,7 @@
  * One clip: compressed packets remuxed, never re-encoded, into a fragmented
  * MP4 (frag_keyframe+empty_moov+default_base_moof), so that a crash or a
  * full disk leaves a file playable up to its last complete fragment.
+ * Timestamps are mapped by tsmap.h.
  */
 #ifndef CAMWATCH_RECORD_CLIP_H
 #define CAMWATCH_RECORD_CLIP_H
