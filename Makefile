@@ -97,6 +97,8 @@ $(BUILD)/tests/policy: $(BUILD)/supervisor/policy.o
 $(BUILD)/tests/boxscale: $(BUILD)/record/boxscale.o
 $(BUILD)/tests/tsmap: $(BUILD)/record/tsmap.o
 $(BUILD)/tests/tsmap: TEST_LIBS = $(AV_LIBS)
+$(BUILD)/tests/mp4scan: $(BUILD)/record/mp4scan.o
+$(BUILD)/tests/mp4scan: TEST_LIBS = $(AV_LIBS)
 $(BUILD)/tests/sidecar: $(BUILD)/record/sidecar.o $(BUILD)/record/fsutil.o
 $(BUILD)/tests/sidecar: TEST_LIBS = $(CJSON_LIBS)
 
