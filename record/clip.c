@@ -244,7 +244,7 @@ int rec_clip_finish(RecClip **clip, RecClipStats *stats, bool *playable)
         ret = rec_fsync_path(c->path);
         fsync_failed = ret < 0;
         if (fsync_failed)
-            clip_fail(c, AVERROR(-ret), "fsync");
+            clip_fail(c, ret, "fsync"); /* -errno: an AVERROR as it is (see clip.h) */
     }
     *stats = c->stats;
     if (c->max_pts_end > c->min_pts)

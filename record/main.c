@@ -9,6 +9,9 @@
  * clip is being recorded no packet data is touched at all. When clips start,
  * end and are cut is decided in clippolicy.c; this file reads the rings and
  * carries the decisions out.
+ *
+ * Errors: the helpers here speak the codes of what they call (AVERROR for
+ * the clip, as clip.h explains; negative errno for files and rings).
  */
 #define _GNU_SOURCE
 #include "boxscale.h"
@@ -308,7 +311,7 @@ static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *vi
     if (ret < 0) {
         cw_error("no free clip name for %s in STAGING_DIR=\"%s\": %s", r->info.name,
                  r->cfg.staging_dir, strerror(-ret));
-        return AVERROR(-ret);
+        return ret; /* -errno: an AVERROR as it is (see clip.h) */
     }
     RecClipSpec spec = {
         .par = r->par,
@@ -362,7 +365,7 @@ static void update_peak(Recorder *r, const CwEvent *ev)
     int ret = rec_snapshot_take(r->snap, r->frames, ev, full_range);
     if (ret < 0)
         cw_debug("frame %llu of the peak is not available for the snapshot: %s",
-                 (unsigned long long)ev->frame_seq, strerror(-ret));
+                 (unsigned long long)ev->frame_seq, av_err2str(ret));
 }
 
 static void handle_event(Recorder *r, const CwEvent *ev)

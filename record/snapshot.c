@@ -27,12 +27,12 @@ int rec_snapshot_alloc(RecSnapshot **snap)
     RecSnapshot *s = av_mallocz(sizeof(*s));
     *snap = NULL;
     if (!s)
-        return -ENOMEM;
+        return AVERROR(ENOMEM);
     s->frame = av_frame_alloc();
     s->spare = av_frame_alloc();
     if (!s->frame || !s->spare) {
         rec_snapshot_free(&s);
-        return -ENOMEM;
+        return AVERROR(ENOMEM);
     }
     *snap = s;
     return 0;
@@ -79,12 +79,12 @@ int rec_snapshot_take(RecSnapshot *s, const CwRing *frames, const CwEvent *ev, b
     if (ret < 0)
         return ret;
     if (view.len < sizeof(fh))
-        return -EINVAL;
+        return AVERROR(EINVAL);
     memcpy(&fh, view.data, sizeof(fh));
     /* The header is checked against the slot before any plane is read: a
      * corrupt or torn header must not send the copy outside the slot. */
     if (cw_frame_header_problem(&fh, view.len, 3))
-        return cw_ring_view_intact(frames, &view) ? -EINVAL : -ESTALE;
+        return cw_ring_view_intact(frames, &view) ? AVERROR(EINVAL) : AVERROR(ESTALE);
     ret = frame_ensure(s->spare, fh.width, fh.height);
     if (ret < 0)
         return ret;
@@ -95,7 +95,7 @@ int rec_snapshot_take(RecSnapshot *s, const CwRing *frames, const CwEvent *ev, b
                             fh.linesize[i], w, rows);
     }
     if (!cw_ring_view_intact(frames, &view))
-        return -ESTALE;
+        return AVERROR(ESTALE);
     s->spare->color_range = full_range ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG;
     AVFrame *t = s->frame;
     s->frame = s->spare;
@@ -256,9 +256,8 @@ int rec_snapshot_write(RecSnapshot *s, const char *path)
     ret = avcodec_receive_packet(enc, pkt);
     if (ret < 0)
         goto end;
+    /* -errno: an AVERROR code as it is (see the header). */
     ret = rec_write_file(path, pkt->data, (size_t)pkt->size);
-    if (ret < 0)
-        ret = AVERROR(-ret);
 
 end:
     if (ret < 0)
