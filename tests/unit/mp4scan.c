@@ -231,6 +231,25 @@ static void test_zero_tail(void)
     free(buf);
 }
 
+/*
+ * The file's first `end` bytes with `box` inserted at `at`, as dir/`name`
+ * (into path). Returns the bytes (the caller frees them); *len is their count.
+ */
+static uint8_t *put_spliced(const char *name, int64_t at, const uint8_t *box, size_t box_len,
+                            int64_t end, char *path, size_t path_size, size_t *len)
+{
+    const Written *w = &w_;
+    *len = (size_t)end + box_len;
+    uint8_t *buf = malloc(*len);
+    CHECK(buf);
+    memcpy(buf, w->data, (size_t)at);
+    memcpy(buf + at, box, box_len);
+    memcpy(buf + at + box_len, w->data + at, (size_t)(end - at));
+    snprintf(path, path_size, "%s/%s", dir, name);
+    put_file(path, buf, *len);
+    return buf;
+}
+
 /* A box with a 64-bit size between two fragments is stepped over, and one
  * torn in its header or body ends the scan there. */
 static void test_large_size_box(void)
@@ -238,15 +257,10 @@ static void test_large_size_box(void)
     const Written *w = &w_;
     char path[128];
     uint8_t box[16 + 8] = {0, 0, 0, 1, 'f', 'r', 'e', 'e', 0, 0, 0, 0, 0, 0, 0, sizeof(box)};
-    int64_t a = w->frag_end[0], b = w->frag_end[1];
-    size_t len = (size_t)b + sizeof(box);
-    uint8_t *buf = malloc(len);
-    CHECK(buf);
-    memcpy(buf, w->data, (size_t)a);
-    memcpy(buf + a, box, sizeof(box));
-    memcpy(buf + a + sizeof(box), w->data + a, (size_t)(b - a));
-    snprintf(path, sizeof(path), "%s/large.mp4", dir);
-    put_file(path, buf, len);
+    int64_t a = w->frag_end[0];
+    size_t len;
+    uint8_t *buf =
+        put_spliced("large.mp4", a, box, sizeof(box), w->frag_end[1], path, sizeof(path), &len);
     RecMp4Scan want = {.file_size = (int64_t)len,
                        .header_end = w->header_end,
                        .playable_end = (int64_t)len,
@@ -279,14 +293,8 @@ static void test_mdat_apart_from_moof(void)
         mdat += (int64_t)((uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3]);
         CHECK(mdat < b);
     }
-    size_t len = (size_t)b + sizeof(box);
-    uint8_t *buf = malloc(len);
-    CHECK(buf);
-    memcpy(buf, w->data, (size_t)mdat);
-    memcpy(buf + mdat, box, sizeof(box));
-    memcpy(buf + mdat + sizeof(box), w->data + mdat, (size_t)(b - mdat));
-    snprintf(path, sizeof(path), "%s/apart.mp4", dir);
-    put_file(path, buf, len);
+    size_t len;
+    uint8_t *buf = put_spliced("apart.mp4", mdat, box, sizeof(box), b, path, sizeof(path), &len);
     RecMp4Scan want = {
         .file_size = (int64_t)len, .header_end = w->header_end, .playable_end = a, .fragments = 1};
     check_scan(path, &want, (int64_t)len);
