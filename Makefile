@@ -27,6 +27,7 @@ UV_CFLAGS := $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIBS   := $(shell pkg-config --libs libuv 2>/dev/null)
 GST_CFLAGS := $(shell pkg-config --cflags gstreamer-rtsp-server-1.0 2>/dev/null)
 GST_LIBS   := $(shell pkg-config --libs gstreamer-rtsp-server-1.0 2>/dev/null)
+CJSON_LIBS := -lcjson
 
 ALL_CFLAGS   := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -Icommon -MMD -MP
 ALL_CXXFLAGS := -std=gnu++17 $(WARN) $(CXXFLAGS) $(SANFLAGS) -Icommon -MMD -MP
@@ -90,7 +91,7 @@ $(BUILD)/camwatch-detect: $(DETECT_OBJ) $(COMMON_LIB)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(CV_LIBS) -lm -lpthread
 
 $(BUILD)/camwatch-record: $(RECORD_OBJ) $(AV_LIB) $(COMMON_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(AV_LIBS) -lm -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(AV_LIBS) $(CJSON_LIBS) -lm -lpthread
 
 $(BUILD)/camwatch: $(SUPER_OBJ) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(UV_LIBS) -lm -lpthread
@@ -99,12 +100,23 @@ $(FAKECAM): tests/fakecam/fakecam.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(WARN) $(CFLAGS) $(GST_CFLAGS) $< -o $@ $(GST_LIBS)
 
+# TEST_LIBS: the libraries a test needs beyond the common library (set per test below).
 $(BUILD)/tests/%: tests/unit/%.c $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(COMMON_LIB) -lm -lpthread
+	$(CC) $(ALL_CFLAGS) $(AV_CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(COMMON_LIB) \
+	    $(TEST_LIBS) -lm -lpthread
 
 # Unit tests of a stage's pure parts link that part's object.
 $(BUILD)/tests/policy: $(BUILD)/supervisor/policy.o
+$(BUILD)/tests/clippolicy: $(BUILD)/record/clippolicy.o
+$(BUILD)/tests/preroll: $(BUILD)/record/preroll.o
+$(BUILD)/tests/boxscale: $(BUILD)/record/boxscale.o
+$(BUILD)/tests/tsmap: $(BUILD)/record/tsmap.o
+$(BUILD)/tests/tsmap: TEST_LIBS = $(AV_LIBS)
+$(BUILD)/tests/mp4scan: $(BUILD)/record/mp4scan.o
+$(BUILD)/tests/mp4scan: TEST_LIBS = $(AV_LIBS)
+$(BUILD)/tests/sidecar: $(BUILD)/record/sidecar.o $(BUILD)/record/fsutil.o
+$(BUILD)/tests/sidecar: TEST_LIBS = $(CJSON_LIBS)
 
 # The libav helpers' test links them and libav.
 $(BUILD)/tests/avhelpers: tests/unit/avhelpers.c $(AV_LIB) $(COMMON_LIB)

@@ -1,10 +1,11 @@
 #define _GNU_SOURCE
 #include "clip.h"
 
-#include "clock.h"
 #include "fsutil.h"
 #include "log.h"
 #include "mp4scan.h"
+#include "timefmt.h"
+#include "tsmap.h"
 
 #include <errno.h>
 #include <libavformat/avformat.h>
@@ -12,32 +13,14 @@
 #include <libavutil/mathematics.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-static const AVRational ns_q = {1, 1000000000};
-
-/* A source jump larger than this beyond the arrival-time step is a clock
- * reset by the camera, not a real gap. */
-#define JUMP_SLACK_NS (10 * CW_NS_PER_SEC)
-/* Backward steps smaller than this are left to the strictly-increasing fix
- * (streams with pts but no dts reorder B-frames by small amounts). */
-#define BACKSTEP_NS (1 * CW_NS_PER_SEC)
 
 struct RecClip {
     AVFormatContext *oc;
     AVStream *st;
     char path[4096];
-    AVRational src_tb; /* of the timestamps we are given */
-    AVRational frame_rate;
-    int error; /* first write error, sticky */
-    /* Timestamp mapping: rel = src - origin + shift, in src_tb. */
-    bool have_origin;
-    int64_t origin;
-    int64_t shift;
-    int64_t last_rel_dts;
-    int64_t last_rel_step; /* last positive dts step, for a missing duration */
-    int64_t last_out_dts;  /* in the muxer's time base */
+    int error;   /* first write error, sticky */
+    RecTsMap ts; /* source timestamps -> the file's, from zero */
     int64_t min_pts, max_pts_end;
     /* End of the file and media duration (muxer time base) after the last
      * fragment that reached the file: what a cut after a write error keeps. */
@@ -59,14 +42,9 @@ static void clip_fail(RecClip *c, int err, const char *what)
 static void set_times_metadata(AVFormatContext *oc, const RecClipSpec *spec)
 {
     char iso[64], comment[128];
-    time_t t = (time_t)(spec->start_ns / CW_NS_PER_SEC);
-    struct tm tm;
 
-    gmtime_r(&t, &tm);
-    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(iso + strlen(iso), sizeof(iso) - strlen(iso), ".%06lldZ",
-             (long long)(spec->start_ns % CW_NS_PER_SEC / 1000));
-    av_dict_set(&oc->metadata, "creation_time", iso, 0);
+    av_dict_set(&oc->metadata, "creation_time",
+                cw_time_format(spec->start_ns, CW_TIME_ISO_UTC, iso, sizeof(iso)), 0);
     snprintf(comment, sizeof(comment), REC_CLIP_COMMENT_FMT, (long long)spec->start_ns,
              (long long)spec->motion_start_ns);
     av_dict_set(&oc->metadata, "comment", comment, 0);
@@ -87,8 +65,6 @@ int rec_clip_open(RecClip **clip, const char *path, const RecClipSpec *spec)
         goto end;
     }
     av_strlcpy(c->path, path, sizeof(c->path));
-    c->src_tb = spec->time_base;
-    c->frame_rate = spec->frame_rate;
 
     ret = avformat_alloc_output_context2(&c->oc, NULL, "mp4", path);
     if (ret < 0)
@@ -134,6 +110,8 @@ int rec_clip_open(RecClip **clip, const char *path, const RecClipSpec *spec)
         goto end;
     }
     c->written_pos = avio_tell(c->oc->pb);
+    /* The muxer may have chosen another time base than ours: only now is it known. */
+    rec_tsmap_init(&c->ts, spec->time_base, c->st->time_base, spec->frame_rate);
     while ((left = av_dict_get(opts, "", left, AV_DICT_IGNORE_SUFFIX)))
         cw_warn("mp4 muxer ignored option %s=%s", left->key, left->value);
     c->stats.first_wall_ns = spec->start_ns;
@@ -155,86 +133,19 @@ end:
     return ret;
 }
 
-/* Relative decode and presentation times of `pkt` in src_tb. */
-static void map_timestamps(RecClip *c, const AVPacket *pkt, int64_t wall_ns, int64_t *rel_dts,
-                           int64_t *rel_pts)
-{
-    int64_t src_dts = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
-    int64_t wall_step = 0;
-
-    if (c->stats.packets > 0)
-        wall_step = av_rescale_q(wall_ns - c->stats.last_wall_ns, ns_q, c->src_tb);
-
-    if (src_dts == AV_NOPTS_VALUE) {
-        /* No stream clock (MJPEG over HTTP): arrival times are the clock. */
-        if (c->stats.packets == 0)
-            *rel_dts = 0;
-        else if (!c->have_origin)
-            *rel_dts = av_rescale_q(wall_ns - c->stats.first_wall_ns, ns_q, c->src_tb);
-        else
-            *rel_dts = c->last_rel_dts + (wall_step > 0 ? wall_step : 1);
-        *rel_pts = *rel_dts;
-        return;
-    }
-    if (!c->have_origin) {
-        /* The clip's first timed packet is time zero (plus, if earlier packets
-         * had no timestamps, the arrival time elapsed since them). */
-        c->have_origin = true;
-        c->origin = src_dts;
-        c->shift = c->stats.packets ? c->last_rel_dts + (wall_step > 0 ? wall_step : 1) : 0;
-    }
-    *rel_dts = src_dts - c->origin + c->shift;
-    *rel_pts = (pkt->pts != AV_NOPTS_VALUE ? pkt->pts : src_dts) - c->origin + c->shift;
-    if (c->stats.packets > 0) {
-        int64_t step = *rel_dts - c->last_rel_dts;
-        int64_t back = av_rescale_q(BACKSTEP_NS, ns_q, c->src_tb);
-        int64_t slack = av_rescale_q(JUMP_SLACK_NS, ns_q, c->src_tb);
-        if (step < -back || step > wall_step + slack) {
-            /* The camera's clock jumped (reset, wrap): continue from the
-             * previous packet by the arrival-time step instead. */
-            int64_t fix = c->last_rel_dts + (wall_step > 0 ? wall_step : 1) - *rel_dts;
-            cw_debug("clip %s: timestamp jump of %.3f s, continuing by arrival time", c->path,
-                     (double)step * av_q2d(c->src_tb));
-            c->shift += fix;
-            *rel_dts += fix;
-            *rel_pts += fix;
-        }
-    }
-}
-
 int rec_clip_write(RecClip *c, AVPacket *pkt, int64_t wall_ns)
 {
-    int64_t rel_dts, rel_pts;
     int ret = c->error;
 
     if (ret < 0)
         goto end;
     if (c->stats.packets == 0)
         c->stats.first_wall_ns = wall_ns;
-    map_timestamps(c, pkt, wall_ns, &rel_dts, &rel_pts);
-
-    if (pkt->duration <= 0) {
-        /* The last sample's duration comes from the packet: guess it from
-         * the frame rate, else from the previous step. */
-        if (c->frame_rate.num > 0 && c->frame_rate.den > 0)
-            pkt->duration = av_rescale_q(1, av_inv_q(c->frame_rate), c->src_tb);
-        else
-            pkt->duration = c->last_rel_step;
-    }
-    if (c->stats.packets > 0 && rel_dts > c->last_rel_dts)
-        c->last_rel_step = rel_dts - c->last_rel_dts;
-    c->last_rel_dts = rel_dts;
-
-    pkt->dts = rel_dts;
-    pkt->pts = rel_pts;
+    if (rec_tsmap_packet(&c->ts, pkt, wall_ns))
+        cw_debug("clip %s: timestamp jump of %.3f s, continuing by arrival time", c->path,
+                 (double)c->ts.last_jump * av_q2d(c->ts.src_tb));
     pkt->stream_index = 0;
     pkt->pos = -1;
-    av_packet_rescale_ts(pkt, c->src_tb, c->st->time_base);
-    /* MP4 needs strictly increasing decode times. */
-    if (c->stats.packets > 0 && pkt->dts <= c->last_out_dts)
-        pkt->dts = c->last_out_dts + 1;
-    if (pkt->pts < pkt->dts)
-        pkt->pts = pkt->dts;
 
     int64_t pts = pkt->pts, pts_end = pkt->pts + (pkt->duration > 0 ? pkt->duration : 0);
     int64_t duration_before = c->stats.packets ? c->max_pts_end - c->min_pts : 0;
@@ -256,7 +167,6 @@ int rec_clip_write(RecClip *c, AVPacket *pkt, int64_t wall_ns)
         c->min_pts = pts;
     if (c->stats.packets == 0 || pts_end > c->max_pts_end)
         c->max_pts_end = pts_end;
-    c->last_out_dts = pkt->dts;
     c->stats.last_wall_ns = wall_ns;
     c->stats.packets++;
     c->stats.bytes += (uint64_t)size;
@@ -334,7 +244,7 @@ int rec_clip_finish(RecClip **clip, RecClipStats *stats, bool *playable)
         ret = rec_fsync_path(c->path);
         fsync_failed = ret < 0;
         if (fsync_failed)
-            clip_fail(c, AVERROR(-ret), "fsync");
+            clip_fail(c, ret, "fsync"); /* -errno: an AVERROR as it is (see clip.h) */
     }
     *stats = c->stats;
     if (c->max_pts_end > c->min_pts)

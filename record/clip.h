@@ -2,13 +2,23 @@
  * One clip: compressed packets remuxed, never re-encoded, into a fragmented
  * MP4 (frag_keyframe+empty_moov+default_base_moof), so that a crash or a
  * full disk leaves a file playable up to its last complete fragment.
+ * Timestamps are mapped by tsmap.h.
+ *
+ * Errors: every function here returns 0 or a negative AVERROR code. A
+ * negative errno from fsutil.h is passed on unchanged, because on POSIX
+ * AVERROR(e) is -(e): it already is the AVERROR code of that errno (asserted
+ * below), and wrapping it again would only obscure that.
  */
 #ifndef CAMWATCH_RECORD_CLIP_H
 #define CAMWATCH_RECORD_CLIP_H
 
+#include <errno.h>
 #include <libavcodec/avcodec.h>
+#include <libavutil/error.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+_Static_assert(AVERROR(ENOSPC) == -ENOSPC, "a negative errno is its own AVERROR code");
 
 /* The file's "comment" metadata; recovery reads the times back from it. */
 #define REC_CLIP_COMMENT_FMT  "camwatch start_ns=%lld motion_start_ns=%lld"

@@ -3,6 +3,8 @@
  * VIDEO_DIR/<YYYY-MM-DD>/ by rename(2) only, snapshot and sidecar first and
  * the .mp4 last, so that whoever sees the .mp4 finds everything beside it,
  * and nothing incomplete ever appears there. Then ON_CLIP_READY.
+ *
+ * Errors: negative errno values.
  */
 #ifndef CAMWATCH_RECORD_DELIVER_H
 #define CAMWATCH_RECORD_DELIVER_H

@@ -1,7 +1,9 @@
 /*
  * File-system helpers for record: the durability steps a clip needs before
  * it may appear in VIDEO_DIR (write, fsync, then rename, then fsync the
- * directory). Every function returns 0 or a negative errno.
+ * directory).
+ *
+ * Errors: every function returns 0 or a negative errno.
  */
 #ifndef CAMWATCH_RECORD_FSUTIL_H
 #define CAMWATCH_RECORD_FSUTIL_H

@@ -6,10 +6,17 @@
  *
  * One thread, one loop: wait on the packets ring (<= 200 ms), read every new
  * event, then copy every new packet into the clip being recorded. While no
- * clip is being recorded no packet data is touched at all.
+ * clip is being recorded no packet data is touched at all. When clips start,
+ * end and are cut is decided in clippolicy.c; this file reads the rings and
+ * carries the decisions out.
+ *
+ * Errors: the helpers here speak the codes of what they call (AVERROR for
+ * the clip, as clip.h explains; negative errno for files and rings).
  */
 #define _GNU_SOURCE
+#include "boxscale.h"
 #include "clip.h"
+#include "clippolicy.h"
 #include "deliver.h"
 #include "fsutil.h"
 #include "preroll.h"
@@ -23,9 +30,11 @@
 #include "exitcode.h"
 #include "log.h"
 #include "payload.h"
+#include "ratelimit.h"
 #include "ring.h"
 #include "rings.h"
 #include "stage_start.h"
+#include "timefmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,21 +48,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PROGRAM "camwatch-record"
-#define WAIT_MS 200
-/* Events trail their packets by the detector's latency: a clip is not closed
- * on packet time alone until the events caught up, or this much later (a
- * stalled detector must not keep a clip open forever). */
-#define DETECT_GRACE_NS (2 * CW_NS_PER_SEC)
-/* A clip at MAX_CLIP_SECONDS is cut at the next keyframe, so the next clip
- * starts cleanly; without one for this long it is cut anyway. */
-#define MAX_OVERRUN_NS (30 * CW_NS_PER_SEC)
-/* After a write error (disk full) no new clip for this long: one clear
- * error per attempt, not one per motion event. */
-#define WRITE_RETRY_NS    (10 * CW_NS_PER_SEC)
+#define PROGRAM           "camwatch-record"
+#define WAIT_MS           200
 #define HEARTBEAT_PACKETS 64
-
-enum RecState { REC_IDLE, REC_ACTIVE };
+/* Motion with no stream to record is said at most this often. */
+#define NO_STREAM_LOG_NS (60 * CW_NS_PER_SEC)
 
 typedef struct Recorder {
     CwConfig cfg;
@@ -63,21 +62,16 @@ typedef struct Recorder {
     AVCodecParameters *par;
     RecSnapshot *snap; /* the peak frame of the clip in progress */
 
-    enum RecState state;
+    RecClipPolicy policy;  /* when clips start, end and are cut (clippolicy.c) */
     CwStreamParams params; /* of the clip in progress (its epoch) */
     RecClip *clip;         /* NULL until the clip's first keyframe is written */
     RecClipInfo info;
     char staging_path[4096];
-    bool need_key;       /* drop packets until a keyframe (start, or after a loss) */
     uint64_t expect_seq; /* the packet that should come next while a clip is open */
     uint64_t torn, lost; /* packets of this clip never written */
     int64_t clip_first_stamp;
-    int64_t clip_first_dts;   /* stream time of the first packet (CW_TS_NONE if untimed) */
-    int64_t last_motion_ns;   /* newest motion event (CLOCK_REALTIME) */
-    int64_t last_event_ns;    /* newest event of any kind */
-    int64_t last_packet_mono; /* when a packet last arrived while active */
-    int64_t write_retry_mono; /* no new clip before this (after a write error) */
-    bool warned_no_params;
+    int64_t clip_first_dts; /* stream time of the first packet (CW_TS_NONE if untimed) */
+    CwRateLimit no_stream_log;
 } Recorder;
 
 static void usage(FILE *out)
@@ -154,50 +148,49 @@ static int64_t seconds_to_ns(double s)
     return (int64_t)llround(s * 1e9);
 }
 
-/* Close the clip in progress (if a file was started) and deliver it. */
-static void end_clip(Recorder *r, const char *cut_short)
+/* The clip ends for `why`: close its file (if one was started) and deliver it. */
+static void end_clip(Recorder *r, enum RecClipEnd why)
 {
     RecClipStats stats;
     bool playable = false;
 
     heartbeat(r);
-    if (r->clip) {
-        int err = rec_clip_finish(&r->clip, &stats, &playable);
-        if (err < 0) {
-            cut_short = err == AVERROR(ENOSPC) || err == AVERROR(EDQUOT) ? REC_CUT_DISK_FULL
-                                                                         : REC_CUT_WRITE_ERROR;
-            r->write_retry_mono = cw_mono_ns() + WRITE_RETRY_NS;
-        }
-        if (r->torn || r->lost)
-            cw_warn("clip %s: %llu packets torn and %llu lost were left out", r->info.name,
-                    (unsigned long long)r->torn, (unsigned long long)r->lost);
-        cw_debug("clip %s: %llu packets, %llu bytes", r->info.name,
-                 (unsigned long long)stats.packets, (unsigned long long)stats.bytes);
-        r->info.cut_short = cut_short;
-        r->info.duration_s = stats.duration_s;
-        /* Arrival times, like start_ns: the media duration would mix clocks. */
-        r->info.end_ns = stats.last_wall_ns > r->info.start_ns
-                             ? stats.last_wall_ns
-                             : r->info.start_ns + seconds_to_ns(stats.duration_s);
-        heartbeat(r);
-        if (playable) {
-            if (rec_deliver(&r->cfg, r->staging_path, r->snap, &r->info) < 0)
-                cw_error("clip %s stays in %s; it will be recovered at the next start",
-                         r->info.name, r->staging_path);
-        } else if (stats.unconfirmed) {
-            cw_error("clip %s stays in %s: the disk did not confirm it was written", r->info.name,
-                     r->staging_path);
-        } else {
-            /* Not a single playable packet: nothing to keep. */
-            unlink(r->staging_path);
-            if (err < 0)
-                cw_error("clip %s lost: nothing playable was written", r->info.name);
-        }
-        heartbeat(r);
-    } else {
+    if (!r->clip) {
+        rec_clip_policy_ended(&r->policy, why, REC_OUTCOME_OK, cw_mono_ns());
         cw_info("motion of %s ended before a keyframe arrived: no clip", r->info.name);
+        return;
     }
-    r->state = REC_IDLE;
+    int err = rec_clip_finish(&r->clip, &stats, &playable);
+    enum RecClipOutcome outcome = REC_OUTCOME_OK;
+    if (err < 0)
+        outcome = err == AVERROR(ENOSPC) || err == AVERROR(EDQUOT) ? REC_OUTCOME_DISK_FULL
+                                                                   : REC_OUTCOME_WRITE_FAILED;
+    r->info.cut_short = rec_clip_policy_ended(&r->policy, why, outcome, cw_mono_ns());
+    if (r->torn || r->lost)
+        cw_warn("clip %s: %llu packets torn and %llu lost were left out", r->info.name,
+                (unsigned long long)r->torn, (unsigned long long)r->lost);
+    cw_debug("clip %s: %llu packets, %llu bytes", r->info.name, (unsigned long long)stats.packets,
+             (unsigned long long)stats.bytes);
+    r->info.duration_s = stats.duration_s;
+    /* Arrival times, like start_ns: the media duration would mix clocks. */
+    r->info.end_ns = stats.last_wall_ns > r->info.start_ns
+                         ? stats.last_wall_ns
+                         : r->info.start_ns + seconds_to_ns(stats.duration_s);
+    heartbeat(r);
+    if (playable) {
+        if (rec_deliver(&r->cfg, r->staging_path, r->snap, &r->info) < 0)
+            cw_error("clip %s stays in %s; it will be recovered at the next start", r->info.name,
+                     r->staging_path);
+    } else if (stats.unconfirmed) {
+        cw_error("clip %s stays in %s: the disk did not confirm it was written", r->info.name,
+                 r->staging_path);
+    } else {
+        /* Not a single playable packet: nothing to keep. */
+        unlink(r->staging_path);
+        if (err < 0)
+            cw_error("clip %s lost: nothing playable was written", r->info.name);
+    }
+    heartbeat(r);
 }
 
 /* The clip's sidecar names the stream it records. */
@@ -220,35 +213,35 @@ static void begin_clip(Recorder *r, int64_t motion_ns)
     r->info.peak_changed_percent = -1;
     describe_stream(r);
     r->clip = NULL;
-    r->need_key = true;
     r->torn = r->lost = 0;
-    r->state = REC_ACTIVE;
-    r->last_packet_mono = cw_mono_ns();
 }
 
-/* A motion event while idle: find the pre-roll and start following packets. */
-static bool start_clip(Recorder *r, const CwEvent *ev)
+/*
+ * The policy started a clip for motion event `ev`: find the keyframe at or
+ * before `target_ns` and start following packets. Returns false (and cancels
+ * the clip) when capture has published no stream yet.
+ */
+static bool start_clip(Recorder *r, const CwEvent *ev, int64_t target_ns)
 {
     RecPreroll pr;
     char when[48];
 
-    if (cw_mono_ns() < r->write_retry_mono)
-        return false;
     if (cw_rings_get_params(r->packets, CW_STREAM_MAIN, &r->params) < 0) {
-        if (!r->warned_no_params)
+        int64_t held = cw_ratelimit_test(&r->no_stream_log, cw_mono_ns());
+        if (held == 0)
             cw_warn("motion detected but capture has published no stream yet: nothing to record");
-        r->warned_no_params = true;
+        else if (held > 0)
+            cw_warn("motion detected but capture has published no stream yet: nothing to record "
+                    "(%lld more motion events since)",
+                    (long long)held);
+        rec_clip_policy_cancel(&r->policy);
         return false;
     }
-    r->warned_no_params = false;
+    cw_ratelimit_reset(&r->no_stream_log);
     begin_clip(r, ev->wall_ns);
-    r->last_motion_ns = ev->wall_ns;
-    rec_format_iso8601(ev->wall_ns, when, sizeof(when));
+    cw_time_format(ev->wall_ns, CW_TIME_ISO_LOCAL, when, sizeof(when));
 
-    int64_t target = ev->wall_ns - seconds_to_ns(r->cfg.pre_capture_s);
-    /* Every clip gets its whole pre-roll, even when that repeats the end of
-     * the previous clip: a clip must make sense on its own. */
-    if (rec_preroll_find(r->packets, r->params.epoch, target, &pr) == 0) {
+    if (rec_preroll_find(r->packets, r->params.epoch, target_ns, &pr) == 0) {
         double pre = (double)(ev->wall_ns - pr.stamp) / 1e9;
         cw_ring_reader_seek(&r->pkt_rd, pr.seq);
         if (pr.shortened && r->cfg.pre_capture_s > 0 && pr.buffer_limited)
@@ -318,7 +311,7 @@ static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *vi
     if (ret < 0) {
         cw_error("no free clip name for %s in STAGING_DIR=\"%s\": %s", r->info.name,
                  r->cfg.staging_dir, strerror(-ret));
-        return AVERROR(-ret);
+        return ret; /* -errno: an AVERROR as it is (see clip.h) */
     }
     RecClipSpec spec = {
         .par = r->par,
@@ -339,23 +332,18 @@ static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *vi
 }
 
 /*
- * How long the clip is at this packet: by the stream's clock when it has one
- * (arrival times jitter, and a cut at MAX_CLIP_SECONDS must not slip by a
- * whole GOP for a few milliseconds), else, or when that clock jumped, by
- * arrival time.
+ * How long the clip is at this packet by the stream's clock (the time since
+ * the file's first packet), or REC_NO_MEDIA_TIME if the stream has none;
+ * rec_clip_policy_elapsed() decides whether to trust it.
  */
-static int64_t clip_elapsed_ns(const Recorder *r, const CwPacketHeader *ph, int64_t stamp)
+static int64_t clip_media_elapsed_ns(const Recorder *r, const CwPacketHeader *ph)
 {
-    int64_t wall = stamp - r->clip_first_stamp;
     int64_t dts = ph->dts != CW_TS_NONE ? ph->dts : ph->pts;
     if (dts == CW_TS_NONE || r->clip_first_dts == CW_TS_NONE || r->params.time_base_num <= 0 ||
         r->params.time_base_den <= 0)
-        return wall;
+        return REC_NO_MEDIA_TIME;
     AVRational tb = {r->params.time_base_num, r->params.time_base_den};
-    int64_t media = av_rescale_q(dts - r->clip_first_dts, tb, (AVRational){1, 1000000000});
-    if (media < 0 || media > wall + 10 * CW_NS_PER_SEC || media < wall - 10 * CW_NS_PER_SEC)
-        return wall;
-    return media;
+    return av_rescale_q(dts - r->clip_first_dts, tb, (AVRational){1, 1000000000});
 }
 
 /* A new peak of motion: remember its numbers and try to keep its frame. */
@@ -368,38 +356,34 @@ static void update_peak(Recorder *r, const CwEvent *ev)
     int ref_w = ev->width > 0 ? ev->width : r->info.width;
     int ref_h = ev->height > 0 ? ev->height : r->info.height;
     r->info.box_count = count;
-    for (int i = 0; i < count; i++) {
-        /* The sidecar speaks in video pixels; the detector may have seen a
-         * smaller picture (a sub-stream). */
-        const CwBox *b = &ev->boxes[i];
-        CwBox *o = &r->info.boxes[i];
-        if (ref_w <= 0 || ref_h <= 0 || r->info.width <= 0 || r->info.height <= 0) {
-            *o = *b;
-            continue;
-        }
-        o->x = (uint16_t)((int64_t)b->x * r->info.width / ref_w);
-        o->y = (uint16_t)((int64_t)b->y * r->info.height / ref_h);
-        o->w = (uint16_t)((int64_t)b->w * r->info.width / ref_w);
-        o->h = (uint16_t)((int64_t)b->h * r->info.height / ref_h);
-    }
+    /* The sidecar speaks in video pixels; the detector may have seen a
+     * smaller picture (a sub-stream). */
+    for (int i = 0; i < count; i++)
+        r->info.boxes[i] = rec_box_scale(ev->boxes[i], ref_w, ref_h, r->info.width, r->info.height);
     /* JPEG cameras deliver full-range YUV, everything else video range. */
     bool full_range = r->params.codec_id == AV_CODEC_ID_MJPEG;
     int ret = rec_snapshot_take(r->snap, r->frames, ev, full_range);
     if (ret < 0)
         cw_debug("frame %llu of the peak is not available for the snapshot: %s",
-                 (unsigned long long)ev->frame_seq, strerror(-ret));
+                 (unsigned long long)ev->frame_seq, av_err2str(ret));
 }
 
 static void handle_event(Recorder *r, const CwEvent *ev)
 {
-    if (ev->wall_ns > r->last_event_ns)
-        r->last_event_ns = ev->wall_ns;
-    if (!ev->motion)
+    RecEventDecision d;
+
+    rec_clip_policy_on_event(&r->policy, ev->motion, ev->wall_ns, cw_mono_ns(), &d);
+    switch (d.verdict) {
+    case REC_EVENT_NONE:
+    case REC_EVENT_HELD_OFF: /* the write error that holds clips off was logged */
         return;
-    if (r->state == REC_IDLE && !start_clip(r, ev))
-        return;
-    if (ev->wall_ns > r->last_motion_ns)
-        r->last_motion_ns = ev->wall_ns; /* motion keeps extending the clip */
+    case REC_EVENT_START:
+        if (!start_clip(r, ev, d.preroll_target_ns))
+            return;
+        break;
+    case REC_EVENT_EXTEND:
+        break;
+    }
     update_peak(r, ev);
 }
 
@@ -427,19 +411,25 @@ static void drain_events(Recorder *r)
 /* After a max-length cut: the next clip continues at this very keyframe. */
 static void continue_clip(Recorder *r, int64_t stamp)
 {
+    rec_clip_policy_continue(&r->policy, cw_mono_ns());
     begin_clip(r, stamp);
     cw_info("motion continues: recording %s", r->info.name);
 }
 
+/*
+ * Copy every new packet into the clip in progress; clippolicy.c decides what
+ * each packet does to the clip. This loop only reads the ring: it notices
+ * lost and torn packets, follows a new stream before the file exists, and
+ * carries out the decisions.
+ */
 static void drain_packets(Recorder *r)
 {
-    const int64_t post_ns = seconds_to_ns(r->cfg.post_capture_s);
-    const int64_t max_ns = seconds_to_ns(r->cfg.max_clip_s);
     CwRingView view;
     CwPacketHeader ph;
+    RecPacketDecision d;
     int count = 0;
 
-    while (r->state == REC_ACTIVE && cw_ring_next(&r->pkt_rd, &view) == 0) {
+    while (r->policy.phase != REC_CLIP_IDLE && cw_ring_next(&r->pkt_rd, &view) == 0) {
         if (++count % HEARTBEAT_PACKETS == 0)
             heartbeat(r);
         if (r->clip && view.seq != r->expect_seq) {
@@ -447,7 +437,7 @@ static void drain_packets(Recorder *r)
             cw_warn("clip %s: %llu packets lost (record fell behind the ring by more than its "
                     "depth); resuming at the next keyframe",
                     r->info.name, (unsigned long long)(view.seq - r->expect_seq));
-            r->need_key = true;
+            rec_clip_policy_gap(&r->policy);
         }
         r->expect_seq = view.seq + 1;
         if (view.len < sizeof(ph)) {
@@ -459,7 +449,7 @@ static void drain_packets(Recorder *r)
          * before the slot is known not to have been torn under us. */
         if (!cw_ring_view_intact(r->packets, &view)) {
             cw_ring_done(&r->pkt_rd, &view); /* counts the overrun */
-            r->need_key = true;
+            rec_clip_policy_gap(&r->policy);
             continue;
         }
         if (ph.size > view.len - sizeof(ph)) {
@@ -474,54 +464,61 @@ static void drain_packets(Recorder *r)
             cw_ring_done(&r->pkt_rd, &view);
             continue;
         }
-        if (ph.epoch != r->params.epoch) {
-            if (r->clip) {
-                /* The camera reconnected (capture restarted): this clip ends
-                 * here; the packet stays unread for whatever comes next. */
-                cw_warn("clip %s: the stream changed (camera reconnected); closing it",
-                        r->info.name);
-                end_clip(r, REC_CUT_CAMERA_LOST);
-                break;
-            }
+        bool key = view.flags & CW_SLOT_KEY;
+        RecPacketIn in = {
+            .now_mono_ns = cw_mono_ns(),
+            .stamp_ns = view.stamp,
+            .key = key,
+            .stream_changed = ph.epoch != r->params.epoch,
+            .elapsed_media_ns = REC_NO_MEDIA_TIME,
+        };
+        if (r->clip) {
+            in.elapsed_wall_ns = view.stamp - r->clip_first_stamp;
+            in.elapsed_media_ns = clip_media_elapsed_ns(r, &ph);
+        }
+        rec_clip_policy_on_packet(&r->policy, &in, &d);
+        if (d.verdict == REC_PACKET_NEW_STREAM) {
             CwStreamParams now;
-            if (cw_rings_get_params(r->packets, CW_STREAM_MAIN, &now) == 0 &&
-                now.epoch == ph.epoch) {
-                r->params = now; /* no file yet: follow the new stream */
-                describe_stream(r);
-            } else {
+            if (cw_rings_get_params(r->packets, CW_STREAM_MAIN, &now) < 0 ||
+                now.epoch != ph.epoch) {
                 cw_ring_done(&r->pkt_rd, &view);
                 continue;
             }
+            r->params = now; /* no file yet: follow the new stream */
+            describe_stream(r);
+            in.stream_changed = false;
+            rec_clip_policy_on_packet(&r->policy, &in, &d);
         }
-        r->last_packet_mono = cw_mono_ns();
-        bool key = view.flags & CW_SLOT_KEY;
-        int64_t deadline = r->last_motion_ns + post_ns;
-        bool events_past = r->last_event_ns > deadline;
-
-        if (view.stamp > deadline && (events_past || view.stamp > deadline + DETECT_GRACE_NS)) {
-            end_clip(r, NULL); /* motion over: this packet is not part of it */
-            break;
-        }
-        int64_t elapsed = r->clip ? clip_elapsed_ns(r, &ph, view.stamp) : 0;
-        if (r->clip && elapsed >= max_ns && (key || elapsed >= max_ns + MAX_OVERRUN_NS)) {
-            end_clip(r, REC_CUT_MAX_LENGTH);
+        switch (d.verdict) {
+        case REC_PACKET_END:
+            /* The packet stays unread: it is for whatever comes next. */
+            if (d.end == REC_END_CAMERA_LOST)
+                cw_warn("clip %s: the stream changed (camera reconnected); closing it",
+                        r->info.name);
+            end_clip(r, d.end);
+            return;
+        case REC_PACKET_CUT:
+            end_clip(r, d.end);
             continue_clip(r, view.stamp);
-            continue; /* cw_ring_next() returns this packet again */
-        }
-        if (r->need_key && !key) {
+            /* cw_ring_next() returns this packet again, for the next clip. */
+            continue;
+        case REC_PACKET_NEW_STREAM: /* (answered above: never twice) */
+        case REC_PACKET_SKIP:
             cw_ring_done(&r->pkt_rd, &view);
             continue;
-        }
-        if (!r->clip && open_clip(r, &ph, &view) < 0) {
-            r->state = REC_IDLE;
-            r->write_retry_mono = cw_mono_ns() + WRITE_RETRY_NS;
+        case REC_PACKET_WRITE:
             break;
+        }
+        if (d.open_file && open_clip(r, &ph, &view) < 0) {
+            rec_clip_policy_ended(&r->policy, REC_END_OPEN_FAILED, REC_OUTCOME_WRITE_FAILED,
+                                  cw_mono_ns());
+            return;
         }
         int ret = av_new_packet(r->pkt, (int)ph.size);
         if (ret < 0) {
             cw_error("out of memory for a %u-byte packet", ph.size);
             cw_ring_done(&r->pkt_rd, &view);
-            r->need_key = true;
+            rec_clip_policy_gap(&r->policy);
             continue;
         }
         memcpy(r->pkt->data, view.data + sizeof(ph), ph.size);
@@ -529,7 +526,7 @@ static void drain_packets(Recorder *r)
             /* Overwritten while copied: never write a torn packet. */
             av_packet_unref(r->pkt);
             r->torn++;
-            r->need_key = true;
+            rec_clip_policy_gap(&r->policy);
             cw_warn("clip %s: packet %llu was overwritten while copied (%llu torn in this clip); "
                     "resuming at the next keyframe",
                     r->info.name, (unsigned long long)view.seq, (unsigned long long)r->torn);
@@ -540,33 +537,28 @@ static void drain_packets(Recorder *r)
         r->pkt->duration = ph.duration;
         r->pkt->flags = key ? AV_PKT_FLAG_KEY : 0;
         if (rec_clip_write(r->clip, r->pkt, view.stamp) < 0) {
-            end_clip(r, NULL); /* end_clip() names the cut from the write error */
-            break;
+            end_clip(r, REC_END_WRITE_FAILED); /* the outcome names the cut */
+            return;
         }
-        r->need_key = false;
     }
 }
 
 /* Camera silent, or reconnected with no packet yet: close what we have. */
 static void check_stream(Recorder *r)
 {
-    const int64_t timeout_ns = seconds_to_ns(r->cfg.timeout_s);
+    enum RecClipEnd why = rec_clip_policy_on_tick(&r->policy, cw_mono_ns());
 
-    if (r->state != REC_ACTIVE)
+    if (why == REC_END_NONE)
         return;
-    if (cw_mono_ns() - r->last_packet_mono > timeout_ns) {
-        if (r->clip) {
-            cw_warn("clip %s: no packet for %.0f s, camera lost; closing it with what arrived",
-                    r->info.name, r->cfg.timeout_s);
-            end_clip(r, REC_CUT_CAMERA_LOST);
-        } else {
-            cw_warn("motion of %s: no packet for %.0f s, camera lost; no clip", r->info.name,
-                    r->cfg.timeout_s);
-            r->state = REC_IDLE;
-        }
+    if (r->clip) {
+        cw_warn("clip %s: no packet for %.0f s, camera lost; closing it with what arrived",
+                r->info.name, r->cfg.timeout_s);
+        end_clip(r, why);
+    } else {
+        cw_warn("motion of %s: no packet for %.0f s, camera lost; no clip", r->info.name,
+                r->cfg.timeout_s);
+        rec_clip_policy_ended(&r->policy, why, REC_OUTCOME_OK, cw_mono_ns());
     }
-    /* A reconnect (new epoch) is noticed on the first packet of the new
-     * stream in drain_packets(); until one comes, silence ends the clip. */
 }
 
 static int open_rings(Recorder *r, int *code)
@@ -584,7 +576,7 @@ static void run(Recorder *r)
     while (!cw_stop_requested) {
         heartbeat(r);
         rec_hooks_reap();
-        if (r->state == REC_IDLE) {
+        if (r->policy.phase == REC_CLIP_IDLE) {
             /* Idle costs nothing: stay at the head, touch no packet data. */
             cw_ring_reader_seek(&r->pkt_rd, cw_ring_write_seq(r->packets));
         }
@@ -592,18 +584,17 @@ static void run(Recorder *r)
         if (cw_stop_requested)
             break;
         drain_events(r);
-        if (r->state == REC_ACTIVE)
+        if (r->policy.phase != REC_CLIP_IDLE)
             drain_packets(r);
         check_stream(r);
     }
-    if (r->state == REC_ACTIVE) {
-        /* Whatever was published before the stop belongs in the clip. */
-        drain_packets(r);
-        if (r->state == REC_ACTIVE) {
-            if (r->clip)
-                cw_info("stopping: finishing clip %s", r->info.name);
-            end_clip(r, REC_CUT_SHUTDOWN);
-        }
+    /* Whatever was published before the stop belongs in the clip. */
+    drain_packets(r);
+    enum RecClipEnd why = rec_clip_policy_on_stop(&r->policy);
+    if (why != REC_END_NONE) {
+        if (r->clip)
+            cw_info("stopping: finishing clip %s", r->info.name);
+        end_clip(r, why);
     }
 }
 
@@ -619,6 +610,17 @@ int main(int argc, char **argv)
     cw_avlog_install(r->cfg.log_level);
     if (prepare_dirs(&r->cfg) < 0)
         return CW_EXIT_CONFIG;
+    RecClipRules rules = {
+        .pre_capture_ns = seconds_to_ns(r->cfg.pre_capture_s),
+        .post_capture_ns = seconds_to_ns(r->cfg.post_capture_s),
+        .max_clip_ns = seconds_to_ns(r->cfg.max_clip_s),
+        .camera_timeout_ns = seconds_to_ns(r->cfg.timeout_s),
+        .detect_grace_ns = REC_DETECT_GRACE_NS,
+        .max_overrun_ns = REC_MAX_OVERRUN_NS,
+        .write_retry_ns = REC_WRITE_RETRY_NS,
+    };
+    rec_clip_policy_init(&r->policy, &rules);
+    r->no_stream_log = (CwRateLimit)CW_RATELIMIT_INIT(NO_STREAM_LOG_NS);
 
     r->pkt = av_packet_alloc();
     r->par = avcodec_parameters_alloc();

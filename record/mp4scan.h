@@ -1,6 +1,8 @@
 /*
  * Top-level box scan of a fragmented MP4 (ftyp, moov, then moof+mdat
  * pairs): how much of a file a crash or a full disk left playable.
+ *
+ * Errors: negative errno values.
  */
 #ifndef CAMWATCH_RECORD_MP4SCAN_H
 #define CAMWATCH_RECORD_MP4SCAN_H

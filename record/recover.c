@@ -30,32 +30,33 @@ static bool has_suffix(const char *s, const char *suffix)
     return n > m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Move an unreadable .part into staging/failed/, keeping it for a human. */
-static void move_to_failed(const CwConfig *cfg, const char *src, const char *file, const char *why)
+/*
+ * Move the unreadable `base`.mp4.part into staging/failed/ (as `base`-1.mp4.part
+ * … if that name is taken), keeping it for a human.
+ */
+static void move_to_failed(const CwConfig *cfg, const char *src, const char *base, const char *why)
 {
-    char dir[4096], dst[4096];
+    static const char *const part_ext[] = {PART_SUFFIX + 1};
+    char dir[4096], dst[4096], free_base[REC_NAME_MAX + 16];
     int ret;
 
-    if (rec_path_fmt(dir, sizeof(dir), "%s/failed", cfg->staging_dir) < 0) {
-        cw_warn("cannot recover %s (%s); left in place", src, why);
+    ret = rec_path_fmt(dir, sizeof(dir), "%s/failed", cfg->staging_dir);
+    if (ret == 0)
+        ret = rec_mkdir_p(dir, 0755);
+    if (ret == 0)
+        ret = rec_free_base(dir, base, part_ext, 1, free_base, sizeof(free_base));
+    if (ret == 0)
+        ret = rec_path_fmt(dst, sizeof(dst), "%s/%s" PART_SUFFIX, dir, free_base);
+    if (ret == 0)
+        ret = rec_rename_noreplace(src, dst);
+    if (ret < 0) {
+        cw_warn("cannot recover %s (%s), and cannot move it to %s/failed: %s; it stays where it "
+                "is and is tried again at the next start",
+                src, why, cfg->staging_dir, strerror(-ret));
         return;
     }
-    ret = rec_mkdir_p(dir, 0755);
-    for (int k = 0; ret == 0 && k < 1000; k++) {
-        ret = k ? rec_path_fmt(dst, sizeof(dst), "%s/%s.%d", dir, file, k)
-                : rec_path_fmt(dst, sizeof(dst), "%s/%s", dir, file);
-        if (ret == 0)
-            ret = rec_rename_noreplace(src, dst);
-        if (ret == 0) {
-            rec_fsync_path(dir);
-            cw_warn("cannot recover %s (%s): moved to %s", src, why, dst);
-            return;
-        }
-        if (ret == -EEXIST)
-            ret = 0;
-    }
-    cw_warn("cannot recover %s (%s), and cannot move it to %s: %s; left in place", src, why, dir,
-            strerror(-ret));
+    rec_fsync_path(dir);
+    cw_warn("cannot recover %s (%s): moved to %s for a human to look at", src, why, dst);
 }
 
 /*
@@ -183,9 +184,9 @@ static void clip_times(AVFormatContext *ic, const char *base, int64_t *start_ns,
     }
 }
 
-/* Decode one keyframe for the snapshot; failure only costs the snapshot. */
+/* Decode one keyframe for the snapshot of `src`; failure only costs the snapshot. */
 static void snapshot_from_packet(RecSnapshot *snap, const AVCodecParameters *par,
-                                 const AVPacket *key)
+                                 const AVPacket *key, const char *src)
 {
     AVCodecContext *dec = NULL;
     AVFrame *frame = NULL;
@@ -215,7 +216,8 @@ static void snapshot_from_packet(RecSnapshot *snap, const AVCodecParameters *par
 
 end:
     if (ret < 0)
-        cw_debug("no snapshot for the recovered clip: %s", av_err2str(ret));
+        cw_warn("no snapshot for the clip recovered from %s (%s): it is delivered without one", src,
+                av_err2str(ret));
     av_frame_free(&frame);
     avcodec_free_context(&dec);
 }
@@ -249,28 +251,35 @@ static bool recover_one(const CwConfig *cfg, const char *file, RecSnapshot *snap
         return false;
     }
     cw_info("recovering %s, left by a crash", src);
-    rec_snapshot_reset(snap);
+    if (snap)
+        rec_snapshot_reset(snap);
 
     ret = rec_mp4_scan(src, &scan);
     if (ret < 0) {
-        move_to_failed(cfg, src, file, strerror(-ret));
+        move_to_failed(cfg, src, base, strerror(-ret));
         goto end;
     }
     if (scan.fragments == 0) {
-        move_to_failed(cfg, src, file,
+        move_to_failed(cfg, src, base,
                        scan.header_end ? "no complete fragment" : "no complete MP4 header");
         goto end;
     }
     ret = open_limited(&ic, &lf, src, scan.playable_end);
     if (ret >= 0)
         ret = avformat_find_stream_info(ic, NULL);
+    if (ret == AVERROR(ENOMEM)) {
+        /* Nothing wrong with the file: it is worth another try. */
+        cw_error("cannot recover %s now: out of memory; it stays in staging for the next start",
+                 src);
+        goto end;
+    }
     if (ret < 0) {
-        move_to_failed(cfg, src, file, av_err2str(ret));
+        move_to_failed(cfg, src, base, av_err2str(ret));
         goto end;
     }
     idx = av_find_best_stream(ic, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
     if (idx < 0) {
-        move_to_failed(cfg, src, file, "no video stream");
+        move_to_failed(cfg, src, base, "no video stream");
         goto end;
     }
     AVStream *ist = ic->streams[idx];
@@ -285,12 +294,17 @@ static bool recover_one(const CwConfig *cfg, const char *file, RecSnapshot *snap
         .motion_start_ns = motion_ns,
     };
     unlink(dst); /* an unfinished remux from an earlier attempt */
-    if (rec_clip_open(&clip, dst, &spec) < 0)
+    if (rec_clip_open(&clip, dst, &spec) < 0) {
+        cw_error("cannot recover %s now; it stays in staging for the next start", src);
         goto end;
+    }
     pkt = av_packet_alloc();
     key = av_packet_alloc();
-    if (!pkt || !key)
+    if (!pkt || !key) {
+        cw_error("cannot recover %s now: out of memory; it stays in staging for the next start",
+                 src);
         goto end;
+    }
     /* AVERROR_EOF (the end of the last complete fragment) ends the copy; so
      * does any read error: nothing after it could be trusted. */
     while ((read_ret = av_read_frame(ic, pkt)) >= 0) {
@@ -305,10 +319,14 @@ static bool recover_one(const CwConfig *cfg, const char *file, RecSnapshot *snap
         int64_t wall = start_ns + (int64_t)(t * 1e9);
         /* Snapshot: the first keyframe at or after the motion began, else the
          * last one there is. */
-        if ((pkt->flags & AV_PKT_FLAG_KEY) && (!key->data || key_t < motion_offset_s)) {
+        if (snap && (pkt->flags & AV_PKT_FLAG_KEY) && (!key->data || key_t < motion_offset_s)) {
             av_packet_unref(key);
             if (av_packet_ref(key, pkt) == 0)
                 key_t = t;
+            else
+                cw_warn("recovering %s: out of memory for the snapshot's keyframe; the clip may "
+                        "get an earlier snapshot, or none",
+                        src);
         }
         pkt->stream_index = 0;
         if (rec_clip_write(clip, pkt, wall) < 0)
@@ -326,11 +344,11 @@ static bool recover_one(const CwConfig *cfg, const char *file, RecSnapshot *snap
     }
     if (!playable) {
         unlink(dst);
-        move_to_failed(cfg, src, file, "no packet could be read");
+        move_to_failed(cfg, src, base, "no packet could be read");
         goto end;
     }
-    if (key->data)
-        snapshot_from_packet(snap, ist->codecpar, key);
+    if (snap && key->data)
+        snapshot_from_packet(snap, ist->codecpar, key, src);
 
     memset(&info, 0, sizeof(info));
     rec_clip_name(&info, cfg->camera, motion_ns);
@@ -344,17 +362,27 @@ static bool recover_one(const CwConfig *cfg, const char *file, RecSnapshot *snap
     info.height = ist->codecpar->height;
     snprintf(info.codec, sizeof(info.codec), "%s", avcodec_get_name(ist->codecpar->codec_id));
     info.cut_short = REC_CUT_CRASH;
-    if (rec_deliver(cfg, dst, snap, &info) == 0) {
-        delivered = true;
-        if (read_ret == AVERROR_EOF) {
-            /* All its playable content is delivered (and fsynced): the
-             * original has nothing more to give. */
-            if (unlink(src) == 0)
-                rec_fsync_path(cfg->staging_dir);
-        } else {
-            /* It stopped reading before the end: keep the rest for a human. */
-            move_to_failed(cfg, src, file, av_err2str(read_ret));
-        }
+    if (rec_deliver(cfg, dst, snap, &info) < 0) {
+        /* Logged by rec_deliver(); the copy is derived data, made again. */
+        unlink(dst);
+        cw_error("cannot deliver the clip recovered from %s; it stays in staging for the next "
+                 "start",
+                 src);
+        goto end;
+    }
+    delivered = true;
+    if (read_ret == AVERROR_EOF) {
+        /* All its playable content is delivered (and fsynced): the
+         * original has nothing more to give. */
+        if (unlink(src) == 0)
+            rec_fsync_path(cfg->staging_dir);
+        else
+            cw_warn("clip recovered from %s was delivered, but the file cannot be removed: %s; "
+                    "the next start will deliver it again",
+                    src, strerror(errno));
+    } else {
+        /* It stopped reading before the end: keep the rest for a human. */
+        move_to_failed(cfg, src, base, av_err2str(read_ret));
     }
 
 end:
@@ -377,7 +405,7 @@ int rec_recover_all(const CwConfig *cfg, void (*tick)(void *), void *arg)
 {
     DIR *dir = NULL;
     char **parts = NULL;
-    size_t count = 0, cap = 0;
+    size_t count = 0, cap = 0, unlisted = 0;
     RecSnapshot *snap = NULL;
     int delivered = 0;
     struct dirent *de;
@@ -385,22 +413,28 @@ int rec_recover_all(const CwConfig *cfg, void (*tick)(void *), void *arg)
 
     dir = opendir(cfg->staging_dir);
     if (!dir) {
-        cw_warn("cannot list %s for recovery: %s", cfg->staging_dir, strerror(errno));
+        cw_warn("cannot list %s for recovery: %s; clips a crash left there stay until the next "
+                "start",
+                cfg->staging_dir, strerror(errno));
         goto end;
     }
     while ((de = readdir(dir))) {
         if (has_suffix(de->d_name, PART_SUFFIX)) {
-            if (count == cap) {
+            /* Out of memory, a file is only left unlisted: it stays in
+             * staging untouched, counted and said below. */
+            if (count == cap && !unlisted) {
                 size_t ncap = cap ? cap * 2 : 8;
                 char **np = realloc(parts, ncap * sizeof(*np));
-                if (!np)
-                    break;
-                parts = np;
-                cap = ncap;
+                if (np) {
+                    parts = np;
+                    cap = ncap;
+                }
             }
-            parts[count] = strdup(de->d_name);
-            if (parts[count])
-                count++;
+            char *name = count < cap && !unlisted ? strdup(de->d_name) : NULL;
+            if (name)
+                parts[count++] = name;
+            else
+                unlisted++;
         } else if (has_suffix(de->d_name, REMUX_SUFFIX) || has_suffix(de->d_name, ".jpg.part") ||
                    has_suffix(de->d_name, ".json.part")) {
             /* Derived from a .part or a delivered clip: made again if needed. */
@@ -410,11 +444,16 @@ int rec_recover_all(const CwConfig *cfg, void (*tick)(void *), void *arg)
             }
         }
     }
+    if (unlisted)
+        cw_error("out of memory listing %s: %zu clip%s left by a crash will not be recovered now; "
+                 "they stay in staging for the next start",
+                 cfg->staging_dir, unlisted, unlisted == 1 ? "" : "s");
     if (count == 0)
         goto end;
     qsort(parts, count, sizeof(*parts), cmp_names);
     if (rec_snapshot_alloc(&snap) < 0)
-        goto end;
+        cw_warn("out of memory for snapshots: the %zu clip%s recovered now get none", count,
+                count == 1 ? "" : "s");
     for (size_t i = 0; i < count; i++) {
         if (tick)
             tick(arg);

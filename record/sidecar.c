@@ -3,163 +3,123 @@
 
 #include "clock.h"
 #include "fsutil.h"
+#include "timefmt.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 int rec_clip_name(RecClipInfo *info, const char *camera, int64_t wall_ns)
 {
-    time_t t = (time_t)(wall_ns / CW_NS_PER_SEC);
-    struct tm tm;
     char stamp[32];
 
-    localtime_r(&t, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-    strftime(info->day, sizeof(info->day), "%Y-%m-%d", &tm);
+    cw_time_format(wall_ns, CW_TIME_NAME, stamp, sizeof(stamp));
+    cw_time_format(wall_ns, CW_TIME_DAY, info->day, sizeof(info->day));
     snprintf(info->camera, sizeof(info->camera), "%s", camera);
     return rec_path_fmt(info->name, sizeof(info->name), "%s-%s", camera, stamp);
 }
 
-void rec_format_iso8601(int64_t wall_ns, char *buf, size_t size)
+/*
+ * A number with `decimals` places, or null: JSON has no NaN or infinity.
+ * Written as fixed-point text, as cJSON's own numbers would print 5.000 as
+ * 5, which readers then take for an integer.
+ */
+static cJSON *add_fixed(cJSON *obj, const char *name, double v, int decimals)
 {
-    /* Floor division: stamps before 1970 are not expected, but must not
-     * produce a negative millisecond field. */
-    int64_t sec = wall_ns / CW_NS_PER_SEC;
-    int64_t rem = wall_ns % CW_NS_PER_SEC;
-    if (rem < 0) {
-        sec--;
-        rem += CW_NS_PER_SEC;
-    }
-    time_t t = (time_t)sec;
-    struct tm tm;
-    char date[32];
+    char text[64];
 
-    localtime_r(&t, &tm);
-    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-    long off = tm.tm_gmtoff;
-    char sign = off < 0 ? '-' : '+';
-    if (off < 0)
-        off = -off;
-    snprintf(buf, size, "%s.%03d%c%02ld:%02ld", date, (int)(rem / CW_NS_PER_MSEC), sign, off / 3600,
-             (off % 3600) / 60);
+    if (!isfinite(v) || snprintf(text, sizeof(text), "%.*f", decimals, v) >= (int)sizeof(text))
+        return cJSON_AddNullToObject(obj, name);
+    return cJSON_AddRawToObject(obj, name, text);
 }
 
-/* Append-only JSON writer into a fixed buffer; `overflow` sticks. */
-typedef struct JsonBuf {
-    char *buf;
-    size_t size, len;
-    int overflow;
-} JsonBuf;
-
-static void json_raw(JsonBuf *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void json_raw(JsonBuf *j, const char *fmt, ...)
+/* A string, or null. */
+static cJSON *add_string(cJSON *obj, const char *name, const char *s)
 {
-    va_list ap;
-    if (j->overflow)
-        return;
-    va_start(ap, fmt);
-    int n = vsnprintf(j->buf + j->len, j->size - j->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= j->size - j->len) {
-        j->overflow = 1;
-        return;
-    }
-    j->len += (size_t)n;
+    return s ? cJSON_AddStringToObject(obj, name, s) : cJSON_AddNullToObject(obj, name);
 }
 
-/* A JSON string, or null. Control characters, quotes and backslashes are
- * escaped; other bytes (UTF-8) pass through unchanged. */
-static void json_string(JsonBuf *j, const char *s)
+/* A stamp as ISO 8601 local time with its offset. */
+static cJSON *add_time(cJSON *obj, const char *name, int64_t wall_ns)
 {
-    if (!s) {
-        json_raw(j, "null");
-        return;
-    }
-    json_raw(j, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            json_raw(j, "\\\"");
-            break;
-        case '\\':
-            json_raw(j, "\\\\");
-            break;
-        case '\n':
-            json_raw(j, "\\n");
-            break;
-        case '\r':
-            json_raw(j, "\\r");
-            break;
-        case '\t':
-            json_raw(j, "\\t");
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                json_raw(j, "\\u%04x", *p);
-            else
-                json_raw(j, "%c", *p);
+    char iso[48];
+    return cJSON_AddStringToObject(obj, name,
+                                   cw_time_format(wall_ns, CW_TIME_ISO_LOCAL, iso, sizeof(iso)));
+}
+
+static cJSON *add_boxes(cJSON *obj, const RecClipInfo *info)
+{
+    cJSON *boxes = cJSON_AddArrayToObject(obj, "boxes");
+    for (int i = 0; boxes && i < info->box_count; i++) {
+        const CwBox *b = &info->boxes[i];
+        const int xywh[4] = {b->x, b->y, b->w, b->h};
+        cJSON *box = cJSON_CreateIntArray(xywh, 4);
+        if (!box || !cJSON_AddItemToArray(boxes, box)) {
+            cJSON_Delete(box);
+            return NULL;
         }
     }
-    json_raw(j, "\"");
+    return boxes;
 }
 
-/* A number with `decimals` places; JSON has no NaN or infinity. */
-static void json_number(JsonBuf *j, double v, int decimals)
+/* The sidecar as a cJSON tree (the caller deletes it), or NULL: out of memory. */
+static cJSON *sidecar_tree(const RecClipInfo *info, const char *video, const char *snapshot)
 {
-    if (!isfinite(v))
-        json_raw(j, "null");
-    else
-        json_raw(j, "%.*f", decimals, v);
+    cJSON *root = cJSON_CreateObject();
+    double pre_s = (double)(info->motion_start_ns - info->start_ns) / CW_NS_PER_SEC;
+
+    if (!root)
+        return NULL;
+    /* The order of the fields is the order of the file. */
+    if (!add_string(root, "camera", info->camera) || !add_string(root, "video", video) ||
+        !add_string(root, "snapshot", snapshot) || !add_time(root, "start", info->start_ns) ||
+        !add_time(root, "end", info->end_ns) ||
+        !add_time(root, "motion_start", info->motion_start_ns) ||
+        !add_fixed(root, "pre_capture_seconds", pre_s, 3) ||
+        !add_fixed(root, "duration_seconds", info->duration_s, 3) ||
+        !(info->peak_changed_percent < 0
+              ? cJSON_AddNullToObject(root, "peak_changed_percent")
+              : add_fixed(root, "peak_changed_percent", info->peak_changed_percent, 2)) ||
+        !add_boxes(root, info) || !cJSON_AddNumberToObject(root, "width", info->width) ||
+        !cJSON_AddNumberToObject(root, "height", info->height) ||
+        !add_string(root, "codec", info->codec) ||
+        !add_string(root, "cut_short", info->cut_short)) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
 }
 
 int rec_sidecar_format(char *buf, size_t size, const RecClipInfo *info, const char *video,
                        const char *snapshot)
 {
-    JsonBuf j = {.buf = buf, .size = size};
-    char start[48], end[48], motion[48];
+    cJSON *root = sidecar_tree(info, video, snapshot);
+    char *text = NULL;
+    int ret = -ENOMEM;
 
-    rec_format_iso8601(info->start_ns, start, sizeof(start));
-    rec_format_iso8601(info->end_ns, end, sizeof(end));
-    rec_format_iso8601(info->motion_start_ns, motion, sizeof(motion));
-
-    json_raw(&j, "{\n  \"camera\": ");
-    json_string(&j, info->camera);
-    json_raw(&j, ",\n  \"video\": ");
-    json_string(&j, video);
-    json_raw(&j, ",\n  \"snapshot\": ");
-    json_string(&j, snapshot);
-    json_raw(&j, ",\n  \"start\": ");
-    json_string(&j, start);
-    json_raw(&j, ",\n  \"end\": ");
-    json_string(&j, end);
-    json_raw(&j, ",\n  \"motion_start\": ");
-    json_string(&j, motion);
-    json_raw(&j, ",\n  \"pre_capture_seconds\": ");
-    json_number(&j, (double)(info->motion_start_ns - info->start_ns) / CW_NS_PER_SEC, 3);
-    json_raw(&j, ",\n  \"duration_seconds\": ");
-    json_number(&j, info->duration_s, 3);
-    json_raw(&j, ",\n  \"peak_changed_percent\": ");
-    if (info->peak_changed_percent < 0)
-        json_raw(&j, "null");
-    else
-        json_number(&j, info->peak_changed_percent, 2);
-    json_raw(&j, ",\n  \"boxes\": [");
-    for (int i = 0; i < info->box_count; i++) {
-        const CwBox *b = &info->boxes[i];
-        json_raw(&j, "%s[%u, %u, %u, %u]", i ? ", " : "", b->x, b->y, b->w, b->h);
+    if (!root)
+        goto end;
+    text = cJSON_Print(root);
+    if (!text)
+        goto end;
+    size_t len = strlen(text);
+    if (len + 2 > size || len + 1 > INT_MAX) {
+        ret = -ENOSPC;
+        goto end;
     }
-    json_raw(&j, "],\n  \"width\": %d,\n  \"height\": %d,\n  \"codec\": ", info->width,
-             info->height);
-    json_string(&j, info->codec);
-    json_raw(&j, ",\n  \"cut_short\": ");
-    json_string(&j, info->cut_short);
-    json_raw(&j, "\n}\n");
-    return j.overflow ? -ENOSPC : (int)j.len;
+    memcpy(buf, text, len);
+    buf[len++] = '\n';
+    buf[len] = '\0';
+    ret = (int)len;
+
+end:
+    free(text); /* cJSON allocates with malloc unless told otherwise */
+    cJSON_Delete(root);
+    return ret;
 }
 
 int rec_sidecar_write(const char *path, const RecClipInfo *info, const char *video,

@@ -1,6 +1,9 @@
 /*
  * What record knows about one clip, its file names, and the JSON sidecar
- * written beside it.
+ * written beside it (with cJSON). The sidecar's fields and their JSON types
+ * are a contract: other programs read them.
+ *
+ * Errors: negative errno values.
  */
 #ifndef CAMWATCH_RECORD_SIDECAR_H
 #define CAMWATCH_RECORD_SIDECAR_H
@@ -38,13 +41,11 @@ typedef struct RecClipInfo {
 } RecClipInfo;
 
 /*
- * Fill info->name and info->day from `camera` and the local time of
- * `wall_ns`. Returns 0 or -ENAMETOOLONG.
+ * Fill info->camera, info->name and info->day from `camera` and the local
+ * time of `wall_ns` (cw_time_format's CW_TIME_NAME and CW_TIME_DAY).
+ * Returns 0 or -ENAMETOOLONG.
  */
 int rec_clip_name(RecClipInfo *info, const char *camera, int64_t wall_ns);
-
-/* ISO 8601 local time with milliseconds and offset: 2025-01-31T14:05:09.120+01:00. */
-void rec_format_iso8601(int64_t wall_ns, char *buf, size_t size);
 
 /*
  * Write the sidecar to `path` (created, fsynced). `video` and `snapshot` are
@@ -53,7 +54,16 @@ void rec_format_iso8601(int64_t wall_ns, char *buf, size_t size);
 int rec_sidecar_write(const char *path, const RecClipInfo *info, const char *video,
                       const char *snapshot);
 
-/* Render the sidecar JSON into buf; returns its length, or -ENOSPC if it does not fit. */
+/*
+ * Render the sidecar JSON, ending in a newline, into buf. The object's fields,
+ * in this order: "camera", "video", "snapshot" (strings; snapshot null when
+ * there is none), "start", "end", "motion_start" (strings, CW_TIME_ISO_LOCAL),
+ * "pre_capture_seconds", "duration_seconds" (numbers with 3 decimals, null if
+ * not finite), "peak_changed_percent" (2 decimals, null when no motion event
+ * came), "boxes" (an array of [x, y, w, h] integer arrays), "width", "height"
+ * (integers), "codec" (string), "cut_short" (null or a REC_CUT_* string).
+ * Returns its length, -ENOSPC if it does not fit in `size` bytes, or -ENOMEM.
+ */
 int rec_sidecar_format(char *buf, size_t size, const RecClipInfo *info, const char *video,
                        const char *snapshot);
 

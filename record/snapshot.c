@@ -2,6 +2,7 @@
 #include "snapshot.h"
 
 #include "avpixfmt.h"
+#include "boxscale.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -27,12 +28,12 @@ int rec_snapshot_alloc(RecSnapshot **snap)
     RecSnapshot *s = av_mallocz(sizeof(*s));
     *snap = NULL;
     if (!s)
-        return -ENOMEM;
+        return AVERROR(ENOMEM);
     s->frame = av_frame_alloc();
     s->spare = av_frame_alloc();
     if (!s->frame || !s->spare) {
         rec_snapshot_free(&s);
-        return -ENOMEM;
+        return AVERROR(ENOMEM);
     }
     *snap = s;
     return 0;
@@ -79,12 +80,12 @@ int rec_snapshot_take(RecSnapshot *s, const CwRing *frames, const CwEvent *ev, b
     if (ret < 0)
         return ret;
     if (view.len < sizeof(fh))
-        return -EINVAL;
+        return AVERROR(EINVAL);
     memcpy(&fh, view.data, sizeof(fh));
     /* The header is checked against the slot before any plane is read: a
      * corrupt or torn header must not send the copy outside the slot. */
     if (cw_frame_header_problem(&fh, view.len, 3))
-        return cw_ring_view_intact(frames, &view) ? -EINVAL : -ESTALE;
+        return cw_ring_view_intact(frames, &view) ? AVERROR(EINVAL) : AVERROR(ESTALE);
     ret = frame_ensure(s->spare, fh.width, fh.height);
     if (ret < 0)
         return ret;
@@ -95,7 +96,7 @@ int rec_snapshot_take(RecSnapshot *s, const CwRing *frames, const CwEvent *ev, b
                             fh.linesize[i], w, rows);
     }
     if (!cw_ring_view_intact(frames, &view))
-        return -ESTALE;
+        return AVERROR(ESTALE);
     s->spare->color_range = full_range ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG;
     AVFrame *t = s->frame;
     s->frame = s->spare;
@@ -168,16 +169,12 @@ static void draw_boxes(AVFrame *f, const RecSnapshot *s)
 {
     int t = clampi(f->width / 320, 2, 3);
     for (int i = 0; i < s->box_count; i++) {
-        const CwBox *b = &s->boxes[i];
         /* Boxes refer to the detector's picture size; scale them to this one. */
-        int x0 = (int)((int64_t)b->x * f->width / s->box_ref_w);
-        int y0 = (int)((int64_t)b->y * f->height / s->box_ref_h);
-        int x1 = (int)((int64_t)(b->x + b->w) * f->width / s->box_ref_w);
-        int y1 = (int)((int64_t)(b->y + b->h) * f->height / s->box_ref_h);
-        x0 = clampi(x0, 0, f->width);
-        x1 = clampi(x1, 0, f->width);
-        y0 = clampi(y0, 0, f->height);
-        y1 = clampi(y1, 0, f->height);
+        CwBox b = rec_box_scale(s->boxes[i], s->box_ref_w, s->box_ref_h, f->width, f->height);
+        int x0 = clampi(b.x, 0, f->width);
+        int x1 = clampi(b.x + b.w, 0, f->width);
+        int y0 = clampi(b.y, 0, f->height);
+        int y1 = clampi(b.y + b.h, 0, f->height);
         if (x1 - x0 < 1 || y1 - y0 < 1)
             continue;
         int tx = x1 - x0 < 2 * t ? (x1 - x0 + 1) / 2 : t;
@@ -239,9 +236,8 @@ int rec_snapshot_write(RecSnapshot *s, const char *path)
     ret = avcodec_receive_packet(enc, pkt);
     if (ret < 0)
         goto end;
+    /* -errno: an AVERROR code as it is (see the header). */
     ret = rec_write_file(path, pkt->data, (size_t)pkt->size);
-    if (ret < 0)
-        ret = AVERROR(-ret);
 
 end:
     if (ret < 0)

@@ -2,6 +2,10 @@
  * The clip's snapshot: the frame with the most motion, copied out of the
  * frames ring while the clip records, with the moving regions outlined and
  * encoded as a JPEG when the clip is finished.
+ *
+ * Errors: negative AVERROR codes throughout. The ring's and fsutil's
+ * negative errno values are passed on unchanged: on POSIX AVERROR(e) is -(e),
+ * so they already are AVERROR codes (see clip.h).
  */
 #ifndef CAMWATCH_RECORD_SNAPSHOT_H
 #define CAMWATCH_RECORD_SNAPSHOT_H
@@ -14,7 +18,7 @@
 
 typedef struct RecSnapshot RecSnapshot;
 
-/* Returns 0 or -ENOMEM. */
+/* Returns 0 or AVERROR(ENOMEM). */
 int rec_snapshot_alloc(RecSnapshot **snap);
 void rec_snapshot_free(RecSnapshot **snap);
 
@@ -28,9 +32,10 @@ bool rec_snapshot_has_frame(const RecSnapshot *snap);
  * `full_range` says whether the frames' YUV uses the full 0-255 range (JPEG
  * sources) or the video range (16-235). The copy goes to a spare buffer and
  * replaces the current frame only if the slot stayed intact, so a torn copy
- * never costs the previous peak. Returns 0, -EAGAIN/-ESTALE if the frame is
- * not (or no longer) in the ring or was overwritten during the copy, or
- * -EINVAL for a malformed frame header.
+ * never costs the previous peak. Returns 0; AVERROR(EAGAIN), AVERROR(ENODATA)
+ * or AVERROR(ESTALE) (the ring's answers) if the frame is not, or no longer,
+ * in the ring; AVERROR(ESTALE) if it was overwritten during the copy;
+ * AVERROR(EINVAL) for a malformed frame header; or AVERROR(ENOMEM).
  */
 int rec_snapshot_take(RecSnapshot *snap, const CwRing *frames, const CwEvent *ev, bool full_range);
 
@@ -40,7 +45,7 @@ int rec_snapshot_set_frame(RecSnapshot *snap, const AVFrame *frame);
 /*
  * Draw the boxes (2-3 px, bright) on a copy of the frame, encode it as a
  * JPEG with libavcodec's mjpeg encoder and write it to `path` (fsynced).
- * Returns 0 or a negative AVERROR / -errno.
+ * Returns 0 or a negative AVERROR (logged).
  */
 int rec_snapshot_write(RecSnapshot *snap, const char *path);
 
