@@ -21,14 +21,13 @@
 #include "exitcode.h"
 #include "instance.h"
 #include "log.h"
+#include "program.h"
 #include "stage_start.h"
 #include "supervisor.h"
 
 #ifndef CAMWATCH_VERSION
 #define CAMWATCH_VERSION "0.1.0"
 #endif
-
-#define EXIT_USAGE 64 /* sysexits EX_USAGE: bad command line */
 
 /* A running stage whose heartbeat is older than max(3 * TIMEOUT_SECONDS, this) is hung. */
 #define HUNG_MIN_NS (30 * CW_NS_PER_SEC)
@@ -63,6 +62,21 @@ static void usage(FILE *out)
             "error or a stage kept crashing, 78 configuration error (do not restart).\n"
             "\n");
 }
+
+/* The one variable only the supervisor reads, after the shared ones. */
+static void help_tail(FILE *out)
+{
+    fprintf(out, "\n  %-24s %s\n", "CAMWATCH_BIN_DIR",
+            "folder of the stage programs (default: the folder of camwatch)");
+}
+
+static const CwProgram camwatch = {
+    .name = "camwatch",
+    .usage = usage,
+    .help_tail = help_tail,
+    .version = CAMWATCH_VERSION,
+    .unknown = CW_UNKNOWN_ARG_USAGE,
+};
 
 /* ---- rings --------------------------------------------------------------- */
 
@@ -359,34 +373,11 @@ static int init_handles(Sup *sup)
 int main(int argc, char **argv)
 {
     static Sup sup; /* large (the config holds paths); and the loop's handles point into it */
-    char err[2048], bin_dir[PATH_MAX];
+    char bin_dir[PATH_MAX];
     int ret, claim_fd = -1;
 
-    cw_log_init("camwatch");
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            cw_config_print_help("camwatch");
-            printf("\n  %-24s %s\n", "CAMWATCH_BIN_DIR",
-                   "folder of the stage programs (default: the folder of camwatch)");
-            return CW_EXIT_OK;
-        }
-        if (!strcmp(argv[i], "--version")) {
-            printf("camwatch %s\n", CAMWATCH_VERSION);
-            return CW_EXIT_OK;
-        }
-        fprintf(stderr, "camwatch: unknown argument \"%s\"\n", argv[i]);
-        usage(stderr);
-        return EXIT_USAGE;
-    }
-
-    /* The whole configuration is checked before anything starts: a stage
-     * must never be the first to find a typo, in a restart loop. */
-    if (cw_config_load(&sup.cfg, err, sizeof(err)) < 0) {
-        cw_log(CW_LOG_CRITICAL, "%s", err);
-        return CW_EXIT_CONFIG;
-    }
-    cw_log_set_level(sup.cfg.log_level); /* LOGLEVEL may come from .env */
+    if (cw_program_start(&camwatch, argc, argv, &sup.cfg, &ret) < 0)
+        return ret;
 
     ret = resolve_bin_dir(bin_dir, sizeof(bin_dir));
     if (ret < 0) {
