@@ -91,6 +91,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(COMMON_LIB)
 
 # Unit tests of a stage's pure parts link that part's object.
 $(BUILD)/tests/policy: $(BUILD)/supervisor/policy.o
+$(BUILD)/tests/stop: $(BUILD)/supervisor/stop.o
+$(BUILD)/tests/outage: $(BUILD)/supervisor/outage.o
 
 # Installs what is missing, builds, runs every test; ends with "N passed, N failed".
 # The core tests run a second time built with ASan and UBSan.
