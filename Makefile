@@ -108,6 +108,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(COMMON_LIB)
 
 # Unit tests of a stage's pure parts link that part's object.
 $(BUILD)/tests/policy: $(BUILD)/supervisor/policy.o
+$(BUILD)/tests/stop: $(BUILD)/supervisor/stop.o
+$(BUILD)/tests/outage: $(BUILD)/supervisor/outage.o
 $(BUILD)/tests/clippolicy: $(BUILD)/record/clippolicy.o
 $(BUILD)/tests/preroll: $(BUILD)/record/preroll.o
 $(BUILD)/tests/boxscale: $(BUILD)/record/boxscale.o

@@ -2,6 +2,7 @@
 
 #include "exitcode.h"
 #include "log.h"
+#include "program.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -20,28 +21,14 @@ static void on_stop_signal(int sig)
 int cw_stage_start(const char *program, void (*usage)(FILE *out), int argc, char **argv,
                    CwConfig *cfg, int *exit_code)
 {
-    char err[1024];
+    const CwProgram stage = {
+        .name = program,
+        .usage = usage,
+        .unknown = CW_UNKNOWN_ARG_CONFIG, /* a stage takes no arguments, only environment */
+    };
 
-    cw_log_init(program);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            cw_config_print_help(program);
-            *exit_code = CW_EXIT_OK;
-            return -1;
-        }
-        cw_log(CW_LOG_CRITICAL,
-               "unknown argument \"%s\": %s is configured by environment variables (see --help)",
-               argv[i], program);
-        *exit_code = CW_EXIT_CONFIG;
+    if (cw_program_start(&stage, argc, argv, cfg, exit_code) < 0)
         return -1;
-    }
-    if (cw_config_load(cfg, err, sizeof(err)) < 0) {
-        cw_log(CW_LOG_CRITICAL, "%s", err);
-        *exit_code = CW_EXIT_CONFIG;
-        return -1;
-    }
-    cw_log_set_level(cfg->log_level);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));

@@ -1,6 +1,7 @@
 /*
- * The start every stage program (capture, detect, record) shares: arguments,
- * configuration, log level, stop signals.
+ * The start every stage program (capture, detect, record) shares: the start
+ * of every camwatch program (program.h), then the stop signals and the
+ * parent-death signal of a supervised stage.
  */
 #ifndef CAMWATCH_STAGE_START_H
 #define CAMWATCH_STAGE_START_H
@@ -17,11 +18,12 @@
 extern volatile sig_atomic_t cw_stop_requested;
 
 /*
- * Name the program in the log; answer "--help"/"-h" with `usage` and the
- * configuration variables (exit 0); refuse any other argument (one line,
- * exit 78: stages are configured by environment only); load and check the
- * configuration (one CRITICAL line naming the variable, exit 78); set the
- * log level; install SIGTERM/SIGINT handlers that set cw_stop_requested,
+ * The shared start of a program (cw_program_start(): log name, "--help"/"-h"
+ * with `usage` and the configuration variables, exit 0; any other argument
+ * refused with one CRITICAL line, exit 78, as stages are configured by
+ * environment only; the configuration loaded and checked, one CRITICAL line
+ * naming the variable, exit 78; the log level set), then what only a stage
+ * does: install SIGTERM/SIGINT handlers that set cw_stop_requested,
  * without SA_RESTART so that a blocking call returns EINTR and the stop is
  * seen at once; ignore SIGPIPE (a write error is handled where it happens).
  * Under the supervisor (CW_SUPERVISOR_PID_ENV names our parent), ask for

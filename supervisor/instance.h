@@ -2,6 +2,8 @@
  * One supervisor per camera. The supervisor removes a camera's rings at
  * start, which is only safe if no other supervisor of the same CAMERA_NAME
  * uses them; this lock tells.
+ *
+ * Errors: negative errno values, as libuv's.
  */
 #ifndef CAMWATCH_SUP_INSTANCE_H
 #define CAMWATCH_SUP_INSTANCE_H

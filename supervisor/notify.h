@@ -2,6 +2,9 @@
  * The systemd notification protocol (sd_notify), written out: one datagram
  * of "KEY=value" lines to the AF_UNIX socket named by NOTIFY_SOCKET. Without
  * NOTIFY_SOCKET (a terminal, docker) every call is a no-op.
+ *
+ * Errors: negative errno values, as libuv's. None is fatal: the service
+ * runs on without notifications.
  */
 #ifndef CAMWATCH_SUP_NOTIFY_H
 #define CAMWATCH_SUP_NOTIFY_H
@@ -34,6 +37,7 @@ int sup_notify_send(SupNotify *notify, const char *state);
 void sup_notify_status(SupNotify *notify, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Close the socket; safe when not under systemd, and twice. */
 void sup_notify_close(SupNotify *notify);
 
 #endif /* CAMWATCH_SUP_NOTIFY_H */

@@ -2,6 +2,8 @@
  * The restart policy of one stage, as a pure function of its death history:
  * no libuv, no I/O, so every rule can be read (and checked) in one place.
  * The state table is in policy.c.
+ *
+ * Errors: none (every death has a decision).
  */
 #ifndef CAMWATCH_SUP_POLICY_H
 #define CAMWATCH_SUP_POLICY_H

@@ -2,7 +2,6 @@
 #include "stage.h"
 
 #include <errno.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,10 +10,7 @@
 #include "clock.h"
 #include "exitcode.h"
 #include "log.h"
-#include "supervisor.h"
 
-/* The outage line is repeated at most this often while the camera stays down. */
-#define OUTAGE_LOG_INTERVAL_NS (60 * CW_NS_PER_SEC)
 /* Exit status we record for a spawn that failed (the shell's "cannot run"). */
 #define SPAWN_FAILED_STATUS 127
 
@@ -27,18 +23,6 @@ static const char *const stage_names[CW_STAGE_COUNT] = {
 const char *sup_stage_name(enum CwStage id)
 {
     return stage_names[id];
-}
-
-const char *sup_format_delay(int64_t ns, char *buf, size_t size)
-{
-    double s = (double)ns / CW_NS_PER_SEC;
-    if (s < 0)
-        s = 0;
-    if (fabs(s - round(s)) < 0.05)
-        snprintf(buf, size, "%.0f s", s);
-    else
-        snprintf(buf, size, "%.1f s", s);
-    return buf;
 }
 
 static const char *exit_meaning(const SupStage *stage, int64_t status, bool stopping)
@@ -94,92 +78,45 @@ static void schedule_restart(SupStage *stage, int64_t delay_ns)
     uv_timer_start(&stage->restart_timer, on_restart_timer, delay_ms, 0);
 }
 
-/*
- * Camera dropouts are routine, so they are told once, then at most once a
- * minute while the camera stays down; every attempt is still at DEBUG.
- */
-static void log_unreachable(SupStage *stage, const char *what, const char *delay, int64_t now_ns)
+const char *sup_stage_describe_deaths(const SupStage *stage, int64_t now_ns, char *buf, size_t size)
 {
-    stage->outage_attempts++;
-    if (stage->outage_attempts == 1) {
-        stage->outage_since_ns = now_ns;
-        stage->outage_logged_ns = now_ns;
-        cw_warn("%s, restarting in %s", what, delay);
-    } else if (now_ns - stage->outage_logged_ns >= OUTAGE_LOG_INTERVAL_NS) {
-        stage->outage_logged_ns = now_ns;
-        cw_warn("camera still unreachable after %u attempts (for %lld s), retrying every %s",
-                stage->outage_attempts,
-                (long long)((now_ns - stage->outage_since_ns) / CW_NS_PER_SEC), delay);
-    } else {
-        cw_debug("%s, restarting in %s (attempt %u)", what, delay, stage->outage_attempts);
-    }
-}
-
-/* The deaths that tripped the breaker, newest first, for the bug report. */
-static void log_history(const SupStage *stage, int64_t now_ns)
-{
-    char line[512];
     size_t n = 0;
     const SupDeath *d;
 
-    line[0] = '\0';
-    for (unsigned back = 0; (d = sup_policy_death(&stage->policy, back)) && n < sizeof(line);
-         back++) {
+    buf[0] = '\0';
+    for (unsigned back = 0; (d = sup_policy_death(&stage->policy, back)) && n < size; back++) {
         const char *abbrev = d->term_signal ? sigabbrev_np(d->term_signal) : NULL;
         char how[32];
         if (d->term_signal)
             snprintf(how, sizeof(how), "SIG%s", abbrev ? abbrev : "?");
         else
             snprintf(how, sizeof(how), "exit %lld", (long long)d->exit_status);
-        n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s after %.1f s up, %.0f s ago",
+        n += (size_t)snprintf(buf + n, size - n, "%s%s after %.1f s up, %.0f s ago",
                               back ? "; " : "", how, (double)d->uptime_ns / CW_NS_PER_SEC,
                               (double)(now_ns - d->mono_ns) / CW_NS_PER_SEC);
     }
-    cw_error("%s deaths, newest first: %s", stage->name, line);
+    return buf;
 }
 
-/* A death while the supervisor runs: the restart policy decides. */
-static void handle_death(SupStage *stage, int64_t now_ns, int64_t status, int term_signal,
-                         const char *what)
+/*
+ * Act on a death, then tell the owner. While restarts are on, the restart
+ * policy decides: a restart is scheduled, or the stage is down for good and
+ * the owner decides what that means for the run.
+ */
+static void report_death(SupStage *stage, SupStageDeath *death)
 {
-    Sup *sup = stage->sup;
-    SupDecision decision;
-    char delay[32];
-
-    sup_policy_on_death(&stage->policy, stage->id == CW_STAGE_CAPTURE, stage->started_ns, now_ns,
-                        status, term_signal, (int64_t)(sup->cfg.retry_s * CW_NS_PER_SEC),
-                        &decision);
-    switch (decision.verdict) {
-    case SUP_STOP_CONFIG:
+    if (death->final) {
         stage->state = SUP_STAGE_STOPPED;
-        cw_error("%s, stopping everything", what);
-        sup_stop(sup, CW_EXIT_CONFIG, "a stage reported a configuration error");
-        return;
-    case SUP_STOP_ENDED:
-        stage->state = SUP_STAGE_STOPPED;
-        cw_info("%s, stopping", what);
-        sup_stop(sup, CW_EXIT_OK, "the source ended");
-        return;
-    case SUP_STOP_LOOP:
-        stage->state = SUP_STAGE_STOPPED;
-        cw_error("%s", what);
-        cw_crit("%s keeps crashing (%u times in %lld s), giving up", stage->name,
-                decision.recent_crashes, SUP_BREAKER_WINDOW_NS / CW_NS_PER_SEC);
-        log_history(stage, now_ns);
-        sup_stop(sup, CW_EXIT_SOFTWARE, "crash loop");
-        return;
-    case SUP_RESTART:
-        sup_format_delay(decision.delay_ns, delay, sizeof(delay));
-        if (decision.cause == SUP_CAUSE_UNREACHABLE)
-            log_unreachable(stage, what, delay, now_ns);
-        else if (decision.delay_ns <= 0)
-            cw_error("%s, restarting now", what);
+    } else {
+        sup_policy_on_death(&stage->policy, stage->id == CW_STAGE_CAPTURE, stage->started_ns,
+                            death->mono_ns, death->exit_status, death->term_signal, stage->retry_ns,
+                            &death->decision);
+        if (death->decision.verdict == SUP_RESTART)
+            schedule_restart(stage, death->decision.delay_ns);
         else
-            cw_error("%s, restarting in %s", what, delay);
-        schedule_restart(stage, decision.delay_ns);
-        sup_update_status(sup);
-        return;
+            stage->state = SUP_STAGE_STOPPED;
     }
+    stage->exit_cb(stage, death, stage->cb_data);
 }
 
 static void on_process_closed(uv_handle_t *handle)
@@ -190,47 +127,44 @@ static void on_process_closed(uv_handle_t *handle)
 static void on_process_exit(uv_process_t *proc, int64_t exit_status, int term_signal)
 {
     SupStage *stage = proc->data;
-    Sup *sup = stage->sup;
-    int64_t now_ns = cw_mono_ns();
-    bool stopping = sup->state != SUP_RUNNING;
-    bool hung = stage->killed_as_hung;
     char what[256];
+    SupStageDeath death = {
+        .pid = stage->pid,
+        .exit_status = exit_status,
+        .term_signal = term_signal,
+        .hung = stage->killed_as_hung,
+        .final = stage->restarts_off,
+        .mono_ns = cw_mono_ns(),
+        .what = what,
+    };
 
-    describe_death(stage, stage->pid, exit_status, term_signal, hung, stopping, what, sizeof(what));
+    describe_death(stage, death.pid, exit_status, term_signal, death.hung, death.final, what,
+                   sizeof(what));
     /* Ownership of the handle passes to its close callback, which frees it. */
     uv_close((uv_handle_t *)proc, on_process_closed);
-    if (stage->id == CW_STAGE_CAPTURE && sup->rings[CW_RING_PACKETS]) {
-        /* Absorb what the dead capture published, so that the next tick does
-         * not take its last packets for a camera that came back. */
-        sup->packets_seq = cw_ring_write_seq(sup->rings[CW_RING_PACKETS]);
-    }
     stage->proc = NULL;
     stage->pid = 0;
     stage->killed_as_hung = false;
-
-    if (stopping) {
-        stage->state = SUP_STAGE_STOPPED;
-        bool clean = (term_signal == 0 && exit_status == CW_EXIT_OK) || term_signal == SIGTERM;
-        cw_log(clean ? CW_LOG_INFO : CW_LOG_WARNING, "%s", what);
-        sup_stop_advance(sup);
-        return;
-    }
-    handle_death(stage, now_ns, exit_status, term_signal, what);
+    report_death(stage, &death);
 }
 
-int sup_stage_init(Sup *sup, SupStage *stage, enum CwStage id, const char *bin_dir)
+int sup_stage_init(uv_loop_t *loop, SupStage *stage, enum CwStage id,
+                   const SupStageOptions *options)
 {
     memset(stage, 0, sizeof(*stage));
-    stage->sup = sup;
     stage->id = id;
     stage->name = stage_names[id];
     stage->state = SUP_STAGE_IDLE;
-    stage->policy.source_can_end =
-        id == CW_STAGE_CAPTURE && cw_config_source_is_file(sup->cfg.rtsp_url);
-    int n = snprintf(stage->path, sizeof(stage->path), "%s/%s", bin_dir, stage->name);
+    stage->loop = loop;
+    stage->retry_ns = options->retry_ns;
+    stage->policy.source_can_end = id == CW_STAGE_CAPTURE && options->source_can_end;
+    stage->start_cb = options->start_cb;
+    stage->exit_cb = options->exit_cb;
+    stage->cb_data = options->data;
+    int n = snprintf(stage->path, sizeof(stage->path), "%s/%s", options->bin_dir, stage->name);
     if (n < 0 || (size_t)n >= sizeof(stage->path))
         return -ENAMETOOLONG;
-    int ret = uv_timer_init(&sup->loop, &stage->restart_timer);
+    int ret = uv_timer_init(loop, &stage->restart_timer);
     if (ret < 0)
         return ret;
     stage->restart_timer.data = stage;
@@ -239,12 +173,11 @@ int sup_stage_init(Sup *sup, SupStage *stage, enum CwStage id, const char *bin_d
 
 int sup_stage_start(SupStage *stage)
 {
-    Sup *sup = stage->sup;
     char what[PATH_MAX + 128];
     int ret;
 
     /* A restart that races with the start of a stop must not happen. */
-    if (sup->state != SUP_RUNNING)
+    if (stage->restarts_off)
         return -ECANCELED;
 
     /* argv carries only the name: the configuration, RTSP_URL's password
@@ -276,7 +209,7 @@ int sup_stage_start(SupStage *stage)
         goto failed;
     }
     proc->data = stage;
-    ret = uv_spawn(&sup->loop, proc, &options);
+    ret = uv_spawn(stage->loop, proc, &options);
     if (ret < 0) {
         /* The handle was initialised even though the spawn failed: close it. */
         uv_close((uv_handle_t *)proc, on_process_closed);
@@ -286,18 +219,20 @@ int sup_stage_start(SupStage *stage)
     stage->pid = proc->pid;
     stage->state = SUP_STAGE_RUNNING;
     stage->killed_as_hung = false;
-    stage->starts++;
-    /* While the camera stays down, the restarts are routine: only the first
-     * one is told at INFO (the others show at DEBUG). */
-    cw_log(stage->outage_attempts >= 2 ? CW_LOG_DEBUG : CW_LOG_INFO, "started %s pid=%d",
-           stage->name, stage->pid);
-    sup_update_status(sup);
+    if (stage->start_cb)
+        stage->start_cb(stage, stage->cb_data);
     return 0;
 
 failed:
     snprintf(what, sizeof(what), "cannot start %s (%s): %s", stage->name, stage->path,
              uv_strerror(ret));
-    handle_death(stage, cw_mono_ns(), SPAWN_FAILED_STATUS, 0, what);
+    SupStageDeath death = {
+        .exit_status = SPAWN_FAILED_STATUS,
+        .spawn_error = ret,
+        .mono_ns = cw_mono_ns(),
+        .what = what,
+    };
+    report_death(stage, &death);
     return ret;
 }
 
@@ -320,8 +255,9 @@ int sup_stage_kill(SupStage *stage, int signum)
     return 0;
 }
 
-void sup_stage_cancel_restart(SupStage *stage)
+void sup_stage_stop_restarts(SupStage *stage)
 {
+    stage->restarts_off = true;
     uv_timer_stop(&stage->restart_timer);
     if (stage->state == SUP_STAGE_WAITING || stage->state == SUP_STAGE_IDLE)
         stage->state = SUP_STAGE_STOPPED;
@@ -350,6 +286,8 @@ bool sup_stage_check_hung(SupStage *stage, const CwRing *ring, int64_t now_ns, i
 
 void sup_stage_close(SupStage *stage)
 {
-    if (!uv_is_closing((uv_handle_t *)&stage->restart_timer))
+    /* A timer that uv_timer_init() never saw has no loop. */
+    uv_handle_t *timer = (uv_handle_t *)&stage->restart_timer;
+    if (timer->loop && !uv_is_closing(timer))
         uv_close((uv_handle_t *)&stage->restart_timer, NULL);
 }

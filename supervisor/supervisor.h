@@ -1,39 +1,40 @@
 /*
- * The supervisor's shared state: one libuv loop, the configuration, the
- * three rings it created, the three stages, and the ordered stop. main.c
- * owns it; stage.c calls back into it when a stage's death ends the run.
+ * One run of the supervisor for one camera: the libuv loop, the camera's
+ * rings, the three stages, the periodic checks (heartbeats, the camera's
+ * progress, the status line, systemd's watchdog), the stop signals and the
+ * ordered stop (whose steps stop.c decides). main.c reads the command line
+ * and the configuration and hands them over here.
+ *
+ * Errors: negative errno values (libuv's convention: its UV_E* codes are
+ * the same numbers), each logged where it happens. Exit statuses are
+ * CW_EXIT_* (exitcode.h), never errors.
  */
 #ifndef CAMWATCH_SUP_SUPERVISOR_H
 #define CAMWATCH_SUP_SUPERVISOR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
 #include "config.h"
 #include "notify.h"
+#include "outage.h"
 #include "ring.h"
 #include "rings.h"
 #include "stage.h"
+#include "stop.h"
 
-/* SIGTERM to everything still alive this long after the stop began: SIGKILL. */
-#define SUP_STOP_DEADLINE_MS 15000
-/* Capture gets this long to stop before it is killed, so that record keeps
- * most of the stop deadline to close and deliver its clip. */
-#define SUP_CAPTURE_STOP_MS 5000
-/* How often heartbeats and the camera's progress are looked at. */
-#define SUP_TICK_MS 1000
-
-enum SupState {
-    SUP_RUNNING,          /* stages run and are restarted when they die */
-    SUP_STOPPING_CAPTURE, /* SIGTERM sent to capture; the others still run */
-    SUP_STOPPING_REST,    /* capture is gone; record finishes its clip, detect stops */
-    SUP_DONE,             /* every stage is gone; the loop winds down */
-};
-
+/*
+ * The run. The caller provides the memory (it is large, and the loop's
+ * handles point into it, so it must not move); the fields are supervisor.c's.
+ */
 typedef struct Sup {
     uv_loop_t loop;
+    bool loop_ready; /* uv_loop_init() succeeded: uv_loop_close() is due */
     CwConfig cfg;
+    int claim_fd; /* sup_instance_claim(), or -1 */
     CwRing *rings[CW_RING_KIND_COUNT];
+    bool owns_rings; /* we hold the camera's names in /dev/shm: remove them at the end */
     SupStage stages[CW_STAGE_COUNT];
     SupNotify notify;
     uv_signal_t sigterm;
@@ -42,26 +43,41 @@ typedef struct Sup {
     uv_timer_t watchdog_timer;
     uv_timer_t stop_timer;         /* SUP_STOP_DEADLINE_MS from the start of the stop */
     uv_timer_t capture_stop_timer; /* SUP_CAPTURE_STOP_MS for capture alone */
-    enum SupState state;
+    enum SupRunState state;
     int exit_code;
     unsigned stop_signals; /* SIGTERM/SIGINT received; the second one kills at once */
     /* Progress of the camera, seen through the packets ring. */
     uint64_t packets_seq;
     int64_t packets_seq_change_ns; /* 0: no packet since we started */
+    SupOutage outage;              /* the camera's, told by capture's exits 75 */
 } Sup;
 
 /*
- * Begin the ordered stop (no-op if one is under way): no more restarts,
- * SIGTERM to capture, then to record and detect once capture has exited,
- * SIGKILL to whatever is left after SUP_STOP_DEADLINE_MS. The process exits
- * with `exit_code` (CW_EXIT_*) once every stage is gone.
+ * Prepare a run of `cfg` (copied) in *sup, which this zeroes first: find
+ * the stage programs (CAMWATCH_BIN_DIR, or the folder of this executable),
+ * claim the camera against a second supervisor, take over systemd's
+ * notification socket, set up the loop, signals and timers, and create the
+ * camera's rings afresh. No stage is started yet.
+ * Returns 0, or a negative errno with the reason logged and *exit_code set
+ * to the status the process must end with: CW_EXIT_CONFIG when only a
+ * person can help (a stage program missing, the camera taken by another
+ * camwatch), CW_EXIT_SOFTWARE otherwise. Call sup_close() either way.
  */
-void sup_stop(Sup *sup, int exit_code, const char *why);
+int sup_init(Sup *sup, const CwConfig *cfg, int *exit_code);
 
-/* A stage exited during the ordered stop: take the next step. */
-void sup_stop_advance(Sup *sup);
+/*
+ * Start the stages (readers first), tell systemd READY=1, and run until
+ * the ordered stop is over (after SIGTERM or SIGINT, a file source that
+ * ended, a stage's configuration error, or a crash loop). Call once, after
+ * a successful sup_init(). Returns the exit status (CW_EXIT_*).
+ */
+int sup_run(Sup *sup);
 
-/* Recompute the one-line status (systemd STATUS=) from the stages' states. */
-void sup_update_status(Sup *sup);
+/*
+ * Release everything sup_init() took: close the rings (and remove them if
+ * this run created them), the loop, the systemd socket, the camera claim.
+ * Safe after a failed sup_init(), and after sup_run().
+ */
+void sup_close(Sup *sup);
 
 #endif /* CAMWATCH_SUP_SUPERVISOR_H */
