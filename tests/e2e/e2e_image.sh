@@ -232,10 +232,11 @@ done
 
 # capture restarted alone (as docker restarts it after a camera loss) finds
 # the same rings: detect and record, which kept running, record new motion.
-# It must be a clip whose motion began after the restart: the clip in
-# progress is delivered at the restart anyway.
-restart_ns=$(date +%s%N)
+# It must be a clip that began after the old capture had stopped (when
+# `podman restart` returns): the clip in progress at the restart, and one
+# cut from it at MAX_CLIP_SECONDS meanwhile, are delivered anyway.
 podman restart -t 10 "$PREFIX-capture" >/dev/null
+restart_ns=$(date +%s%N)
 clip_after_restart() {
     /usr/bin/python3 - "$restart_ns" $(clips) <<'EOF'
 import datetime, json, sys
@@ -248,7 +249,7 @@ for clip in sys.argv[2:]:
 sys.exit(1)
 EOF
 }
-wait_for 120 "a clip of motion after capture's restart" clip_after_restart
+wait_for 90 "a clip of motion after capture's restart" clip_after_restart
 log "stage containers: a clip of motion after capture's restart"
 
 # Stopped in compose's order: capture, then record delivers its clip, detect.
