@@ -137,7 +137,7 @@ $(BUILD)/tests/motion: tests/unit/motion.c $(BUILD)/detect/motion.o $(COMMON_LIB
 # The core tests run a second time built with ASan and UBSan.
 SAN_TESTS := ring ring_stress rings config url avhelpers motion e2e_clip e2e_dropout e2e_crash_recovery
 test:
-	scripts/install-deps --check || scripts/install-deps
+	scripts/install-deps --check --test || scripts/install-deps --test
 	$(MAKE) all
 	$(MAKE) SAN=address,undefined BUILD=$(BUILD)-san programs tests fakecam
 	SAN_BUILD=$(BUILD)-san SAN_TESTS="$(SAN_TESTS)" tests/run
