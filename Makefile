@@ -91,6 +91,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(COMMON_LIB)
 
 # Unit tests of a stage's pure parts link that part's object.
 $(BUILD)/tests/policy: $(BUILD)/supervisor/policy.o
+$(BUILD)/tests/retention: $(BUILD)/record/retention.o
 
 # Installs what is missing, builds, runs every test; ends with "N passed, N failed".
 # The core tests run a second time built with ASan and UBSan.
