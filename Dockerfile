@@ -13,7 +13,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         build-essential pkg-config \
         libavformat-dev libavcodec-dev libavutil-dev libswscale-dev \
-        libopencv-core-dev libopencv-imgproc-dev libuv1-dev \
+        libopencv-core-dev libopencv-imgproc-dev libuv1-dev libcjson-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the programs are built from: a change in tests/ or docs/ does
@@ -33,7 +33,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libavformat59 libavcodec59 libavutil57 libswscale6 \
         libopencv-imgproc406 libopencv-core406 \
-        libuv1 tzdata \
+        libuv1 libcjson1 tzdata \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/camwatch /src/build/camwatch-capture \
      /src/build/camwatch-detect /src/build/camwatch-record /usr/local/bin/

@@ -76,7 +76,7 @@ $(BUILD)/camwatch-detect: $(DETECT_OBJ) $(COMMON_LIB)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(CV_LIBS) -lm -lpthread
 
 $(BUILD)/camwatch-record: $(RECORD_OBJ) $(COMMON_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(AV_LIBS) -lm -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(AV_LIBS) -lcjson -lm -lpthread
 
 $(BUILD)/camwatch: $(SUPER_OBJ) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(UV_LIBS) -lm -lpthread
