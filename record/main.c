@@ -14,6 +14,7 @@
 #include "fsutil.h"
 #include "preroll.h"
 #include "recover.h"
+#include "retention_run.h"
 #include "sidecar.h"
 #include "snapshot.h"
 
@@ -78,6 +79,7 @@ typedef struct Recorder {
     int64_t last_packet_mono; /* when a packet last arrived while active */
     int64_t write_retry_mono; /* no new clip before this (after a write error) */
     bool warned_no_params;
+    RecRetention *retention; /* deletes old clips: at start, after each clip, every minute */
 } Recorder;
 
 static void usage(FILE *out)
@@ -193,6 +195,7 @@ static void end_clip(Recorder *r, const char *cut_short)
             if (err < 0)
                 cw_error("clip %s lost: nothing playable was written", r->info.name);
         }
+        rec_retention_after_clip(r->retention);
         heartbeat(r);
     } else {
         cw_info("motion of %s ended before a keyframe arrived: no clip", r->info.name);
@@ -598,6 +601,7 @@ static void run(Recorder *r)
         if (r->state == REC_ACTIVE)
             drain_packets(r);
         check_stream(r);
+        rec_retention_tick(r->retention, r->clip ? r->staging_path : NULL);
     }
     if (r->state == REC_ACTIVE) {
         /* Whatever was published before the stop belongs in the clip. */
@@ -638,6 +642,11 @@ int main(int argc, char **argv)
     cw_info("recording %s clips into %s (pre-roll %.1f s, post %.1f s, at most %.0f s)",
             r->cfg.camera, r->cfg.video_dir, r->cfg.pre_capture_s, r->cfg.post_capture_s,
             r->cfg.max_clip_s);
+    /* Before recovery: the clips it delivers need the space. */
+    if (rec_retention_open(&r->retention, &r->cfg, heartbeat, r) < 0) {
+        cw_crit("out of memory");
+        goto end;
+    }
     int recovered = rec_recover_all(&r->cfg, heartbeat, r);
     if (recovered > 0)
         cw_info("recovered %d clip%s left by a crash", recovered, recovered == 1 ? "" : "s");
@@ -655,6 +664,7 @@ end:
     cw_ring_close(&r->packets);
     cw_ring_close(&r->frames);
     cw_ring_close(&r->events);
+    rec_retention_close(&r->retention);
     rec_snapshot_free(&r->snap);
     avcodec_parameters_free(&r->par);
     av_packet_free(&r->pkt);
