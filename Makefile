@@ -132,6 +132,7 @@ $(BUILD)/tests/motion: tests/unit/motion.c $(BUILD)/detect/motion.o $(COMMON_LIB
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@.o
 	$(CXX) $(LDFLAGS) -o $@ $@.o $(BUILD)/detect/motion.o $(COMMON_LIB) $(CV_LIBS) -lm -lpthread
+$(BUILD)/tests/retention: $(BUILD)/record/retention.o
 
 # Installs what is missing, builds, runs every test; ends with "N passed, N failed".
 # The core tests run a second time built with ASan and UBSan.

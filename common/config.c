@@ -74,6 +74,13 @@ static const VarSpec var_specs[] = {
      "shared memory for compressed video (holds the pre-roll)"},
     {"FRAME_BUFFER_MB", VAR_INT, NUM(frame_buffer_mb), "16", 1, 1024, NULL,
      "shared memory for decoded frames handed to detection"},
+    {"RETAIN_DAYS", VAR_INT, NUM(retain_days), "0", 0, 36500, NULL,
+     "clips older than this many days are deleted; 0: no age limit"},
+    {"RETAIN_MAX_GB", VAR_NUMBER, NUM(retain_max_gb), "0", 0, 100000, NULL,
+     "the oldest clips are deleted to keep this camera's clips under this many GB (e.g. 0.5); 0: "
+     "no limit"},
+    {"MIN_FREE_PERCENT", VAR_NUMBER, NUM(min_free_percent), "10", 0, 90, NULL,
+     "the oldest clips are deleted to keep this share of VIDEO_DIR's file system free; 0: off"},
     {"ON_CLIP_READY", VAR_TEXT, STR(on_clip_ready), "", 0, 0, NULL,
      "shell command run after a clip is delivered (CLIP_PATH, SNAPSHOT_PATH, SIDECAR_PATH set)"},
 };

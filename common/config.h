@@ -40,6 +40,9 @@ typedef struct CwConfig {
     int decode_threads;             /* DECODE_THREADS, default 1 */
     int packet_buffer_mb;           /* PACKET_BUFFER_MB, default 32 */
     int frame_buffer_mb;            /* FRAME_BUFFER_MB, default 16 */
+    int retain_days;                /* RETAIN_DAYS: clips older are deleted; 0 = no age limit */
+    double retain_max_gb;    /* RETAIN_MAX_GB: cap on the clips' total (10^9 bytes); 0 = none */
+    double min_free_percent; /* MIN_FREE_PERCENT of VIDEO_DIR's file system, default 10; 0 = none */
 } CwConfig;
 
 /*

@@ -28,6 +28,9 @@ static const char *const all_vars[] = {"RTSP_URL",
                                        "PACKET_BUFFER_MB",
                                        "FRAME_BUFFER_MB",
                                        "ON_CLIP_READY",
+                                       "RETAIN_DAYS",
+                                       "RETAIN_MAX_GB",
+                                       "MIN_FREE_PERCENT",
                                        "ENV_FILE",
                                        "FROM_ENV_FILE"};
 
@@ -73,6 +76,9 @@ static void test_defaults(void)
     CHECK(cfg.retry_s == 10 && cfg.pre_capture_s == 5 && cfg.post_capture_s == 25);
     CHECK(cfg.log_level == CW_LOG_INFO);
     CHECK(cfg.detect_width == 320 && cfg.motion_threshold == 25);
+    /* Retention: nothing is deleted for age or total size unless asked;
+     * the free-space floor is on. */
+    CHECK(cfg.retain_days == 0 && cfg.retain_max_gb == 0 && cfg.min_free_percent == 10);
 }
 
 static void test_values(void)
@@ -91,6 +97,23 @@ static void test_values(void)
     CHECK(strcmp(cfg.camera, "front-door_1") == 0);
     CHECK(strcmp(cfg.rtsp_transport, "udp") == 0);
     CHECK(strcmp(cfg.staging_dir, "/tmp/stage") == 0);
+
+    clean_env();
+    setenv("RETAIN_DAYS", "30", 1);
+    setenv("RETAIN_MAX_GB", "0.5", 1);
+    setenv("MIN_FREE_PERCENT", "0", 1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == 0);
+    CHECK(cfg.retain_days == 30 && cfg.retain_max_gb == 0.5 && cfg.min_free_percent == 0);
+    /* Empty counts as unset: the defaults. */
+    clean_env();
+    setenv("RETAIN_DAYS", "", 1);
+    setenv("MIN_FREE_PERCENT", "", 1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == 0);
+    CHECK(cfg.retain_days == 0 && cfg.min_free_percent == 10);
+    clean_env();
+    setenv("MIN_FREE_PERCENT", "90", 1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == 0);
+    CHECK(cfg.min_free_percent == 90);
 }
 
 static void test_errors(void)
@@ -108,6 +131,13 @@ static void test_errors(void)
     expect_error("RTSP_TRANSPORT", "quic", "tcp|udp");
     expect_error("CAMERA_NAME", "front door", "letters, digits");
     expect_error("RTSP_URL", "ftp://cam/stream", "rtsp://");
+    expect_error("RETAIN_DAYS", "1.5", "whole number from 0 to 36500");
+    expect_error("RETAIN_DAYS", "-1", "from 0 to 36500");
+    expect_error("RETAIN_DAYS", "7d", "not a whole number");
+    expect_error("RETAIN_MAX_GB", "1GB", "not a number: use a number from 0 to 100000");
+    expect_error("RETAIN_MAX_GB", "-0.5", "out of range");
+    expect_error("MIN_FREE_PERCENT", "95", "from 0 to 90");
+    expect_error("MIN_FREE_PERCENT", "10%", "not a number");
 }
 
 /* A password in a URL never reaches an error message. */
