@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "ratelimit.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -49,6 +50,9 @@ struct RecClipStore {
     size_t n_days;
     int64_t full_rescan_mono; /* every folder is read again at this time */
     bool scanned;
+    /* An unreadable date folder is read again on every scan (every minute):
+     * say so once an hour, not every time. */
+    CwRateLimit warn_unreadable;
 
     char (*emptied)[DAY_LEN + 1]; /* date folders deleted from since the last removal */
     size_t n_emptied;
@@ -309,6 +313,7 @@ int rec_store_open(RecClipStore **store, const char *video_dir, const char *stag
     *store = NULL;
     if (!s)
         return -ENOMEM;
+    s->warn_unreadable = (CwRateLimit)CW_RATELIMIT_INIT(3600 * CW_NS_PER_SEC);
     if (snprintf(s->video_dir, sizeof(s->video_dir), "%s", video_dir) >=
             (int)sizeof(s->video_dir) ||
         snprintf(s->camera, sizeof(s->camera), "%s", camera) >= (int)sizeof(s->camera)) {
@@ -441,8 +446,12 @@ int rec_store_scan(RecClipStore *s, void (*tick)(void *arg), void *arg)
             int dayfd =
                 openat(dirfd(root), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (dayfd < 0) {
-                cw_warn("retention: cannot read %s/%s: %s; its clips are left alone", s->video_dir,
-                        de->d_name, strerror(errno));
+                int err = errno;
+                int64_t held = cw_ratelimit_test(&s->warn_unreadable, cw_mono_ns());
+                if (held >= 0)
+                    cw_warn("retention: cannot read %s/%s: %s; its clips are left alone (%lld "
+                            "more such failures in the last hour)",
+                            s->video_dir, de->d_name, strerror(err), (long long)held);
                 continue; /* untrusted: read again next time */
             }
             ret = read_day(s, dayfd, de->d_name, &clips, &n_clips, &cap_clips, tick, arg);
