@@ -25,8 +25,8 @@ CV_CFLAGS := $(or $(shell pkg-config --cflags opencv4 2>/dev/null),-I/usr/includ
 CV_LIBS   := -lopencv_imgproc -lopencv_core
 UV_CFLAGS := $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIBS   := $(shell pkg-config --libs libuv 2>/dev/null)
-GST_CFLAGS := $(shell pkg-config --cflags gstreamer-rtsp-server-1.0 2>/dev/null)
-GST_LIBS   := $(shell pkg-config --libs gstreamer-rtsp-server-1.0 2>/dev/null)
+GST_CFLAGS := $(shell pkg-config --cflags gstreamer-rtsp-server-1.0 gstreamer-rtsp-1.0 2>/dev/null)
+GST_LIBS   := $(shell pkg-config --libs gstreamer-rtsp-server-1.0 gstreamer-rtsp-1.0 2>/dev/null)
 CJSON_LIBS := -lcjson
 
 ALL_CFLAGS   := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -Icommon -MMD -MP
