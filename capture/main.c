@@ -74,9 +74,11 @@ static void log_connected(const Capture *cap)
     char fps[32] = "unknown frame rate";
     if (rate.den > 0)
         snprintf(fps, sizeof(fps), "%.4g fps", av_q2d(rate));
-    cw_info("connected to %s: %s %dx%d %s", cap->cfg.rtsp_url,
+    const char *transport = capture_source_transport(cap->source);
+    cw_info("connected to %s: %s %dx%d %s%s%s", cap->cfg.rtsp_url,
             avcodec_get_name(video->codecpar->codec_id), video->codecpar->width,
-            video->codecpar->height, fps);
+            video->codecpar->height, fps, transport ? ", RTP over " : "",
+            transport ? transport : "");
 }
 
 /* Exit code, and its one log line, for the end of the packet loop. */

@@ -48,8 +48,10 @@ static const VarSpec var_specs[] = {
      "name in clip files and shared-memory rings (letters, digits, '-', '_')"},
     {"LOGLEVEL", VAR_LEVEL, NUM(log_level), "INFO", 0, 0, NULL,
      "DEBUG, INFO, WARNING, ERROR or CRITICAL"},
-    {"RTSP_TRANSPORT", VAR_ENUM, STR(rtsp_transport), "tcp", 0, 0, "tcp|udp|udp_multicast|http",
-     "RTSP lower transport"},
+    {"RTSP_TRANSPORT", VAR_ENUM, STR(rtsp_transport), "auto", 0, 0,
+     "auto|tcp|udp|udp_multicast|http",
+     "how RTP comes from an RTSP camera: auto (TCP, or UDP if the camera refuses TCP), tcp, "
+     "udp, udp_multicast or http (tunnelled)"},
     {"RETRY_SECONDS", VAR_NUMBER, NUM(retry_s), "10", 0.1, 3600, NULL,
      "wait between reconnect attempts when the camera is unreachable"},
     {"TIMEOUT_SECONDS", VAR_NUMBER, NUM(timeout_s), "10", 1, 300, NULL,

@@ -72,7 +72,7 @@ static void test_defaults(void)
     CHECK(strcmp(cfg.video_dir, "/tmp/video") == 0);
     CHECK(strcmp(cfg.staging_dir, "/tmp/video/.staging") == 0);
     CHECK(strcmp(cfg.camera, "camera") == 0);
-    CHECK(strcmp(cfg.rtsp_transport, "tcp") == 0);
+    CHECK(strcmp(cfg.rtsp_transport, "auto") == 0);
     CHECK(cfg.retry_s == 10 && cfg.pre_capture_s == 5 && cfg.post_capture_s == 25);
     CHECK(cfg.log_level == CW_LOG_INFO);
     CHECK(cfg.detect_width == 320 && cfg.motion_threshold == 25);
