@@ -119,6 +119,7 @@ $(BUILD)/tests/mp4scan: $(BUILD)/record/mp4scan.o
 $(BUILD)/tests/mp4scan: TEST_LIBS = $(AV_LIBS)
 $(BUILD)/tests/sidecar: $(BUILD)/record/sidecar.o $(BUILD)/record/fsutil.o
 $(BUILD)/tests/sidecar: TEST_LIBS = $(CJSON_LIBS)
+$(BUILD)/tests/damage: $(BUILD)/capture/damage.o
 $(BUILD)/tests/transport: $(BUILD)/capture/transport.o
 
 # The libav helpers' test links them and libav.

@@ -40,6 +40,7 @@ struct CaptureSource {
     AVStream *video;
     enum SourceKind kind;
     CaptureTransport transport; /* RTSP: the one asked for (libav refuses another) */
+    uint64_t packets_lost;      /* RTP packets the demuxer found missing */
     int64_t timeout_ns;
     const volatile sig_atomic_t *stop;
     CaptureWaitFn on_wait;
@@ -454,6 +455,7 @@ int capture_source_read(CaptureSource *src, AVPacket *pkt)
         set_deadline(src, src->last_video_ns + src->timeout_ns, "waiting for data");
         int ret = av_read_frame(src->fmt, pkt);
         clear_deadline(src);
+        src->packets_lost += cw_avlog_take_rtp_missed();
         if (*src->stop) {
             av_packet_unref(pkt);
             return AVERROR_EXIT;
@@ -512,6 +514,11 @@ AVRational capture_source_frame_rate(const CaptureSource *src)
 const char *capture_source_transport(const CaptureSource *src)
 {
     return src->kind == SOURCE_RTSP ? capture_transport_label(src->transport) : NULL;
+}
+
+uint64_t capture_source_packets_lost(const CaptureSource *src)
+{
+    return src->packets_lost;
 }
 
 bool capture_source_is_file(const CaptureSource *src)

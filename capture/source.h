@@ -76,6 +76,13 @@ AVRational capture_source_frame_rate(const CaptureSource *src);
 /* For an RTSP source, the RTP transport in use ("TCP", "UDP", ...); else NULL. */
 const char *capture_source_transport(const CaptureSource *src);
 
+/*
+ * RTP packets lost since the source was opened (counted as read() returns),
+ * as libavformat's RTP demuxer reports the gaps in their sequence numbers.
+ * Always 0 over TCP, which does not lose packets.
+ */
+uint64_t capture_source_packets_lost(const CaptureSource *src);
+
 /* True for a file read at recorded pace: its end is a normal end. */
 bool capture_source_is_file(const CaptureSource *src);
 
