@@ -14,6 +14,7 @@
 #include "frames.h"
 #include "publish.h"
 #include "source.h"
+#include "transport.h"
 #include "watchdog.h"
 
 #include "clock.h"
@@ -237,6 +238,7 @@ int main(int argc, char **argv)
     };
     if (cw_rings_open_all(&cap.cfg, rings, 2, &exit_code) < 0)
         goto end; /* logged */
+    capture_transport_keep_in(cap.packets);
     capture_publish_init(&cap.publisher, cap.packets, cap.frames, cap.cfg.packet_buffer_mb);
     capture_frames_init(&cap.frame_out, cap.frames, cap.cfg.detect_fps, cap.cfg.frame_buffer_mb);
     cap.pkt = av_packet_alloc();

@@ -1,5 +1,9 @@
 #include "transport.h"
 
+#include "rings.h"
+
+#include <stdatomic.h>
+
 #include <libavutil/error.h>
 
 #include <errno.h>
@@ -75,16 +79,32 @@ CaptureTransport capture_transport_fallback(CaptureTransport refused)
     return refused == CAPTURE_TRANSPORT_UDP ? CAPTURE_TRANSPORT_TCP : CAPTURE_TRANSPORT_UDP;
 }
 
-/* In-process for now (see transport.h): the packets ring's header will keep
- * it across capture restarts, which are camwatch's reconnects. */
+/* Where the choice is kept: the packets ring, once capture_transport_keep_in()
+ * names it; until then (and in unit tests) this process alone. */
+static CwRing *memory_ring;
 static CaptureTransport remembered = CAPTURE_TRANSPORT_AUTO;
+
+void capture_transport_keep_in(CwRing *packets)
+{
+    memory_ring = packets;
+}
 
 void capture_transport_remember(CaptureTransport transport)
 {
     remembered = transport;
+    if (memory_ring)
+        atomic_store_explicit(&cw_rings_user(memory_ring)->rtsp_transport, (uint32_t)transport,
+                              memory_order_relaxed); /* a lone word: no ordering needed */
 }
 
 CaptureTransport capture_transport_recall(void)
 {
+    if (memory_ring) {
+        uint32_t kept =
+            atomic_load_explicit(&cw_rings_user(memory_ring)->rtsp_transport, memory_order_relaxed);
+        /* Anything else was written by someone else: ignore it. */
+        if (kept == CAPTURE_TRANSPORT_TCP || kept == CAPTURE_TRANSPORT_UDP)
+            return (CaptureTransport)kept;
+    }
     return remembered;
 }

@@ -50,12 +50,16 @@ CaptureTransport capture_transport_first(void);
 CaptureTransport capture_transport_fallback(CaptureTransport refused);
 
 /*
- * Keep the transport auto found working, for the reconnects that follow.
- * Today this lasts as long as this process; a reconnect is a new capture
- * process, so the choice will move into the packets ring's header (it
- * outlives capture; its user area is being added), and these two functions
- * are the only place that will change.
+ * Keep the choice in `packets` (the packets ring) from now on: a reconnect
+ * is a new capture process, and the ring outlives it, so the next capture
+ * starts with the transport that worked. The supervisor makes fresh rings
+ * at its start, so a camera reconfigured while camwatch was stopped is
+ * asked again. The ring must stay open while capture runs.
  */
+struct CwRing;
+void capture_transport_keep_in(struct CwRing *packets);
+
+/* Keep the transport auto found working, for the reconnects that follow. */
 void capture_transport_remember(CaptureTransport transport);
 
 /* The transport remembered, or CAPTURE_TRANSPORT_AUTO if none. */

@@ -128,9 +128,14 @@ int cw_rings_exit_code(int err)
     }
 }
 
-static CwRingsUser *user_of(const CwRing *ring)
+CwRingsUser *cw_rings_user(const CwRing *ring)
 {
     return cw_ring_user_area(ring);
+}
+
+static CwRingsUser *user_of(const CwRing *ring)
+{
+    return cw_rings_user(ring);
 }
 
 /* --- Heartbeats --- */

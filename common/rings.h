@@ -24,7 +24,7 @@ enum CwStage { CW_STAGE_CAPTURE, CW_STAGE_DETECT, CW_STAGE_RECORD, CW_STAGE_COUN
 
 /* Layout version of CwRingsUser (CwRingGeometry.user_version): bump it with
  * any change of the struct below. */
-#define CW_RINGS_USER_VERSION 1
+#define CW_RINGS_USER_VERSION 2
 /* Heartbeat places: the three stages, and room for the readers to come. */
 #define CW_RINGS_HEARTBEAT_MAX 8
 /* Bytes set aside per stream for its status figures (see CwRingsUser). */
@@ -56,6 +56,11 @@ typedef struct CwRingsUser {
      * spare after this struct.
      */
     uint8_t stream_status[CW_STREAM_MAX][CW_RINGS_STREAM_STATUS_SIZE];
+    /* The RTSP transport RTSP_TRANSPORT=auto found working (capture's
+     * CaptureTransport; 0: none yet), kept here because a reconnect is a
+     * new capture process and the rings outlive it. */
+    _Atomic uint32_t rtsp_transport;
+    uint32_t reserved0;
 } CwRingsUser;
 
 _Static_assert(CW_STAGE_COUNT <= CW_RINGS_HEARTBEAT_MAX, "a heartbeat place per stage");
@@ -64,12 +69,19 @@ _Static_assert(offsetof(CwRingsStream, params) == 8, "stream params layout");
 _Static_assert(offsetof(CwRingsUser, streams) == 64, "user area layout");
 _Static_assert(offsetof(CwRingsUser, stream_status) == 64 + CW_STREAM_MAX * 4160,
                "user area layout");
-_Static_assert(sizeof(CwRingsUser) == 64 + CW_STREAM_MAX * (4160 + CW_RINGS_STREAM_STATUS_SIZE),
+_Static_assert(offsetof(CwRingsUser, rtsp_transport) ==
+                   64 + CW_STREAM_MAX * (4160 + CW_RINGS_STREAM_STATUS_SIZE),
+               "user area layout");
+_Static_assert(sizeof(CwRingsUser) ==
+                   64 + CW_STREAM_MAX * (4160 + CW_RINGS_STREAM_STATUS_SIZE) + 64,
                "user area layout");
 _Static_assert(sizeof(CwRingsUser) <= CW_RING_USER_SIZE, "fits the ring's user area");
 _Static_assert(CW_RING_USER_SIZE - sizeof(CwRingsUser) >=
                    CW_STREAM_MAX * CW_RINGS_STREAM_STATUS_SIZE,
                "room to spare beyond the status reserve");
+
+/* The whole user area of one of camwatch's rings, for the figures kept there. */
+CwRingsUser *cw_rings_user(const CwRing *ring);
 
 /* "/camwatch.<camera>.<kind>" into buf. */
 void cw_rings_name(const CwConfig *cfg, enum CwRingKind kind, char *buf, size_t size);

@@ -2,7 +2,8 @@
 # RTP transports against a test camera that refuses RTSP over TCP, as some
 # cameras and small servers do (SETUP answered 461 Unsupported Transport):
 #  1. RTSP_TRANSPORT unset (auto): capture falls back to UDP, says why, and
-#     a playable clip of the motion appears.
+#     a playable clip of the motion appears; a restarted capture (the
+#     reconnect) goes straight to UDP.
 #  2. RTSP_TRANSPORT=tcp: capture fails with a line naming RTSP_TRANSPORT,
 #     exits 75, and is retried (the camera's settings may change).
 #  3. RTSP_TRANSPORT=udp: connects over UDP at once, and a clip appears.
@@ -55,6 +56,16 @@ wait_for 60 "a clip over UDP" has_clips 1
 clip=$(clips | head -n 1)
 check_playable "$clip"
 log "clip over UDP: $clip ($(ffprobe -v error -show_entries format=duration -of csv=p=0 "$clip") s)"
+# A reconnect is a new capture process: it must start with the transport
+# that worked (kept in the packets ring), not ask over TCP again.
+kill -KILL "$(stage_pid capture)"
+wait_for 30 "the restarted capture to connect" \
+    bash -c "[ \$(tail -n +$RUN_START '$WORK/camwatch.log' | grep -c 'connected to') -ge 2 ]"
+run_log | grep 'connected to' | tail -n 1 | grep -q 'RTP over UDP' ||
+    fail "the restarted capture did not connect over UDP"
+[ "$(run_log | grep -c 'refuses RTP over TCP')" = 1 ] ||
+    fail "the restarted capture tried TCP again instead of the transport that worked"
+log "capture restarted: connected over UDP at once, TCP not tried again"
 stop_camwatch
 
 log "2. RTSP_TRANSPORT=tcp against a camera that refuses it"
