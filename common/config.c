@@ -92,6 +92,11 @@ static void fail(char *err, size_t err_size, const char *fmt, ...)
     va_end(ap);
     /* Messages quote values: a URL's password must not be among them. */
     cw_url_mask_credentials(raw, err, err_size);
+    /* Nor a line break or other control character a value carried: the
+     * message is one line, and a quoted value must not forge another. */
+    for (char *c = err; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
 }
 
 static char *trim(char *s)
