@@ -127,6 +127,25 @@ static int create_ring(int fd, const char *name, uint32_t slots, uint64_t arena,
     return 0;
 }
 
+/*
+ * True if the header of an existing object of `size` bytes describes a
+ * geometry create_ring() makes, laid out in exactly those bytes. The object
+ * may be someone else's (stale, of another build, torn or hostile): every
+ * descriptor and payload address is derived from these fields, so a
+ * geometry that does not fit the mapping would send readers and the writer
+ * outside it.
+ */
+static bool geometry_fits(const CwRingHeader *h, size_t size)
+{
+    uint32_t slots = h->slot_count;
+    uint64_t arena = h->arena_size;
+    if (slots < 2 || (slots & (slots - 1)) || arena < 4096 || (arena & (arena - 1)))
+        return false;
+    if (arena > size || (uint64_t)slots * sizeof(CwRingDesc) > size)
+        return false; /* so that layout_size() below cannot overflow */
+    return h->total_size == size && layout_size(slots, arena) == size;
+}
+
 static int attach_ring(int fd, const char *name, uint32_t slots, uint64_t arena,
                        uint32_t user_version, int timeout_ms, CwRing *r, char *err, size_t err_size)
 {
@@ -155,8 +174,8 @@ static int attach_ring(int fd, const char *name, uint32_t slots, uint64_t arena,
         }
         usleep(10000);
     }
-    if (h->version != CW_RING_VERSION || h->total_size != size ||
-        h->header_size != sizeof(CwRingHeader)) {
+    if (h->version != CW_RING_VERSION || h->header_size != sizeof(CwRingHeader) ||
+        !geometry_fits(h, size)) {
         snprintf(err, err_size,
                  "shared memory %s is not a camwatch ring of this version "
                  "(stop every camwatch process and remove /dev/shm%s)",
@@ -463,6 +482,12 @@ int cw_ring_peek(const CwRing *r, uint64_t seq, CwRingView *v)
     v->flags = d->flags;
     v->stamp = d->stamp;
     v->data = r->arena + (v->offset & r->arena_mask);
+    /* A payload is contiguous in the arena (cw_ring_reserve): a descriptor
+     * that says otherwise is torn or forged, and must not send the reader
+     * past the arena's end. The arena's size is our own copy, not the
+     * header's. */
+    if (v->len > r->arena_mask + 1 - (v->offset & r->arena_mask))
+        return -ESTALE;
     if (!cw_ring_view_intact(r, v))
         return -ESTALE;
     return 0;
