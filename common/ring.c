@@ -413,8 +413,12 @@ int cw_ring_attach(CwRing *r, const char *role, CwRingReader *rd)
     snprintf(e->role, sizeof(e->role), "%s", role);
     atomic_store(&e->overruns, 0);
     atomic_store(&e->consumed, 0);
-    while (sem_trywait(&e->wake) == 0)
-        ; /* drop wake-ups meant for the previous instance */
+    /* Drop wake-ups meant for the previous instance. wake_readers() keeps
+     * the count at 1 or so; a larger one was left by someone else, and
+     * draining billions would hang the stage: what is left only causes
+     * early wake-ups, which are hints anyway. */
+    for (int i = 0; i < 64 && sem_trywait(&e->wake) == 0; i++)
+        ;
     rd->ring = r;
     rd->entry = e;
     rd->next = atomic_load_explicit(&h->write_seq, memory_order_acquire);
