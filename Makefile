@@ -147,7 +147,7 @@ fuzzers: $(FUZZ_BINS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/fuzz -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(filter %.o,$^) \
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -Irecord -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(filter %.o,$^) \
 	    $(COMMON_LIB) $(FUZZ_LIBS) -lm -lpthread
 $(BUILD)/fuzz/mp4scan: $(BUILD)/record/mp4scan.o
 $(BUILD)/fuzz/sidecar: $(BUILD)/record/sidecar.o $(BUILD)/record/fsutil.o
