@@ -35,6 +35,9 @@ bool cw_url_password(const char *url, const char *url_end, const char **start, s
 
 static int add_one_secret(const char *s, size_t len)
 {
+    /* A decoded "%00" ends the secret: no C string can carry what follows,
+     * and an empty secret would match everywhere. */
+    len = strnlen(s, len);
     if (len < SECRET_MIN_LEN)
         return 0;
     for (size_t i = 0; i < url_secret_count; i++)
