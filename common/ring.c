@@ -158,6 +158,16 @@ static int attach_ring(int fd, const char *name, uint32_t slots, uint64_t arena,
     for (;;) {
         if (fstat(fd, &st) < 0)
             return -errno;
+        /* Another user's object is never used, whatever its mode: its owner
+         * could rewrite the header and the payloads under us (root would
+         * otherwise open anyone's 0600 ring). */
+        if (st.st_uid != geteuid()) {
+            snprintf(err, err_size,
+                     "shared memory %s belongs to uid %u, not to this process's uid %u "
+                     "(remove /dev/shm%s, or run every camwatch process as one user)",
+                     name, (unsigned)st.st_uid, (unsigned)geteuid(), name);
+            return -EPERM;
+        }
         if ((size_t)st.st_size >= sizeof(CwRingHeader)) {
             size = (size_t)st.st_size;
             h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
