@@ -4,7 +4,8 @@
 #   0600 owned by the user camwatch runs as;
 # - a stage started by hand refuses a ring another user left under its name
 #   (made here by the stage itself run as nobody, with setpriv), and one
-#   whose header does not describe its object: exit 78, a message naming it;
+#   cut short whose header says so (its geometry no longer fits the object):
+#   exit 78, a message naming it;
 # - ON_CLIP_READY gets the clip's paths only through its environment: with
 #   a VIDEO_DIR holding spaces, ';', $(...) and backquotes, and a camera
 #   name that starts like an option, the hook receives the exact paths, no
@@ -70,16 +71,21 @@ wait "$nobody_pid" 2>/dev/null || true
 [ "$(stat -c %u "/dev/shm/camwatch.$CAMERA_NAME.frames")" = 65534 ] || fail "the ring is not nobody's"
 expect_refused "a ring owned by uid 65534"
 
-# A ring of our own whose header claims a 1 MiB arena in the object's 4 KiB.
-rm -f "${rings[@]}"
+# The same ring, given to us: accepted (the owner was the reason).
+chown "$(id -u):$(id -g)" "${rings[@]:1}"
+rc=0
+timeout 3 "$BIN/camwatch-detect" >"$WORK/detect.out" 2>&1 </dev/null || rc=$?
+[ $rc = 124 ] || fail "camwatch-detect refused its own ring (exit $rc): $(tail -n 3 "$WORK/detect.out")"
+# Now cut the frames ring 1 MiB short, and make its header say so: the
+# geometry still matches the configuration, but no longer fits the object.
 python3 - "/dev/shm/camwatch.$CAMERA_NAME.frames" <<'PY'
-import struct, sys
-header = 128 + 128 * 8 + 24576
-total = header + 4 * 32 + 4096
-fields = struct.pack("<QIIIIQQ", 0x43574D52474E4731, 2, header, 4, 1, 1 << 20, total)
-with open(sys.argv[1], "wb") as f:
-    f.write(fields + bytes(total - len(fields)))
+import os, struct, sys
+path = sys.argv[1]
+size = os.path.getsize(path) - (1 << 20)
+os.truncate(path, size)
+with open(path, "r+b") as f:
+    f.seek(32)  # CwRingHeader.total_size
+    f.write(struct.pack("<Q", size))
 PY
-chmod 600 "/dev/shm/camwatch.$CAMERA_NAME.frames"
 expect_refused "a ring whose header does not fit its object"
 log ok
