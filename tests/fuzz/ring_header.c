@@ -144,6 +144,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         in.left -= n;
     }
 
+    /* glibc aborts (futex_fatal_error) when it posts a semaphore whose
+     * futex flags are forged: the `private` int after its 64-bit count.
+     * Only the ring's owner can forge them, and cw_ring_open() accepts only
+     * rings of our own uid; the count is fuzzed, the flags are kept. */
+    for (int i = 0; i < CW_RING_MAX_READERS; i++) {
+        size_t flags_at = offsetof(CwRingHeader, readers) + (size_t)i * sizeof(CwRingReaderEntry) +
+                          offsetof(CwRingReaderEntry, wake) + sizeof(uint64_t);
+        memcpy(image + flags_at, valid + flags_at, sizeof(int));
+    }
+
     int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
     FUZZ_ASSERT(fd >= 0, "cannot create %s: %s", name, strerror(errno));
     FUZZ_ASSERT(ftruncate(fd, file_size) == 0 &&
