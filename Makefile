@@ -1,7 +1,8 @@
 # camwatch build. `make` builds everything into build/, `make test` installs
 # what is missing (scripts/install-deps), builds and runs every test,
 # `make run` starts camwatch (against the test camera when RTSP_URL is unset),
-# `make bench` measures it.
+# `make bench` measures it, `make fuzz` runs the libFuzzer targets of
+# tests/fuzz for FUZZ_SECONDS each (default 60).
 
 CC       ?= cc
 CXX      ?= c++
