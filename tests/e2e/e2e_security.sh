@@ -60,19 +60,25 @@ expect_refused() {
     log "$1: exit 78: $(grep -m1 ERROR "$WORK/detect.out")"
 }
 
-# Another user's rings: the stage itself run as nobody leaves them.
+# Another user's rings: the stage itself run as nobody leaves them (root
+# only: setpriv and chown; otherwise the stage leaves rings of our own).
 rm -f "${rings[@]}"
-setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN/camwatch-detect" >"$WORK/nobody.log" 2>&1 &
+as_nobody=()
+[ "$(id -u)" = 0 ] && as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+"${as_nobody[@]}" "$BIN/camwatch-detect" >"$WORK/nobody.log" 2>&1 &
 nobody_pid=$!
 CW_PIDS+=("$nobody_pid")
-wait_for 20 "nobody's rings" test -e "/dev/shm/camwatch.$CAMERA_NAME.frames"
+wait_for 20 "the stage's rings" test -e "/dev/shm/camwatch.$CAMERA_NAME.events" -a -e "/dev/shm/camwatch.$CAMERA_NAME.frames"
 kill -TERM "$nobody_pid"
 wait "$nobody_pid" 2>/dev/null || true
-[ "$(stat -c %u "/dev/shm/camwatch.$CAMERA_NAME.frames")" = 65534 ] || fail "the ring is not nobody's"
-expect_refused "a ring owned by uid 65534"
-
-# The same ring, given to us: accepted (the owner was the reason).
-chown "$(id -u):$(id -g)" "${rings[@]:1}"
+if [ "$(id -u)" = 0 ]; then
+    [ "$(stat -c %u "/dev/shm/camwatch.$CAMERA_NAME.frames")" = 65534 ] || fail "the ring is not nobody's"
+    expect_refused "a ring owned by uid 65534"
+    # The same ring, given to us: accepted (the owner was the reason).
+    chown "$(id -u):$(id -g)" "${rings[@]:1}"
+else
+    log "not root: no ring of another user can be made; that check is skipped"
+fi
 rc=0
 timeout 3 "$BIN/camwatch-detect" >"$WORK/detect.out" 2>&1 </dev/null || rc=$?
 [ $rc = 124 ] || fail "camwatch-detect refused its own ring (exit $rc): $(tail -n 3 "$WORK/detect.out")"
