@@ -184,12 +184,21 @@ static int attach_ring(int fd, const char *name, uint32_t slots, uint64_t arena,
         }
         usleep(10000);
     }
-    if (h->version != CW_RING_VERSION || h->header_size != sizeof(CwRingHeader) ||
-        !geometry_fits(h, size)) {
+    if (h->version != CW_RING_VERSION || h->header_size != sizeof(CwRingHeader)) {
         snprintf(err, err_size,
                  "shared memory %s is not a camwatch ring of this version "
                  "(stop every camwatch process and remove /dev/shm%s)",
                  name, name);
+        munmap(h, size);
+        return -EPROTO;
+    }
+    if (!geometry_fits(h, size)) {
+        snprintf(err, err_size,
+                 "shared memory %s is broken: its header describes %u slots and %llu bytes of "
+                 "data in %llu bytes, the object has %zu (stop every camwatch process and "
+                 "remove /dev/shm%s)",
+                 name, h->slot_count, (unsigned long long)h->arena_size,
+                 (unsigned long long)h->total_size, size, name);
         munmap(h, size);
         return -EPROTO;
     }

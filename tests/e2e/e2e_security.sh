@@ -50,12 +50,13 @@ kill -TERM "$CAMWATCH_PID"
 wait "$CAMWATCH_PID" 2>/dev/null || true
 stop_fakecam
 
-# expect_refused WHY: camwatch-detect by hand must exit 78 naming the ring.
+# expect_refused WHY [TEXT]: camwatch-detect by hand must exit 78 naming the
+# ring, followed by TEXT (the reason).
 expect_refused() {
     local rc=0
     timeout 20 "$BIN/camwatch-detect" >"$WORK/detect.out" 2>&1 </dev/null || rc=$?
     [ $rc = 78 ] || fail "camwatch-detect with $1 exited $rc, want 78: $(tail -n 3 "$WORK/detect.out")"
-    grep -q "camwatch.$CAMERA_NAME.frames" "$WORK/detect.out" ||
+    grep -q "camwatch.$CAMERA_NAME.frames${2:-}" "$WORK/detect.out" ||
         fail "camwatch-detect with $1 does not name the ring: $(cat "$WORK/detect.out")"
     log "$1: exit 78: $(grep -m1 ERROR "$WORK/detect.out")"
 }
@@ -73,7 +74,7 @@ kill -TERM "$nobody_pid"
 wait "$nobody_pid" 2>/dev/null || true
 if [ "$(id -u)" = 0 ]; then
     [ "$(stat -c %u "/dev/shm/camwatch.$CAMERA_NAME.frames")" = 65534 ] || fail "the ring is not nobody's"
-    expect_refused "a ring owned by uid 65534"
+    expect_refused "a ring owned by uid 65534" " belongs to uid 65534"
     # The same ring, given to us: accepted (the owner was the reason).
     chown "$(id -u):$(id -g)" "${rings[@]:1}"
 else
@@ -93,5 +94,5 @@ with open(path, "r+b") as f:
     f.seek(32)  # CwRingHeader.total_size
     f.write(struct.pack("<Q", size))
 PY
-expect_refused "a ring whose header does not fit its object"
+expect_refused "a ring whose header does not fit its object" " is broken"
 log ok
