@@ -101,7 +101,15 @@ static void fail(char *err, size_t err_size, const char *fmt, ...)
     va_end(ap);
     /* Messages quote values: a URL's password must not be among them. */
     cw_url_mask_credentials(raw, err, err_size);
+    /* Nor a line break or other control character a value carried: the
+     * message is one line, and a quoted value must not forge another. */
+    for (char *c = err; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
 }
+
+/* Longest .env line accepted: more than any value's field holds. */
+#define ENV_LINE_MAX 8192
 
 static char *trim(char *s)
 {
@@ -123,12 +131,28 @@ int cw_config_read_env_file(const char *path, char *err, size_t err_size)
         fail(err, err_size, "ENV_FILE: cannot read %s: %s", path, strerror(open_errno));
         return -open_errno;
     }
-    char line[4096];
+    /* getline(), not fgets() into a buffer: a longer line would be read as
+     * two, and its tail could assign any variable (LD_PRELOAD=...). */
+    char *line = NULL;
+    size_t line_cap = 0;
+    ssize_t line_len;
     char **keys = NULL; /* the keys this file set */
     size_t nkeys = 0;
     int lineno = 0, ret = 0;
-    while (fgets(line, sizeof(line), f)) {
+    while ((line_len = getline(&line, &line_cap, f)) >= 0) {
         lineno++;
+        if (line_len > ENV_LINE_MAX) {
+            fail(err, err_size, "%s:%d: the line is %zd characters long; at most %d are accepted",
+                 path, lineno, line_len, ENV_LINE_MAX);
+            ret = -EINVAL;
+            break;
+        }
+        if (strlen(line) != (size_t)line_len) {
+            fail(err, err_size, "%s:%d: the line holds a NUL byte; a .env file is text", path,
+                 lineno);
+            ret = -EINVAL;
+            break;
+        }
         char *s = trim(line);
         if (!*s || *s == '#')
             continue;
@@ -197,6 +221,7 @@ int cw_config_read_env_file(const char *path, char *err, size_t err_size)
     for (size_t i = 0; i < nkeys; i++)
         free(keys[i]);
     free(keys);
+    free(line);
     fclose(f);
     return ret;
 }
