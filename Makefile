@@ -105,6 +105,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(COMMON_LIB)
 
 # Unit tests of a stage's pure parts link that part's object.
 $(BUILD)/tests/policy: $(BUILD)/supervisor/policy.o
+$(BUILD)/tests/polygon: $(BUILD)/detect/polygon.o
 
 # The libav helpers' test links them and libav.
 $(BUILD)/tests/avhelpers: tests/unit/avhelpers.c $(AV_LIB) $(COMMON_LIB)
