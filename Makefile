@@ -107,6 +107,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(COMMON_LIB)
 $(BUILD)/tests/policy: $(BUILD)/supervisor/policy.o
 $(BUILD)/tests/polygon: $(BUILD)/detect/polygon.o
 
+# The detector's lighting test: compiled as C, linked by the C++ driver with
+# the detector (C++ over OpenCV).
+$(BUILD)/tests/motion_light: tests/unit/motion_light.c $(BUILD)/detect/motion.o $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@.o
+	$(CXX) $(LDFLAGS) -o $@ $@.o $(BUILD)/detect/motion.o $(COMMON_LIB) $(CV_LIBS) -lm -lpthread
+
 # The libav helpers' test links them and libav.
 $(BUILD)/tests/avhelpers: tests/unit/avhelpers.c $(AV_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
