@@ -106,6 +106,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(COMMON_LIB)
 # Unit tests of a stage's pure parts link that part's object.
 $(BUILD)/tests/policy: $(BUILD)/supervisor/policy.o
 $(BUILD)/tests/polygon: $(BUILD)/detect/polygon.o
+$(BUILD)/tests/confirm: $(BUILD)/detect/confirm.o
 
 # The detector's lighting test: compiled as C, linked by the C++ driver with
 # the detector (C++ over OpenCV).
