@@ -72,6 +72,7 @@ typedef struct CwEvent {
     uint8_t light_change;  /* 1: global change ignored as lighting */
     uint16_t box_count;
     CwBox boxes[CW_MAX_BOXES];
+    uint32_t zones; /* bit i: the boxes touch zone i of MOTION_ZONES (detect/polygon.h) */
 } CwEvent;
 
 _Static_assert(sizeof(CwPacketHeader) == 48, "packet header layout");

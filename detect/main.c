@@ -1,7 +1,9 @@
 /*
  * camwatch-detect: reads the newest decoded frame from the frames ring, finds
- * motion in its luma plane (motion.h) and publishes one CwEvent per analysed
- * frame into the events ring, for record to follow.
+ * what changed in its luma plane (motion.h), decides which of it is motion
+ * (confirm.h: it lasts MIN_MOTION_FRAMES and moves), and publishes one
+ * CwEvent per analysed frame into the events ring, for record to follow,
+ * with the MOTION_ZONES its boxes touch.
  *
  * Real time beats completeness: it always takes the newest frame and skips
  * what it had no time for. It never waits on anyone but the frames ring, and
@@ -13,7 +15,9 @@
  * reason that may pass, 70 when OpenCV or the event ring fails.
  */
 #define _GNU_SOURCE
+#include "confirm.h"
 #include "motion.h"
+#include "polygon.h"
 
 #include "clock.h"
 #include "config.h"
@@ -53,6 +57,9 @@ typedef struct Detect {
     CwRing *events;
     CwRingReader reader;
     CwMotion *motion;
+    CwConfirm confirm;
+    CwPolygonSet mask;  /* MOTION_MASK */
+    CwPolygonSet zones; /* MOTION_ZONES */
 
     /* The stream the background belongs to. */
     bool have_stream;
@@ -72,6 +79,7 @@ typedef struct Detect {
     int64_t motion_start_mono_ns;
     int64_t motion_last_mono_ns;
     float motion_peak_percent;
+    uint32_t motion_zones; /* zones touched since the motion began */
     CwRateLimit light_log; /* REPEAT_LOG_INTERVAL_NS, on CLOCK_MONOTONIC */
 
     /* DEBUG statistics since the last report. */
@@ -79,6 +87,9 @@ typedef struct Detect {
     uint64_t stats_frames, stats_torn, stats_skipped;
     int64_t stats_busy_ns;
 } Detect;
+
+/* A walker hidden for this long (behind a pole) is still the same motion. */
+#define CONFIRM_GRACE_S 0.5
 
 static void usage(FILE *out)
 {
@@ -110,28 +121,51 @@ static void motion_params(const CwConfig *cfg, CwMotionParams *p)
     p->motion_alpha = p->background_alpha / 5;
 }
 
-static void log_motion(Detect *d, const CwMotionResult *res, int64_t now)
+/* " in zones door, drive" for the log, or "" without zones. */
+static const char *zones_text(const Detect *d, uint32_t bits, char *buf, size_t size)
 {
-    if (res->motion) {
+    char names[512];
+    if (!bits) {
+        buf[0] = '\0';
+        return buf;
+    }
+    cw_zones_names(&d->zones, bits, names, sizeof(names));
+    snprintf(buf, size, " in zone%s %s", strchr(names, ',') ? "s" : "", names);
+    return buf;
+}
+
+static void log_motion(Detect *d, const CwEvent *ev, const CwMotionResult *res, int64_t now)
+{
+    char where[600];
+    if (ev->motion) {
         if (!d->in_motion) {
-            cw_info("motion: %d region%s, %.1f%% of the picture", res->box_count,
-                    res->box_count == 1 ? "" : "s", res->changed_percent);
+            cw_info("motion: %d region%s, %.1f%% of the picture%s", ev->box_count,
+                    ev->box_count == 1 ? "" : "s", ev->changed_percent,
+                    zones_text(d, ev->zones, where, sizeof(where)));
             d->in_motion = true;
             d->motion_start_mono_ns = now;
             d->motion_peak_percent = 0;
+            d->motion_zones = 0;
         }
         d->motion_last_mono_ns = now;
-        if (res->changed_percent > d->motion_peak_percent)
-            d->motion_peak_percent = res->changed_percent;
+        d->motion_zones |= ev->zones;
+        if (ev->changed_percent > d->motion_peak_percent)
+            d->motion_peak_percent = ev->changed_percent;
     }
-    if (res->light_change && !res->warming_up) {
-        /* The frame that found the change; the settling frames after it
-         * carry light_change too but are not news (nor is the count of
-         * frames held back, which are mostly those). */
+    /* The frame that found a change; the settling frames after a new scene
+     * carry light_change too but are not news (they changed nothing). */
+    if (res->light_change && (!res->warming_up || res->changed_percent > 0)) {
         bool news = cw_ratelimit_test(&d->light_log, now) >= 0;
-        cw_log(news ? CW_LOG_INFO : CW_LOG_DEBUG,
-               "lighting changed over %.0f%% of the picture: not taken as motion",
-               res->changed_percent);
+        if (res->warming_up)
+            cw_log(news ? CW_LOG_INFO : CW_LOG_DEBUG,
+                   "the picture changed over %.0f%% in a way no lighting explains: learning the "
+                   "scene again",
+                   res->changed_percent);
+        else
+            cw_log(news ? CW_LOG_INFO : CW_LOG_DEBUG,
+                   "lighting changed over %.0f%% of the picture (gain %.2f, offset %+.0f): not "
+                   "taken as motion",
+                   res->light_percent, res->light_gain, res->light_offset);
     }
 }
 
@@ -139,9 +173,10 @@ static void log_motion(Detect *d, const CwMotionResult *res, int64_t now)
 static void check_idle(Detect *d, int64_t now)
 {
     if (d->in_motion && now - d->motion_last_mono_ns >= MOTION_LOG_HOLD_NS) {
-        cw_info("motion ended after %.1f s (at most %.1f%% of the picture)",
+        char where[600];
+        cw_info("motion ended after %.1f s (at most %.1f%% of the picture)%s",
                 (double)(d->motion_last_mono_ns - d->motion_start_mono_ns) / CW_NS_PER_SEC,
-                d->motion_peak_percent);
+                d->motion_peak_percent, zones_text(d, d->motion_zones, where, sizeof(where)));
         d->in_motion = false;
     }
     if (!d->frames_missing &&
@@ -162,28 +197,44 @@ static void check_idle(Detect *d, int64_t now)
     }
 }
 
-static int publish_event(Detect *d, const CwFrameHeader *fh, uint64_t frame_seq,
-                         const CwMotionResult *res)
+/*
+ * The event of an analysed frame: its motion is what the confirmation keeps
+ * of the detector's regions (none while warming up), its zones those the
+ * kept boxes touch.
+ */
+static void make_event(Detect *d, const CwFrameHeader *fh, uint64_t frame_seq,
+                       const CwMotionResult *res, CwEvent *ev)
 {
-    CwEvent ev;
-    memset(&ev, 0, sizeof(ev));
-    ev.wall_ns = fh->wall_ns;
-    ev.pts = fh->pts;
-    ev.frame_seq = frame_seq;
-    ev.epoch = fh->epoch;
-    ev.width = fh->width;
-    ev.height = fh->height;
-    ev.changed_percent = res->changed_percent;
-    ev.motion = (uint8_t)res->motion;
-    ev.light_change = (uint8_t)res->light_change;
-    ev.box_count = (uint16_t)res->box_count;
-    memcpy(ev.boxes, res->boxes, sizeof(ev.boxes));
+    uint8_t keep[CW_MAX_BOXES];
+    memset(ev, 0, sizeof(*ev));
+    ev->wall_ns = fh->wall_ns;
+    ev->pts = fh->pts;
+    ev->frame_seq = frame_seq;
+    ev->epoch = fh->epoch;
+    ev->width = fh->width;
+    ev->height = fh->height;
+    ev->changed_percent = res->changed_percent;
+    ev->light_change = (uint8_t)res->light_change;
+    if (res->warming_up) {
+        cw_confirm_reset(&d->confirm); /* a new background: what changed means nothing */
+        return;
+    }
+    int kept =
+        cw_confirm_update(&d->confirm, res->boxes, res->box_count, fh->width, fh->height, keep);
+    for (int i = 0; i < res->box_count && kept; i++)
+        if (keep[i])
+            ev->boxes[ev->box_count++] = res->boxes[i];
+    ev->motion = ev->box_count > 0;
+    ev->zones = cw_zones_touched(&d->zones, ev->boxes, ev->box_count, fh->width, fh->height);
+}
 
-    void *slot = cw_ring_reserve(d->events, sizeof(ev));
+static int publish_event(Detect *d, const CwEvent *ev)
+{
+    void *slot = cw_ring_reserve(d->events, sizeof(*ev));
     if (!slot)
         return -ENOSPC; /* only if the events ring is absurdly small */
-    memcpy(slot, &ev, sizeof(ev));
-    cw_ring_publish(d->events, sizeof(ev), 0, ev.wall_ns);
+    memcpy(slot, ev, sizeof(*ev));
+    cw_ring_publish(d->events, sizeof(*ev), 0, ev->wall_ns);
     return 0;
 }
 
@@ -269,6 +320,7 @@ static int handle_frame(Detect *d, const CwRingView *view, int64_t now)
         else
             cw_info("first frame: %dx%d, learning the background", fh.width, fh.height);
         cw_motion_reset(d->motion);
+        cw_confirm_reset(&d->confirm);
         d->relearn = false;
         d->have_stream = true;
         d->epoch = fh.epoch;
@@ -283,7 +335,9 @@ static int handle_frame(Detect *d, const CwRingView *view, int64_t now)
         return ret;
     }
     d->last_analysed_wall_ns = fh.wall_ns;
-    ret = publish_event(d, &fh, view->seq, &res);
+    CwEvent ev;
+    make_event(d, &fh, view->seq, &res, &ev);
+    ret = publish_event(d, &ev);
     if (ret < 0) {
         cw_error("cannot publish into the events ring: %s", strerror(-ret));
         return ret;
@@ -297,10 +351,11 @@ static int handle_frame(Detect *d, const CwRingView *view, int64_t now)
         state = "warming up, ";
     else if (res.light_change)
         state = "lighting, ";
-    cw_debug("frame %llu: %s%.2f%% changed, %d box%s, %.2f ms", (unsigned long long)view->seq,
-             state, res.changed_percent, res.box_count, res.box_count == 1 ? "" : "es",
+    cw_debug("frame %llu: %s%.2f%% changed, %d region%s, %d motion, threshold %d, %.2f ms",
+             (unsigned long long)view->seq, state, res.changed_percent, res.box_count,
+             res.box_count == 1 ? "" : "s", ev.box_count, res.threshold_used,
              (double)busy / CW_NS_PER_MSEC);
-    log_motion(d, &res, now);
+    log_motion(d, &ev, &res, now);
     return 0;
 }
 
@@ -358,12 +413,22 @@ int main(int argc, char **argv)
     if (cw_stage_start("camwatch-detect", usage, argc, argv, &d.cfg, &code) < 0)
         return code;
 
+    char err[512];
+    if (cw_polygons_parse("MOTION_MASK", d.cfg.motion_mask, false, &d.mask, err, sizeof(err)) < 0 ||
+        cw_polygons_parse("MOTION_ZONES", d.cfg.motion_zones, true, &d.zones, err, sizeof(err)) <
+            0) {
+        cw_crit("%s", err);
+        code = CW_EXIT_CONFIG;
+        goto end;
+    }
     motion_params(&d.cfg, &params);
+    cw_confirm_init(&d.confirm, d.cfg.min_motion_frames,
+                    (int)ceil(CONFIRM_GRACE_S * d.cfg.detect_fps));
     d.light_log = (CwRateLimit)CW_RATELIMIT_INIT(REPEAT_LOG_INTERVAL_NS);
     d.malformed_log = (CwRateLimit)CW_RATELIMIT_INIT(REPEAT_LOG_INTERVAL_NS);
     d.min_interval_ns = (int64_t)(0.75 * CW_NS_PER_SEC / d.cfg.detect_fps);
     d.motion = cw_motion_new(&params);
-    if (!d.motion) {
+    if (!d.motion || cw_motion_set_mask(d.motion, &d.mask) < 0) {
         cw_crit("cannot create the motion detector");
         code = CW_EXIT_SOFTWARE;
         goto end;
@@ -371,10 +436,11 @@ int main(int argc, char **argv)
     code = open_rings(&d);
     if (code != CW_EXIT_OK)
         goto end;
-    cw_info("watching camera \"%s\": %d px wide, threshold %d, regions from %g%%, lighting "
-            "from %g%% of the picture, up to %g frames/s",
+    cw_info("watching camera \"%s\": %d px wide, threshold %d at least, regions from %g%%, "
+            "motion after %d frames, %d mask polygon%s, %d zone%s, up to %g frames/s",
             d.cfg.camera, params.detect_width, params.threshold, params.min_area_percent,
-            params.light_change_percent, d.cfg.detect_fps);
+            d.confirm.min_frames, d.mask.count, d.mask.count == 1 ? "" : "s", d.zones.count,
+            d.zones.count == 1 ? "" : "s", d.cfg.detect_fps);
     code = run(&d);
     if (code == CW_EXIT_OK)
         cw_info("stopping on request");
