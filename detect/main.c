@@ -10,12 +10,17 @@
  * that wait is bounded, so heartbeats continue and a silent capture is
  * reported while it lasts.
  *
+ * Run by hand with --debug-dir DIR, it also writes what the detector saw in
+ * each analysed frame (debugdump.h).
+ *
  * Exit codes: 0 on SIGTERM/SIGINT, 78 for a configuration error (also a ring
- * left by another configuration), 75 when the rings cannot be opened for a
- * reason that may pass, 70 when OpenCV or the event ring fails.
+ * left by another configuration, a bad polygon or --debug-dir), 75 when the
+ * rings cannot be opened for a reason that may pass, 70 when OpenCV or the
+ * event ring fails.
  */
 #define _GNU_SOURCE
 #include "confirm.h"
+#include "debugdump.h"
 #include "motion.h"
 #include "polygon.h"
 
@@ -60,6 +65,7 @@ typedef struct Detect {
     CwConfirm confirm;
     CwPolygonSet mask;  /* MOTION_MASK */
     CwPolygonSet zones; /* MOTION_ZONES */
+    CwDebugDump *dump;  /* --debug-dir, or NULL */
 
     /* The stream the background belongs to. */
     bool have_stream;
@@ -86,6 +92,7 @@ typedef struct Detect {
     int64_t stats_mono_ns;
     uint64_t stats_frames, stats_torn, stats_skipped;
     int64_t stats_busy_ns;
+    int64_t stats_lag_ns, stats_lag_max_ns; /* analysed frames' age: now - capture time */
 } Detect;
 
 /* A walker hidden for this long (behind a pole) is still the same motion. */
@@ -93,11 +100,20 @@ typedef struct Detect {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: camwatch-detect [--help]\n\n"
+    fprintf(out, "Usage: camwatch-detect [--help] [--debug-dir DIR]\n\n"
                  "Reads decoded frames of one camera from shared memory (written by\n"
                  "camwatch-capture), detects motion and publishes one event per analysed\n"
                  "frame for camwatch-record. Normally started by camwatch; can be run by hand\n"
-                 "for debugging (LOGLEVEL=DEBUG shows every frame).\n\n");
+                 "for debugging (LOGLEVEL=DEBUG shows every frame).\n\n"
+                 "  --debug-dir DIR  for each analysed frame, write into DIR what the detector\n"
+                 "                   saw, at the analysed size: NNNNNN-frame.ppm (the frame, the\n"
+                 "                   mask tinted blue, zones in green, changed regions in yellow,\n"
+                 "                   motion in red), NNNNNN-diff.pgm (the difference from the\n"
+                 "                   background as relit), NNNNNN-mask.pgm (the pixels over the\n"
+                 "                   threshold), and a line of DIR/detect.csv (time, lag, changed\n"
+                 "                   share, lighting gain and offset, noise, threshold, motion,\n"
+                 "                   zones, boxes). About 300 kB a frame at 320 px: for tuning\n"
+                 "                   a camera, not for running.\n\n");
 }
 
 /*
@@ -186,14 +202,17 @@ static void check_idle(Detect *d, int64_t now)
     }
     if (now - d->stats_mono_ns >= STATS_INTERVAL_NS) {
         if (d->stats_frames)
-            cw_debug("last %.0f s: %llu frames analysed (%.2f ms each), %llu skipped, %llu torn",
+            cw_debug("last %.0f s: %llu frames analysed (%.2f ms each, %.0f ms behind the camera "
+                     "on average, %.0f ms at most), %llu skipped, %llu torn",
                      (double)(now - d->stats_mono_ns) / CW_NS_PER_SEC,
                      (unsigned long long)d->stats_frames,
                      (double)d->stats_busy_ns / (double)d->stats_frames / CW_NS_PER_MSEC,
+                     (double)d->stats_lag_ns / (double)d->stats_frames / CW_NS_PER_MSEC,
+                     (double)d->stats_lag_max_ns / CW_NS_PER_MSEC,
                      (unsigned long long)d->stats_skipped, (unsigned long long)d->stats_torn);
         d->stats_mono_ns = now;
         d->stats_frames = d->stats_torn = d->stats_skipped = 0;
-        d->stats_busy_ns = 0;
+        d->stats_busy_ns = d->stats_lag_ns = d->stats_lag_max_ns = 0;
     }
 }
 
@@ -235,6 +254,51 @@ static int publish_event(Detect *d, const CwEvent *ev)
         return -ENOSPC; /* only if the events ring is absurdly small */
     memcpy(slot, ev, sizeof(*ev));
     cw_ring_publish(d->events, sizeof(*ev), 0, ev->wall_ns);
+    return 0;
+}
+
+/* --debug-dir: this frame's pictures and line. A failure ends the dumping,
+ * not the detection. */
+static void dump_frame(Detect *d, const CwMotionResult *res, const CwEvent *ev, int64_t lag_ns)
+{
+    CwMotionView view;
+    if (!d->dump || cw_motion_view(d->motion, &view) < 0)
+        return;
+    int ret = cw_debug_dump_frame(d->dump, &view, res, ev, lag_ns);
+    if (ret < 0) {
+        cw_warn("--debug-dir: cannot write: %s; no more debug output", strerror(-ret));
+        cw_debug_dump_free(&d->dump);
+    }
+}
+
+/*
+ * Take --debug-dir DIR (or --debug-dir=DIR) out of argv, for the stage's
+ * common start that refuses arguments. Returns 0, or -1 after logging a
+ * --debug-dir without a folder.
+ */
+static int take_debug_dir(int *argc, char **argv, const char **dir)
+{
+    int kept = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (strncmp(argv[i], "--debug-dir=", 12) == 0) {
+            *dir = argv[i] + 12;
+        } else if (strcmp(argv[i], "--debug-dir") == 0) {
+            if (i + 1 >= *argc) {
+                cw_crit("--debug-dir needs a folder: --debug-dir DIR");
+                return -1;
+            }
+            *dir = argv[++i];
+        } else {
+            argv[kept++] = argv[i];
+            continue;
+        }
+        if (!**dir) {
+            cw_crit("--debug-dir needs a folder: --debug-dir DIR");
+            return -1;
+        }
+    }
+    *argc = kept;
+    argv[kept] = NULL;
     return 0;
 }
 
@@ -344,17 +408,24 @@ static int handle_frame(Detect *d, const CwRingView *view, int64_t now)
     }
 
     int64_t busy = cw_mono_ns() - now;
+    /* Both stamps are CLOCK_REALTIME: capture's at the packet's arrival. */
+    int64_t lag = cw_wall_ns() - fh.wall_ns;
     d->stats_frames++;
     d->stats_busy_ns += busy;
+    d->stats_lag_ns += lag;
+    if (lag > d->stats_lag_max_ns)
+        d->stats_lag_max_ns = lag;
+    dump_frame(d, &res, &ev, lag);
     const char *state = "";
     if (res.warming_up)
         state = "warming up, ";
     else if (res.light_change)
         state = "lighting, ";
-    cw_debug("frame %llu: %s%.2f%% changed, %d region%s, %d motion, threshold %d, %.2f ms",
+    cw_debug("frame %llu: %s%.2f%% changed, %d region%s, %d motion, threshold %d, %.2f ms, "
+             "%.0f ms behind",
              (unsigned long long)view->seq, state, res.changed_percent, res.box_count,
              res.box_count == 1 ? "" : "s", ev.box_count, res.threshold_used,
-             (double)busy / CW_NS_PER_MSEC);
+             (double)busy / CW_NS_PER_MSEC, (double)lag / CW_NS_PER_MSEC);
     log_motion(d, &ev, &res, now);
     return 0;
 }
@@ -408,8 +479,12 @@ int main(int argc, char **argv)
 {
     static Detect d; /* CwConfig is large: keep it off the stack */
     CwMotionParams params;
+    const char *debug_dir = NULL;
     int code = CW_EXIT_OK;
 
+    cw_log_init("camwatch-detect");
+    if (take_debug_dir(&argc, argv, &debug_dir) < 0)
+        return CW_EXIT_CONFIG;
     if (cw_stage_start("camwatch-detect", usage, argc, argv, &d.cfg, &code) < 0)
         return code;
 
@@ -420,6 +495,15 @@ int main(int argc, char **argv)
         cw_crit("%s", err);
         code = CW_EXIT_CONFIG;
         goto end;
+    }
+    if (debug_dir) {
+        int ret = cw_debug_dump_open(debug_dir, &d.zones, &d.dump);
+        if (ret < 0) {
+            cw_crit("--debug-dir %s: %s", debug_dir, strerror(-ret));
+            code = CW_EXIT_CONFIG;
+            goto end;
+        }
+        cw_info("writing what the detector sees into %s", debug_dir);
     }
     motion_params(&d.cfg, &params);
     cw_confirm_init(&d.confirm, d.cfg.min_motion_frames,
@@ -450,5 +534,6 @@ end:
     cw_ring_close(&d.events);
     cw_ring_close(&d.frames);
     cw_motion_free(&d.motion);
+    cw_debug_dump_free(&d.dump);
     return code;
 }
