@@ -123,7 +123,8 @@ $(BUILD)/tests/avhelpers: tests/unit/avhelpers.c $(AV_LIB) $(COMMON_LIB)
 
 # Installs what is missing, builds, runs every test; ends with "N passed, N failed".
 # The core tests run a second time built with ASan and UBSan.
-SAN_TESTS := ring ring_stress config url avhelpers e2e_clip e2e_dropout e2e_crash_recovery
+SAN_TESTS := ring ring_stress config url avhelpers polygon confirm motion_light e2e_clip e2e_dropout \
+             e2e_crash_recovery
 test:
 	scripts/install-deps --check || scripts/install-deps
 	$(MAKE) all

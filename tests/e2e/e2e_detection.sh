@@ -71,6 +71,7 @@ prepare_detection_media() {
     SET_MD5=$MEDIA/detection-$hash.md5
     [ -s "$SET" ] && [ -s "$TRUTH" ] && [ -s "$SET_MD5" ] && return 0
     log "building the detection set (once)"
+    rm -f "$MEDIA"/detection-* # sets of earlier recipes
     local -a args=()
     local chains="" labels="" n=0 t=0 name secs from truth filters f sensor
     : >"$TRUTH.tmp"
