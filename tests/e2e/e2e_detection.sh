@@ -13,8 +13,9 @@
 # Checks, for every case: every motion stretch caught within 1 s of its
 # start, as its own event (the one before it has ended); no event starting
 # in any other stretch. Prints the table (case, truth, detected, latency)
-# and the night's threshold. Then a bad MOTION_MASK stops camwatch with 78
-# and a message naming the polygon and the point.
+# and the night's threshold. Then camwatch-detect --debug-dir, run by hand,
+# writes its pictures and CSV lines, and a bad MOTION_MASK stops camwatch
+# with 78 and a message naming the polygon and the point.
 source "$(dirname "$0")/lib.sh"
 
 # name secs source truth filters (source: plate, or vtest:START seconds)
@@ -184,6 +185,27 @@ road=$(grep -cE 'camwatch-detect.*INFO: motion:.* in zone road$' "$WORK/camwatch
 if [ "$lines" -lt 4 ] || [ "$road" != "$lines" ]; then
     fail "$road of $lines motion log lines name the zone road"
 fi
+
+# --debug-dir, as a user runs it: capture and detect by hand, 20 frames.
+rm -f /dev/shm/camwatch."$CAMERA_NAME".*
+"$BIN/camwatch-detect" --debug-dir "$WORK/debug" >"$WORK/debug-detect.log" 2>&1 &
+detect_pid=$!
+CW_PIDS+=("$detect_pid")
+"$BIN/camwatch-capture" >"$WORK/debug-capture.log" 2>&1 &
+capture_pid=$!
+CW_PIDS+=("$capture_pid")
+wait_for 30 "20 analysed frames in $WORK/debug" test -s "$WORK/debug/000020-mask.pgm"
+kill -TERM "$capture_pid" "$detect_pid"
+wait "$capture_pid" "$detect_pid" || true
+for kind in frame.ppm:P6 diff.pgm:P5 mask.pgm:P5; do
+    file=$WORK/debug/000020-${kind%%:*}
+    [ "$(head -c 2 "$file")" = "${kind##*:}" ] || fail "$file is not ${kind##*:}"
+    [ "$(sed -n 2p "$file")" = "320 240" ] || fail "$file is not 320x240"
+done
+head -n 1 "$WORK/debug/detect.csv" | grep -q '^time,frame,lag_ms,changed_percent,light_gain' ||
+    fail "detect.csv has no header"
+[ "$(wc -l <"$WORK/debug/detect.csv")" -ge 21 ] || fail "detect.csv has fewer than 20 frames"
+log "--debug-dir: $(find "$WORK/debug" -name '*.p?m' | wc -l) pictures, $(($(wc -l <"$WORK/debug/detect.csv") - 1)) CSV lines"
 
 # A bad polygon: camwatch stops with 78, naming the polygon and the point.
 export MOTION_MASK="0,0 0.5,0 0.5,0.5; 0.6,0.6 1.2,0.6 0.6,1"
