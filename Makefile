@@ -123,6 +123,15 @@ $(BUILD)/tests/sidecar: $(BUILD)/record/sidecar.o $(BUILD)/record/fsutil.o
 $(BUILD)/tests/sidecar: TEST_LIBS = $(CJSON_LIBS)
 $(BUILD)/tests/damage: $(BUILD)/capture/damage.o
 $(BUILD)/tests/transport: $(BUILD)/capture/transport.o
+$(BUILD)/tests/polygon: $(BUILD)/detect/polygon.o
+$(BUILD)/tests/confirm: $(BUILD)/detect/confirm.o
+
+# The detector's lighting test: compiled as C, linked by the C++ driver with
+# the detector (C++ over OpenCV).
+$(BUILD)/tests/motion_light: tests/unit/motion_light.c $(BUILD)/detect/motion.o $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@.o
+	$(CXX) $(LDFLAGS) -o $@ $@.o $(BUILD)/detect/motion.o $(COMMON_LIB) $(CV_LIBS) -lm -lpthread
 
 # The libav helpers' test links them and libav.
 $(BUILD)/tests/avhelpers: tests/unit/avhelpers.c $(AV_LIB) $(COMMON_LIB)
@@ -168,7 +177,8 @@ fuzz:
 
 # Installs what is missing, builds, runs every test; ends with "N passed, N failed".
 # The core tests run a second time built with ASan and UBSan.
-SAN_TESTS := ring ring_stress rings config url avhelpers motion e2e_clip e2e_dropout e2e_crash_recovery
+SAN_TESTS := ring ring_stress rings config url avhelpers motion polygon confirm motion_light \
+             e2e_clip e2e_dropout e2e_crash_recovery
 test:
 	scripts/install-deps --check --test || scripts/install-deps --test
 	$(MAKE) all

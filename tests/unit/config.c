@@ -24,6 +24,9 @@ static const char *const all_vars[] = {"RTSP_URL",
                                        "MOTION_THRESHOLD",
                                        "MOTION_MIN_AREA_PERCENT",
                                        "LIGHT_CHANGE_PERCENT",
+                                       "MIN_MOTION_FRAMES",
+                                       "MOTION_MASK",
+                                       "MOTION_ZONES",
                                        "DECODE_THREADS",
                                        "PACKET_BUFFER_MB",
                                        "FRAME_BUFFER_MB",
@@ -140,6 +143,32 @@ static void test_errors(void)
     expect_error("MIN_FREE_PERCENT", "10%", "not a number");
 }
 
+/* The detector's confirmation, mask and zones: defaults, values, limits.
+ * The polygons' syntax is detect/polygon.c's (tests/unit/polygon.c). */
+static void test_detection_vars(void)
+{
+    CwConfig cfg;
+    char err[1024];
+    clean_env();
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == 0);
+    CHECK(cfg.min_motion_frames == 3);
+    CHECK(cfg.motion_mask[0] == '\0' && cfg.motion_zones[0] == '\0');
+    setenv("MIN_MOTION_FRAMES", "1", 1);
+    setenv("MOTION_MASK", "0,0 0.3,0 0.3,0.3", 1);
+    setenv("MOTION_ZONES", "door:0.5,0 1,0 1,1", 1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == 0);
+    CHECK(cfg.min_motion_frames == 1);
+    CHECK(strcmp(cfg.motion_mask, "0,0 0.3,0 0.3,0.3") == 0);
+    CHECK(strcmp(cfg.motion_zones, "door:0.5,0 1,0 1,1") == 0);
+    expect_error("MIN_MOTION_FRAMES", "0", "1 to 100");
+    expect_error("MIN_MOTION_FRAMES", "2.5", "whole number");
+    char long_mask[2100];
+    memset(long_mask, '0', sizeof(long_mask) - 1);
+    long_mask[sizeof(long_mask) - 1] = '\0';
+    expect_error("MOTION_MASK", long_mask, "at most 2047");
+    expect_error("MOTION_ZONES", long_mask, "at most 2047");
+}
+
 /* A password in a URL never reaches an error message. */
 static void test_error_masks_password(void)
 {
@@ -241,6 +270,7 @@ int main(void)
     RUN(test_defaults);
     RUN(test_values);
     RUN(test_errors);
+    RUN(test_detection_vars);
     RUN(test_error_masks_password);
     RUN(test_awkward_passwords);
     RUN(test_env_file);
