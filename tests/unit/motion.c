@@ -8,6 +8,7 @@
  * same on every run.
  */
 #include "check.h"
+#include "xorshift.h"
 
 #include "../../detect/motion.h"
 
@@ -30,16 +31,6 @@
 #define BOX_SLACK 8
 
 static uint8_t luma[W * H];
-static uint32_t rng = 2463534242u;
-
-/* xorshift32: the same noise on every run and every machine. */
-static uint32_t next_random(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 17;
-    rng ^= rng << 5;
-    return rng;
-}
 
 static uint8_t clamp_level(int v)
 {

@@ -10,6 +10,7 @@
  * same on every run.
  */
 #include "check.h"
+#include "xorshift.h"
 
 #include "../../detect/motion.h"
 
@@ -25,16 +26,6 @@
 #define SQ_LEVEL 30
 
 static uint8_t luma[W * H];
-static uint32_t rng = 2463534242u;
-
-/* xorshift32: the same noise on every run and every machine. */
-static uint32_t next_random(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 17;
-    rng ^= rng << 5;
-    return rng;
-}
 
 /* Roughly Gaussian noise of standard deviation `sigma` (sum of four uniforms). */
 static double noise(double sigma)
