@@ -94,7 +94,7 @@ $(BUILD)/camwatch-record: $(RECORD_OBJ) $(AV_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(AV_LIBS) $(CJSON_LIBS) -lm -lpthread
 
 $(BUILD)/camwatch: $(SUPER_OBJ) $(COMMON_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(UV_LIBS) -lm -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(UV_LIBS) $(CJSON_LIBS) -lm -lpthread
 
 $(FAKECAM): tests/fakecam/fakecam.c
 	@mkdir -p $(dir $@)

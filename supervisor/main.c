@@ -13,6 +13,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "program.h"
+#include "status_cmd.h"
 #include "supervisor.h"
 
 #ifndef CAMWATCH_VERSION
@@ -24,6 +25,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: camwatch [--help | --version]\n"
             "       camwatch check            check the configuration, print every value\n"
+            "       camwatch status [--json]  what a running camwatch of this camera is doing\n"
             "\n"
             "Watches one camera: starts camwatch-capture, camwatch-detect and camwatch-record\n"
             "(found next to camwatch, or in CAMWATCH_BIN_DIR), restarts the one that dies or\n"
@@ -60,6 +62,8 @@ int main(int argc, char **argv)
     /* Commands that look at a configuration or a run, never start one. */
     if (argc >= 2 && strcmp(argv[1], "check") == 0)
         return sup_check_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "status") == 0)
+        return sup_status_main(argc - 1, argv + 1);
     if (cw_program_start(&camwatch, argc, argv, &cfg, &exit_code) < 0)
         return exit_code;
     if (sup_init(&sup, &cfg, &exit_code) < 0) {
