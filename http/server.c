@@ -13,6 +13,7 @@
 
 #include "clips.h"
 #include "jpeg.h"
+#include "live.h"
 #include "log.h"
 #include "metrics.h"
 #include "status.h"
@@ -26,6 +27,7 @@
 
 struct HttpServer {
     struct MHD_Daemon *daemon;
+    HttpLive *live;
     const CwConfig *cfg;
     CwRing *const *rings;
 };
@@ -272,13 +274,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return serve_metrics(srv, conn);
     if (strcmp(url, "/latest.jpg") == 0)
         return serve_latest(srv, conn);
+    if (strcmp(url, "/live.mjpeg") == 0) {
+        struct MHD_Response *resp = srv->live ? http_live_response(srv->live) : NULL;
+        if (!resp)
+            return respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                "the live view has all the viewers it takes; try later\n");
+        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+        MHD_destroy_response(resp);
+        return ret;
+    }
     if (strcmp(url, "/api/clips") == 0)
         return serve_clip_list(srv, conn);
     if (strncmp(url, "/clips/", 7) == 0)
         return serve_clip_file(srv, conn, url + 7); /* url is percent-decoded already */
     return respond_text(
         conn, MHD_HTTP_NOT_FOUND,
-        "not found: /healthz /api/status /metrics /latest.jpg /api/clips /clips/\n");
+        "not found: /healthz /api/status /metrics /latest.jpg /live.mjpeg /api/clips /clips/\n");
 }
 
 /* libmicrohttpd's own errors, in our log. */
@@ -302,17 +313,22 @@ int http_server_start(HttpServer **server, const CwConfig *cfg,
     }
     srv->cfg = cfg;
     srv->rings = rings;
-    /* One internal thread polls every connection: an idle server costs
-     * nothing but that thread's sleep. */
+    if (rings[CW_RING_FRAMES] && http_live_start(&srv->live, rings[CW_RING_FRAMES],
+                                                 rings[CW_RING_EVENTS], cfg->live_fps) < 0)
+        cw_warn("cannot start the live view's encoder: /live.mjpeg answers 503");
+    /* A thread per connection: a live viewer's waits for the next frame in
+     * its own thread. Idle, only the listening thread runs, asleep in poll. */
     /* The logger first: an option before it could log through MHD's own. */
-    srv->daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-                                   on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
-                                   MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_CONNECTION_LIMIT,
-                                   (unsigned)HTTP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-                                   (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_END);
+    srv->daemon = MHD_start_daemon(
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0, NULL,
+        NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
+        MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)HTTP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_END);
     if (!srv->daemon) {
         cw_error("libmicrohttpd would not start on the listening socket");
         close(listen_fd);
+        http_live_free(&srv->live);
         free(srv);
         return -EIO;
     }
@@ -325,7 +341,11 @@ void http_server_stop(HttpServer **server)
     if (!*server)
         return;
     /* MHD_stop_daemon closes the listening socket it was given. */
+    /* Live viewers wait inside their connection threads: wake them, so the
+     * daemon can join those threads, then free the encoder. */
+    http_live_stop((*server)->live);
     MHD_stop_daemon((*server)->daemon);
+    http_live_free(&(*server)->live);
     free(*server);
     *server = NULL;
 }

@@ -1,6 +1,6 @@
 /*
- * camwatch-http's requests: libmicrohttpd on a socket listen.c opened,
- * one internal thread, every answer made from the rings' shared memory and
+ * camwatch-http's requests: libmicrohttpd on a socket listen.c opened, a thread
+ * per connection, every answer made from the rings' shared memory and
  * the clip folder at the time of the request. Routes:
  *   GET /healthz        200 "ok" while the camera delivers and every stage
  *                       beats, else 503 with the reason (no password asked:
@@ -8,6 +8,8 @@
  *   GET /api/status     the status document (status.h), JSON
  *   GET /metrics        the same as Prometheus text (metrics.h)
  *   GET /latest.jpg     the newest frame, boxes drawn (?boxes=0 without)
+ *   GET /live.mjpeg     multipart MJPEG of the frames, boxes drawn, at most LIVE_FPS (live.h)
+ *   GET /live.mjpeg     the frames as multipart MJPEG at most LIVE_FPS, boxes drawn (live.h)
  *   GET /api/clips      delivered clips, newest first (?date=YYYY-MM-DD, ?limit=N)
  *   GET /clips/DAY/FILE a clip, snapshot or sidecar, with byte ranges
  * Every route but /healthz asks for HTTP_PASSWORD (HTTP Basic, any user
