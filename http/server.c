@@ -16,6 +16,7 @@
 #include "live.h"
 #include "log.h"
 #include "metrics.h"
+#include "page.h"
 #include "status.h"
 
 /* Connections served at once; more wait in the kernel's backlog. */
@@ -268,6 +269,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_destroy_response(resp);
         return ret;
     }
+    if (strcmp(url, "/") == 0) {
+        size_t len;
+        const char *html = http_page_html(&len);
+        return respond(conn, MHD_HTTP_OK, "text/html; charset=utf-8", html, len);
+    }
     if (strcmp(url, "/api/status") == 0)
         return respond_json(conn, cw_status_json(srv->cfg, srv->rings));
     if (strcmp(url, "/metrics") == 0)
@@ -289,7 +295,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return serve_clip_file(srv, conn, url + 7); /* url is percent-decoded already */
     return respond_text(
         conn, MHD_HTTP_NOT_FOUND,
-        "not found: /healthz /api/status /metrics /latest.jpg /live.mjpeg /api/clips /clips/\n");
+        "not found: / /healthz /api/status /metrics /latest.jpg /live.mjpeg /api/clips /clips/\n");
 }
 
 /* libmicrohttpd's own errors, in our log. */

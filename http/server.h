@@ -2,6 +2,7 @@
  * camwatch-http's requests: libmicrohttpd on a socket listen.c opened, a thread
  * per connection, every answer made from the rings' shared memory and
  * the clip folder at the time of the request. Routes:
+ *   GET /               the page: live view, camera state, today's clips (page.h)
  *   GET /healthz        200 "ok" while the camera delivers and every stage
  *                       beats, else 503 with the reason (no password asked:
  *                       it is for probes, and tells nothing else)
