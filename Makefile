@@ -144,7 +144,8 @@ $(BUILD)/tests/motion: tests/unit/motion.c $(BUILD)/detect/motion.o $(COMMON_LIB
 
 # Installs what is missing, builds, runs every test; ends with "N passed, N failed".
 # The core tests run a second time built with ASan and UBSan.
-SAN_TESTS := ring ring_stress rings config url avhelpers motion e2e_clip e2e_dropout e2e_crash_recovery
+SAN_TESTS := ring ring_stress rings config url avhelpers motion e2e_clip e2e_dropout e2e_crash_recovery \
+             e2e_http e2e_status
 test:
 	scripts/install-deps --check --test || scripts/install-deps --test
 	$(MAKE) all

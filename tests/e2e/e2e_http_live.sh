@@ -78,15 +78,17 @@ log "beside a viewer reading at 20 KB/s ($slow_n frames in 6 s), a fast one got 
 [ "$slow_n" -lt "$fast_n" ] || fail "the slow viewer did not skip frames ($slow_n >= $fast_n)"
 
 # --- a bounded number of viewers ----------------------------------------------
+sleep 3 # the viewers above are gone on the server's side too
 viewers=()
 for i in $(seq 1 8); do
-    curl -s --max-time 10 "$url" -o /dev/null &
+    curl -s --max-time 15 "$url" -o "$WORK/viewer-$i.bin" &
     viewers+=($!)
 done
-# Once the eight are in (on a loaded machine that may take a moment), a ninth is refused.
-ninth() { [ "$(curl -s -o "$WORK/refused.txt" -w '%{http_code}' --max-time 1 "$url" || true)" = 503 ]; }
-wait_for 6 "a 9th viewer refused with 503" ninth
-c=503
+# Once all eight receive frames (on a loaded machine that may take a moment), a ninth is refused.
+all_in() { for i in $(seq 1 8); do head -c 15 "$WORK/viewer-$i.bin" 2>/dev/null | grep -q -- --camwatchframe || return 1; done; }
+wait_for 10 "eight viewers receiving frames" all_in
+c=$(curl -s -o "$WORK/refused.txt" -w '%{http_code}' --max-time 3 "$url" || true)
+[ "$c" = 503 ] || fail "a 9th viewer got $c, want 503"
 log "9th viewer: $c $(cat "$WORK/refused.txt")"
 for p in "${viewers[@]}"; do wait "$p" || true; done
 sleep 1
