@@ -1,7 +1,8 @@
 # camwatch build. `make` builds everything into build/, `make test` installs
 # what is missing (scripts/install-deps), builds and runs every test,
 # `make run` starts camwatch (against the test camera when RTSP_URL is unset),
-# `make bench` measures it.
+# `make bench` measures it, `make fuzz` runs the libFuzzer targets of
+# tests/fuzz for FUZZ_SECONDS each (default 60).
 
 CC       ?= cc
 CXX      ?= c++
@@ -25,8 +26,8 @@ CV_CFLAGS := $(or $(shell pkg-config --cflags opencv4 2>/dev/null),-I/usr/includ
 CV_LIBS   := -lopencv_imgproc -lopencv_core
 UV_CFLAGS := $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIBS   := $(shell pkg-config --libs libuv 2>/dev/null)
-GST_CFLAGS := $(shell pkg-config --cflags gstreamer-rtsp-server-1.0 2>/dev/null)
-GST_LIBS   := $(shell pkg-config --libs gstreamer-rtsp-server-1.0 2>/dev/null)
+GST_CFLAGS := $(shell pkg-config --cflags gstreamer-rtsp-server-1.0 gstreamer-rtsp-1.0 2>/dev/null)
+GST_LIBS   := $(shell pkg-config --libs gstreamer-rtsp-server-1.0 gstreamer-rtsp-1.0 2>/dev/null)
 CJSON_LIBS := -lcjson
 
 ALL_CFLAGS   := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -Icommon -MMD -MP
@@ -59,7 +60,8 @@ PROGRAMS := $(BUILD)/camwatch $(BUILD)/camwatch-capture $(BUILD)/camwatch-detect
             $(BUILD)/camwatch-record $(BUILD)/camwatch-http
 FAKECAM  := $(BUILD)/camwatch-fakecam
 
-.PHONY: all programs fakecam tests test bench run install clean format check-format deps
+.PHONY: all programs fakecam tests test bench run install clean format check-format deps \
+        fuzzers fuzz-build fuzz
 all: programs fakecam tests
 
 programs: $(PROGRAMS)
@@ -128,6 +130,17 @@ $(BUILD)/tests/mp4scan: $(BUILD)/record/mp4scan.o
 $(BUILD)/tests/mp4scan: TEST_LIBS = $(AV_LIBS)
 $(BUILD)/tests/sidecar: $(BUILD)/record/sidecar.o $(BUILD)/record/fsutil.o
 $(BUILD)/tests/sidecar: TEST_LIBS = $(CJSON_LIBS)
+$(BUILD)/tests/damage: $(BUILD)/capture/damage.o
+$(BUILD)/tests/transport: $(BUILD)/capture/transport.o
+$(BUILD)/tests/polygon: $(BUILD)/detect/polygon.o
+$(BUILD)/tests/confirm: $(BUILD)/detect/confirm.o
+
+# The detector's lighting test: compiled as C, linked by the C++ driver with
+# the detector (C++ over OpenCV).
+$(BUILD)/tests/motion_light: tests/unit/motion_light.c $(BUILD)/detect/motion.o $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@.o
+	$(CXX) $(LDFLAGS) -o $@ $@.o $(BUILD)/detect/motion.o $(COMMON_LIB) $(CV_LIBS) -lm -lpthread
 
 # The libav helpers' test links them and libav.
 $(BUILD)/tests/avhelpers: tests/unit/avhelpers.c $(AV_LIB) $(COMMON_LIB)
@@ -141,15 +154,45 @@ $(BUILD)/tests/motion: tests/unit/motion.c $(BUILD)/detect/motion.o $(COMMON_LIB
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@.o
 	$(CXX) $(LDFLAGS) -o $@ $@.o $(BUILD)/detect/motion.o $(COMMON_LIB) $(CV_LIBS) -lm -lpthread
+$(BUILD)/tests/retention: $(BUILD)/record/retention.o
+
+# libFuzzer targets (tests/fuzz/<target>.c, seeds in tests/fuzz/corpus/<target>/).
+# They need clang: `make fuzz-build` builds them, and the common code they
+# call, with clang, libFuzzer, ASan and UBSan into $(FUZZ_BUILD)/fuzz/.
+# `make fuzz` runs each for FUZZ_SECONDS; `make test` runs each for a few
+# seconds (tests/e2e/e2e_fuzz.sh).
+FUZZ_SRC     := $(wildcard tests/fuzz/*.c)
+FUZZ_BINS    := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_BUILD   ?= $(BUILD)-fuzz
+FUZZ_SECONDS ?= 60
+fuzzers: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -Irecord -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(filter %.o,$^) \
+	    $(COMMON_LIB) $(FUZZ_LIBS) -lm -lpthread
+$(BUILD)/fuzz/mp4scan: $(BUILD)/record/mp4scan.o
+$(BUILD)/fuzz/sidecar: $(BUILD)/record/sidecar.o $(BUILD)/record/fsutil.o
+$(BUILD)/fuzz/sidecar: FUZZ_LIBS = $(CJSON_LIBS)
+
+fuzz-build:
+	$(MAKE) CC=clang CXX=clang++ CFLAGS="-O1 -g -fsanitize=fuzzer-no-link -fno-sanitize-recover=all" \
+	    SAN=address,undefined BUILD=$(FUZZ_BUILD) fuzzers
+
+fuzz:
+	scripts/install-deps --check --test || scripts/install-deps --test
+	$(MAKE) fuzz-build
+	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
 
 # Installs what is missing, builds, runs every test; ends with "N passed, N failed".
 # The core tests run a second time built with ASan and UBSan.
-SAN_TESTS := ring ring_stress rings config url avhelpers motion e2e_clip e2e_dropout e2e_crash_recovery \
-             e2e_http e2e_status
+SAN_TESTS := ring ring_stress rings config url avhelpers motion polygon confirm motion_light \
+             e2e_clip e2e_dropout e2e_crash_recovery e2e_http e2e_status
 test:
 	scripts/install-deps --check --test || scripts/install-deps --test
 	$(MAKE) all
 	$(MAKE) SAN=address,undefined BUILD=$(BUILD)-san programs tests fakecam
+	$(MAKE) fuzz-build
 	SAN_BUILD=$(BUILD)-san SAN_TESTS="$(SAN_TESTS)" tests/run
 
 bench:
@@ -173,6 +216,6 @@ check-format:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' '*.cpp')
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-san
+	rm -rf $(BUILD) $(BUILD)-san $(FUZZ_BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -2,8 +2,11 @@
 
 #include "avlog.h"
 #include "clock.h"
+#include "damage.h"
 #include "log.h"
 #include "ratelimit.h"
+
+#include <libavcodec/codec_desc.h>
 
 #include <errno.h>
 #include <stdbool.h>
@@ -22,6 +25,7 @@
 typedef struct WallEntry {
     int64_t pts;
     int64_t wall_ns;
+    uint64_t packet_no; /* which packet it was, for the damage rules */
 } WallEntry;
 
 struct CaptureDecoder {
@@ -29,12 +33,18 @@ struct CaptureDecoder {
     AVFrame *frame; /* reused for every picture */
     WallEntry walls[WALL_MAP_SIZE];
     unsigned walls_next; /* free-running index of the next entry to write */
-    int64_t last_wall_ns;
     int64_t last_frame_ns;
+    bool intra_only;  /* every picture stands alone (MJPEG, raw video) */
+    uint64_t packets; /* decoded so far; the newest one's number */
+    CaptureDamage damage;
+    uint64_t pictures;
+    uint64_t withheld; /* pictures kept from detection as damaged or dependent */
     uint64_t errors;
-    uint64_t errors_unreported;  /* packets the decoder rejected */
-    uint64_t damaged_unreported; /* pictures decoded with concealed damage */
-    CwRateLimit warn_limit;      /* the summary of corrupt data, on CLOCK_MONOTONIC */
+    uint64_t errors_unreported;   /* packets the decoder rejected */
+    uint64_t damaged_unreported;  /* pictures decoded with concealed damage */
+    uint64_t withheld_unreported; /* pictures withheld, damaged or not */
+    bool hold_expiry_logged;
+    CwRateLimit warn_limit; /* the summary of corrupt data, on CLOCK_MONOTONIC */
 };
 
 int capture_decoder_open(CaptureDecoder **out, const AVStream *video, AVRational time_base,
@@ -70,6 +80,8 @@ int capture_decoder_open(CaptureDecoder **out, const AVStream *video, AVRational
     /* One thread by default: a camera's real-time stream needs little, and
      * every extra thread adds a frame of latency and memory. */
     dec->ctx->thread_count = threads;
+    const AVCodecDescriptor *desc = avcodec_descriptor_get(codec->id);
+    dec->intra_only = desc && (desc->props & AV_CODEC_PROP_INTRA_ONLY);
     ret = avcodec_open2(dec->ctx, codec, NULL);
     if (ret < 0) {
         cw_error("cannot open the %s decoder: %s", codec->name, av_err2str(ret));
@@ -89,14 +101,16 @@ end:
 }
 
 /* Corrupt data is the camera's (or the network's) doing: counted, summed
- * up by capture_decoder_tick(), never fatal by itself. */
-static void count_error(CaptureDecoder *dec)
+ * up by capture_decoder_tick(), never fatal by itself; the pictures that
+ * follow it are suspect until a clean restart point (damage.h). */
+static void count_error(CaptureDecoder *dec, uint64_t packet_no)
 {
     dec->errors++;
     dec->errors_unreported++;
+    capture_damage_mark(&dec->damage, packet_no, cw_mono_ns());
 }
 
-static int64_t wall_of(CaptureDecoder *dec, const AVFrame *frame)
+static const WallEntry *entry_of(CaptureDecoder *dec, const AVFrame *frame)
 {
     /* Newest first: pts could repeat after a timestamp wrap. A missing pts
      * matches too: RTSP gives the first packet none, and with frame threads
@@ -104,11 +118,58 @@ static int64_t wall_of(CaptureDecoder *dec, const AVFrame *frame)
     for (unsigned i = 1; i <= WALL_MAP_SIZE && i <= dec->walls_next; i++) {
         const WallEntry *e = &dec->walls[(dec->walls_next - i) % WALL_MAP_SIZE];
         if (e->pts == frame->pts)
-            return e->wall_ns;
+            return e;
     }
     /* Not found (a decoder that invents timestamps): the newest packet is
      * the best guess, and exact for codecs that do not reorder. */
-    return dec->last_wall_ns;
+    return &dec->walls[(dec->walls_next - 1) % WALL_MAP_SIZE];
+}
+
+static bool is_restart_point(const CaptureDecoder *dec, const AVFrame *frame)
+{
+#ifdef AV_FRAME_FLAG_KEY
+    bool key = frame->flags & AV_FRAME_FLAG_KEY; /* FFmpeg 6.1 and later */
+#else
+    bool key = frame->key_frame;
+#endif
+    /* An H.264/H.265 keyframe is an IDR/IRAP picture or a recovery point:
+     * nothing after it refers to anything before it. A mere I picture is
+     * not enough (later pictures may still refer past it). */
+    return key || dec->intra_only;
+}
+
+/* Whether `frame` goes to detection; counts and logs what it withholds. */
+static bool may_publish(CaptureDecoder *dec, const AVFrame *frame, uint64_t packet_no)
+{
+    CapturePicture picture = {
+        .packet_no = packet_no,
+        .damaged = frame->decode_error_flags || (frame->flags & AV_FRAME_FLAG_CORRUPT),
+        .restart_point = is_restart_point(dec, frame),
+    };
+    int64_t now = cw_mono_ns();
+    if (picture.damaged)
+        dec->damaged_unreported++;
+    switch (capture_damage_judge(&dec->damage, &picture, now)) {
+    case CAPTURE_PUBLISH:
+        return true;
+    case CAPTURE_PUBLISH_RECOVERED:
+        cw_debug("clean keyframe: pictures go to detection again");
+        dec->hold_expiry_logged = false;
+        return true;
+    case CAPTURE_PUBLISH_HOLD_EXPIRED:
+        if (!dec->hold_expiry_logged)
+            cw_warn("no keyframe for %lld s after damaged video: pictures go to detection "
+                    "again and may stay smeared until the camera sends one",
+                    (long long)(CAPTURE_DAMAGE_HOLD_MAX_NS / CW_NS_PER_SEC));
+        dec->hold_expiry_logged = true;
+        return true;
+    case CAPTURE_WITHHOLD_DAMAGED:
+    case CAPTURE_WITHHOLD_DEPENDENT:
+        break;
+    }
+    dec->withheld++;
+    dec->withheld_unreported++;
+    return false;
 }
 
 int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, int64_t wall_ns,
@@ -120,9 +181,9 @@ int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, int64_t wal
      * after which the decoder accepts nothing more. */
     if (pkt->size <= 0)
         return 0;
-    dec->walls[dec->walls_next % WALL_MAP_SIZE] = (WallEntry){pkt->pts, wall_ns};
+    dec->packets++;
+    dec->walls[dec->walls_next % WALL_MAP_SIZE] = (WallEntry){pkt->pts, wall_ns, dec->packets};
     dec->walls_next++;
-    dec->last_wall_ns = wall_ns;
 
     ret = avcodec_send_packet(dec->ctx, pkt);
     if (ret == AVERROR(ENOMEM))
@@ -130,7 +191,7 @@ int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, int64_t wal
     /* EAGAIN cannot happen (all output is drained after every packet); any
      * other error is this packet's data: count it and go on. */
     if (ret < 0 && ret != AVERROR(EAGAIN))
-        count_error(dec);
+        count_error(dec, dec->packets);
 
     for (;;) {
         ret = avcodec_receive_frame(dec->ctx, dec->frame);
@@ -140,19 +201,26 @@ int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, int64_t wal
         if (ret == AVERROR(ENOMEM))
             return ret;
         if (ret < 0) {
-            count_error(dec);
+            count_error(dec, dec->packets);
             return 0;
         }
         dec->last_frame_ns = cw_mono_ns();
-        /* A picture with concealed damage still goes to detection: it is
-         * mostly right, and the next keyframe repairs it. */
-        if (dec->frame->decode_error_flags || (dec->frame->flags & AV_FRAME_FLAG_CORRUPT))
-            dec->damaged_unreported++;
-        ret = on_frame(arg, dec->frame, wall_of(dec, dec->frame));
+        dec->pictures++;
+        const WallEntry *entry = entry_of(dec, dec->frame);
+        /* A damaged picture would show detection a change that never
+         * happened; it still decoded, so the camera is not stalled. */
+        ret = may_publish(dec, dec->frame, entry->packet_no)
+                  ? on_frame(arg, dec->frame, entry->wall_ns)
+                  : 0;
         av_frame_unref(dec->frame);
         if (ret < 0)
             return ret;
     }
+}
+
+void capture_decoder_note_loss(CaptureDecoder *dec)
+{
+    capture_damage_mark(&dec->damage, dec->packets + 1, cw_mono_ns());
 }
 
 int64_t capture_decoder_last_frame_ns(const CaptureDecoder *dec)
@@ -165,6 +233,16 @@ uint64_t capture_decoder_errors(const CaptureDecoder *dec)
     return dec->errors;
 }
 
+uint64_t capture_decoder_pictures(const CaptureDecoder *dec)
+{
+    return dec->pictures;
+}
+
+uint64_t capture_decoder_withheld(const CaptureDecoder *dec)
+{
+    return dec->withheld;
+}
+
 void capture_decoder_tick(CaptureDecoder *dec, int64_t now_ns)
 {
     char last[256];
@@ -174,19 +252,23 @@ void capture_decoder_tick(CaptureDecoder *dec, int64_t now_ns)
     if (cw_ratelimit_test(&dec->warn_limit, now_ns) < 0)
         return;
     unsigned long messages = cw_avlog_take_decoder_messages(last, sizeof(last));
-    if (!dec->errors_unreported && !dec->damaged_unreported && !messages) {
+    if (!dec->errors_unreported && !dec->damaged_unreported && !dec->withheld_unreported &&
+        !messages) {
         /* Nothing to say: the first corrupt data to come is reported at
          * once, not an interval after this silent tick. */
         cw_ratelimit_reset(&dec->warn_limit);
         return;
     }
     cw_warn("corrupt video from the camera: %llu rejected packets, %llu damaged pictures, %lu "
-            "decoder messages since the last report%s%s%s (at most one report per %lld s)",
+            "decoder messages since the last report%s%s%s; %llu pictures withheld from "
+            "detection until a clean keyframe (at most one report per %lld s)",
             (unsigned long long)dec->errors_unreported, (unsigned long long)dec->damaged_unreported,
             messages, *last ? " (last: " : "", last, *last ? ")" : "",
+            (unsigned long long)dec->withheld_unreported,
             (long long)(DECODE_WARN_PERIOD_NS / CW_NS_PER_SEC));
     dec->errors_unreported = 0;
     dec->damaged_unreported = 0;
+    dec->withheld_unreported = 0;
 }
 
 void capture_decoder_close(CaptureDecoder **pdec)

@@ -1,7 +1,9 @@
 /*
  * The video decoder: every packet is decoded (later pictures reference
  * earlier ones), each picture comes out with the capture time of the packet
- * that produced it, and corrupt data is counted rather than fatal.
+ * that produced it, and corrupt data is counted rather than fatal. Pictures
+ * that are damaged, or may be predicted from damaged ones, are withheld
+ * until a clean keyframe (damage.h): they never reach detection.
  *
  * Errors: negative AVERROR codes, as everywhere in capture/ (it wraps
  * libav). A system call's errno e is returned as AVERROR(e).
@@ -33,24 +35,40 @@ int capture_decoder_open(CaptureDecoder **dec, const AVStream *video, AVRational
 
 /*
  * Decode one packet that arrived at `wall_ns` and hand every picture it
- * completes to `on_frame`. Corrupt data (a rejected packet, a damaged
- * picture) is counted for capture_decoder_tick(); it is not an error here. Returns 0, or a
+ * completes to `on_frame`, except the ones withheld as damaged. Corrupt data
+ * (a rejected packet, a damaged picture) is counted for
+ * capture_decoder_tick(); it is not an error here. Returns 0, or a
  * negative AVERROR for what must end capture (AVERROR(ENOMEM), or
  * on_frame's error). No allocation of ours on this path.
  */
 int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, int64_t wall_ns,
                            CaptureFrameFn on_frame, void *arg);
 
-/* CLOCK_MONOTONIC when the last picture came out (the open time before). */
+/*
+ * The source lost data (RTP packets) while it read the packet that is
+ * decoded next: pictures are withheld from that packet on until a keyframe
+ * from a later packet decodes clean.
+ */
+void capture_decoder_note_loss(CaptureDecoder *dec);
+
+/* CLOCK_MONOTONIC when the last picture came out, withheld or not (the open
+ * time before): a camera whose pictures are all damaged has not stalled. */
 int64_t capture_decoder_last_frame_ns(const CaptureDecoder *dec);
 
 /* Packets the decoder rejected since it was opened. */
 uint64_t capture_decoder_errors(const CaptureDecoder *dec);
 
+/* Pictures decoded since it was opened, withheld ones included. */
+uint64_t capture_decoder_pictures(const CaptureDecoder *dec);
+
+/* Pictures withheld from on_frame since it was opened (damaged or dependent). */
+uint64_t capture_decoder_withheld(const CaptureDecoder *dec);
+
 /*
  * Log one WARNING summing up the corrupt data seen since the previous one
- * (rejected packets, damaged pictures, the decoder's own complaints), at
- * most once per 10 s and only if there was any. Call about once a second.
+ * (rejected packets, damaged pictures, the decoder's own complaints,
+ * pictures withheld), at most once per 10 s and only if there was any.
+ * Call about once a second.
  */
 void capture_decoder_tick(CaptureDecoder *dec, int64_t now_ns);
 

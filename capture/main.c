@@ -14,6 +14,7 @@
 #include "frames.h"
 #include "publish.h"
 #include "source.h"
+#include "transport.h"
 #include "watchdog.h"
 
 #include "clock.h"
@@ -29,6 +30,14 @@
 
 #define PROGRAM         "camwatch-capture"
 #define HOUSEKEEPING_NS (1 * CW_NS_PER_SEC)
+/* One line of figures this often: at INFO if packets were lost or pictures
+ * withheld in it, else at DEBUG. */
+#define STATS_INTERVAL_NS (60 * CW_NS_PER_SEC)
+
+/* Totals at the start of a stats interval, for the figures of the interval. */
+typedef struct CaptureTotals {
+    uint64_t packets, bytes, pictures, published, lost, withheld;
+} CaptureTotals;
 
 typedef struct Capture {
     CwConfig cfg;
@@ -39,6 +48,11 @@ typedef struct Capture {
     AVPacket *pkt; /* reused for every packet */
     CapturePublisher publisher;
     CaptureFrames frame_out;
+    uint64_t bytes_read;
+    uint64_t lost_seen; /* RTP packets lost, as far as the decoder was told */
+    bool losing;        /* in a spell of packet loss (ends with a loss-free stats interval) */
+    CaptureTotals stats_base;
+    int64_t stats_ns;
 } Capture;
 
 static void usage(FILE *out)
@@ -74,9 +88,69 @@ static void log_connected(const Capture *cap)
     char fps[32] = "unknown frame rate";
     if (rate.den > 0)
         snprintf(fps, sizeof(fps), "%.4g fps", av_q2d(rate));
-    cw_info("connected to %s: %s %dx%d %s", cap->cfg.rtsp_url,
+    const char *transport = capture_source_transport(cap->source);
+    cw_info("connected to %s: %s %dx%d %s%s%s", cap->cfg.rtsp_url,
             avcodec_get_name(video->codecpar->codec_id), video->codecpar->width,
-            video->codecpar->height, fps);
+            video->codecpar->height, fps, transport ? ", RTP over " : "",
+            transport ? transport : "");
+}
+
+static CaptureTotals totals_now(const Capture *cap)
+{
+    return (CaptureTotals){
+        .packets = cap->publisher.packets_published + cap->publisher.packets_dropped,
+        .bytes = cap->bytes_read,
+        .pictures = capture_decoder_pictures(cap->decoder),
+        .published = cap->frame_out.published,
+        .lost = capture_source_packets_lost(cap->source),
+        .withheld = capture_decoder_withheld(cap->decoder),
+    };
+}
+
+/*
+ * Packets lost on the way (RTP over UDP): the pictures they belonged to, and
+ * the ones predicted from those, must not reach detection; the packets that
+ * did arrive still go to the packets ring (record copies what arrived). The
+ * first loss of a spell is logged; the stats line counts the rest.
+ */
+static void note_loss(Capture *cap)
+{
+    uint64_t lost = capture_source_packets_lost(cap->source);
+    if (lost == cap->lost_seen)
+        return;
+    capture_decoder_note_loss(cap->decoder);
+    if (!cap->losing) {
+        const char *transport = capture_source_transport(cap->source);
+        cw_warn("packets from the camera are being lost%s%s%s: %llu missing so far; pictures "
+                "are withheld from detection from each loss until a clean keyframe, and the "
+                "stats line every %lld s counts the losses",
+                transport ? " (RTP over " : "", transport ? transport : "", transport ? ")" : "",
+                (unsigned long long)lost, (long long)(STATS_INTERVAL_NS / CW_NS_PER_SEC));
+        cap->losing = true;
+    }
+    cap->lost_seen = lost;
+}
+
+static void log_stats(Capture *cap, int64_t now_ns)
+{
+    if (now_ns - cap->stats_ns < STATS_INTERVAL_NS)
+        return;
+    CaptureTotals t = totals_now(cap), b = cap->stats_base;
+    double secs = (double)(now_ns - cap->stats_ns) / CW_NS_PER_SEC;
+    uint64_t lost = t.lost - b.lost, withheld = t.withheld - b.withheld;
+    const char *transport = capture_source_transport(cap->source);
+    cw_log(lost || withheld ? CW_LOG_INFO : CW_LOG_DEBUG,
+           "last %.0f s%s%s: %llu packets (%.0f kbit/s), %llu RTP packets lost, %llu pictures "
+           "decoded, %llu withheld as damaged, %llu published for detection",
+           secs, transport ? " over " : "", transport ? transport : "",
+           (unsigned long long)(t.packets - b.packets),
+           (double)(t.bytes - b.bytes) * 8 / secs / 1000, (unsigned long long)lost,
+           (unsigned long long)(t.pictures - b.pictures), (unsigned long long)withheld,
+           (unsigned long long)(t.published - b.published));
+    if (!lost)
+        cap->losing = false; /* the next loss starts a new spell, and says so */
+    cap->stats_base = t;
+    cap->stats_ns = now_ns;
 }
 
 /* Exit code, and its one log line, for the end of the packet loop. */
@@ -115,7 +189,9 @@ static int capture_loop(Capture *cap)
         if (ret < 0 || cw_stop_requested)
             return read_end_exit_code(cap, ret);
         int64_t wall_ns = cw_wall_ns(); /* arrival: what a recorder's clock means */
+        cap->bytes_read += (uint64_t)cap->pkt->size;
         capture_publish_packet(&cap->publisher, cap->pkt, wall_ns);
+        note_loss(cap);
         ret = capture_decoder_decode(cap->decoder, cap->pkt, wall_ns, on_frame, cap);
         av_packet_unref(cap->pkt);
         if (ret < 0) {
@@ -130,6 +206,7 @@ static int capture_loop(Capture *cap)
         housekeeping_ns = now;
         capture_decoder_tick(cap->decoder, now);
         cw_avlog_tick(now);
+        log_stats(cap, now);
         /* Packets arriving is not enough: detection needs pictures. */
         if (now - capture_decoder_last_frame_ns(cap->decoder) > timeout_ns) {
             cw_error("camera stalled: its video did not decode for %g s (%llu decode errors)",
@@ -161,6 +238,7 @@ int main(int argc, char **argv)
     };
     if (cw_rings_open_all(&cap.cfg, rings, 2, &exit_code) < 0)
         goto end; /* logged */
+    capture_transport_keep_in(cap.packets);
     capture_publish_init(&cap.publisher, cap.packets, cap.frames, cap.cfg.packet_buffer_mb);
     capture_frames_init(&cap.frame_out, cap.frames, cap.cfg.detect_fps, cap.cfg.frame_buffer_mb);
     cap.pkt = av_packet_alloc();
@@ -192,13 +270,19 @@ int main(int argc, char **argv)
                            capture_source_time_base(cap.source),
                            capture_source_frame_rate(cap.source));
     log_connected(&cap);
+    cap.stats_ns = cw_mono_ns();
+    cap.stats_base = totals_now(&cap);
 
     exit_code = capture_loop(&cap);
-    cw_debug("published %llu packets (%llu dropped) and %llu frames; %llu decode errors",
-             (unsigned long long)cap.publisher.packets_published,
-             (unsigned long long)cap.publisher.packets_dropped,
-             (unsigned long long)cap.frame_out.published,
-             (unsigned long long)capture_decoder_errors(cap.decoder));
+    uint64_t lost = capture_source_packets_lost(cap.source);
+    uint64_t withheld = capture_decoder_withheld(cap.decoder);
+    cw_log(lost || withheld ? CW_LOG_INFO : CW_LOG_DEBUG,
+           "published %llu packets (%llu dropped) and %llu frames; %llu RTP packets lost, %llu "
+           "decode errors, %llu pictures withheld as damaged",
+           (unsigned long long)cap.publisher.packets_published,
+           (unsigned long long)cap.publisher.packets_dropped,
+           (unsigned long long)cap.frame_out.published, (unsigned long long)lost,
+           (unsigned long long)capture_decoder_errors(cap.decoder), (unsigned long long)withheld);
 
 end:
     capture_source_close(&cap.source); /* bounded by its own deadline */

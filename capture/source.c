@@ -4,6 +4,7 @@
 #include "avlog.h"
 #include "clock.h"
 #include "log.h"
+#include "transport.h"
 #include "watchdog.h"
 
 #include <libavdevice/avdevice.h>
@@ -18,12 +19,17 @@
 
 /* How long closing may take: RTSP sends a TEARDOWN the camera may ignore. */
 #define SOURCE_CLOSE_NS (1 * CW_NS_PER_SEC)
-/* Slice of a pacing sleep, so that a stop request is seen promptly even if
- * its signal went to the watchdog thread. */
+/* Slice of a sleep (pacing a file, waiting to ask the camera again), so
+ * that a stop request is seen promptly even if its signal went to the
+ * watchdog thread. */
 #define PACE_SLICE_NS (100 * CW_NS_PER_MSEC)
 /* A file's timestamps going back by more than this restart the pacing
  * clock instead of releasing packets as fast as they can be read. */
 #define PACE_BACKWARD_NS (1 * CW_NS_PER_SEC)
+/* A camera that answers the fallback attempt "503 Service Unavailable" is
+ * asked again this many times, this long apart. */
+#define FALLBACK_RETRIES  3
+#define FALLBACK_PAUSE_NS (300 * CW_NS_PER_MSEC)
 /* Clock of the timestamps given to sources that have none (as RTP video). */
 #define RESTAMP_HZ 90000
 
@@ -33,6 +39,8 @@ struct CaptureSource {
     AVFormatContext *fmt;
     AVStream *video;
     enum SourceKind kind;
+    CaptureTransport transport; /* RTSP: the one asked for (libav refuses another) */
+    uint64_t packets_lost;      /* RTP packets the demuxer found missing */
     int64_t timeout_ns;
     const volatile sig_atomic_t *stop;
     CaptureWaitFn on_wait;
@@ -93,6 +101,33 @@ static void clear_deadline(CaptureSource *src)
     capture_watchdog_disarm();
 }
 
+/* Sleep until `until_ns` (CLOCK_MONOTONIC) unless a stop is requested,
+ * keeping heartbeats going. Returns 0, or AVERROR_EXIT when stopped. */
+static int sleep_until(CaptureSource *src, int64_t until_ns)
+{
+    for (int64_t now = cw_mono_ns(); now < until_ns; now = cw_mono_ns()) {
+        if (*src->stop)
+            return AVERROR_EXIT;
+        int64_t wake = until_ns - now > PACE_SLICE_NS ? now + PACE_SLICE_NS : until_ns;
+        struct timespec ts_wake = cw_ns_to_timespec(wake);
+        /* EINTR (a stop signal) is handled by the flag check above. */
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts_wake, NULL);
+        if (src->on_wait)
+            src->on_wait(src->wait_arg, cw_mono_ns());
+    }
+    return 0;
+}
+
+/* Close the connection, if any, within SOURCE_CLOSE_NS. */
+static void close_input(CaptureSource *src)
+{
+    if (!src->fmt)
+        return;
+    set_deadline(src, cw_mono_ns() + SOURCE_CLOSE_NS, "closing the connection");
+    avformat_close_input(&src->fmt);
+    clear_deadline(src);
+}
+
 /* The v4l2 demuxer lives in libavdevice: register it on first use. */
 static const AVInputFormat *v4l2_input_format(void)
 {
@@ -131,27 +166,23 @@ static void describe_failure(const CaptureSource *src, int err, char *buf, size_
     }
 }
 
-int capture_source_open(CaptureSource **out, const CwConfig *cfg, const volatile sig_atomic_t *stop,
-                        CaptureWaitFn on_wait, void *wait_arg)
+/*
+ * One attempt to connect, probe the stream and find its video, over
+ * `transport` for RTSP. Leaves src->fmt open on success; on failure, the
+ * caller reads libav's last complaint with cw_avlog_last() and
+ * src->timed_out. Returns 0 or a negative AVERROR.
+ */
+static int open_attempt(CaptureSource *src, const CwConfig *cfg, const AVInputFormat *format,
+                        CaptureTransport transport)
 {
-    CaptureSource *src = NULL;
     AVDictionary *opts = NULL;
-    const AVInputFormat *format = NULL;
     const char *url = cfg->rtsp_url;
     int ret;
 
-    *out = NULL;
-    src = calloc(1, sizeof(*src));
-    if (!src) {
-        ret = AVERROR(ENOMEM);
-        goto end;
-    }
-    src->kind = source_kind(url);
-    src->timeout_ns = (int64_t)(cfg->timeout_s * CW_NS_PER_SEC);
-    src->stop = stop;
-    src->on_wait = on_wait;
-    src->wait_arg = wait_arg;
-
+    /* A failed probe leaves the context of the previous attempt open. */
+    close_input(src);
+    src->video = NULL;
+    src->transport = transport;
     src->fmt = avformat_alloc_context();
     if (!src->fmt) {
         ret = AVERROR(ENOMEM);
@@ -161,7 +192,7 @@ int capture_source_open(CaptureSource **out, const CwConfig *cfg, const volatile
     src->fmt->interrupt_callback.opaque = src;
 
     if (src->kind == SOURCE_RTSP) {
-        ret = av_dict_set(&opts, "rtsp_transport", cfg->rtsp_transport, 0);
+        ret = av_dict_set(&opts, "rtsp_transport", capture_transport_name(transport), 0);
         if (ret < 0)
             goto end;
     }
@@ -181,13 +212,6 @@ int capture_source_open(CaptureSource **out, const CwConfig *cfg, const volatile
         ret = av_dict_set_int(&opts, "fpsprobesize", 3, 0);
         if (ret < 0)
             goto end;
-    }
-    if (src->kind == SOURCE_V4L2) {
-        format = v4l2_input_format();
-        if (!format) {
-            ret = CAPTURE_ERR_UNSUPPORTED;
-            goto end;
-        }
     }
 
     /* libav's own complaints during the connect become the detail of our
@@ -211,8 +235,156 @@ int capture_source_open(CaptureSource **out, const CwConfig *cfg, const volatile
     }
     clear_deadline(src);
     cw_avlog_hold(false);
+
+end:
+    av_dict_free(&opts);
+    return ret < 0 ? ret : 0;
+}
+
+/* What to set instead of a transport the camera refused. */
+static const char *transport_advice(const char *url, CaptureTransport refused)
+{
+    if (av_strstart(url, "rtsps://", NULL))
+        return "an rtsp:// URL with RTSP_TRANSPORT=udp or auto (FFmpeg carries rtsps:// over "
+               "TCP only)";
+    switch (refused) {
+    case CAPTURE_TRANSPORT_UDP:
+        return "RTSP_TRANSPORT=tcp or auto";
+    case CAPTURE_TRANSPORT_UDP_MULTICAST:
+        return "RTSP_TRANSPORT=udp, tcp or auto";
+    default:
+        return "RTSP_TRANSPORT=udp or auto";
+    }
+}
+
+static const char *refusal_text(int status)
+{
+    return status == 461 ? "SETUP answered 461 Unsupported Transport"
+                         : "it answered 400 Bad Request";
+}
+
+/*
+ * After a failed RTSP attempt over `tried` (libav's complaint in `detail`):
+ * if the camera refused that transport and RTSP_TRANSPORT=auto, try the
+ * other one, remember it if it works, and log the choice. Returns 0 when
+ * connected, the (new) failure otherwise; sets *reported when the failure
+ * has had its ERROR line here.
+ */
+static int after_refusal(CaptureSource *src, const CwConfig *cfg, CaptureTransport tried, int err,
+                         const char *detail, bool *reported)
+{
+    const char *url = cfg->rtsp_url;
+    int status = capture_transport_refusal(err, detail);
+    bool is_auto = capture_transport_from_name(cfg->rtsp_transport) == CAPTURE_TRANSPORT_AUTO;
+
+    *reported = false;
+    if (!status)
+        return err;
+    /* rtsps:// carries RTP inside its TLS connection: libav allows nothing
+     * else, so there is nothing to fall back to. */
+    if (!is_auto || av_strstart(url, "rtsps://", NULL)) {
+        if (status == 461)
+            cw_error("cannot open %s: the camera refuses RTP over %s (%s): set %s", url,
+                     capture_transport_label(tried), refusal_text(status),
+                     transport_advice(url, tried));
+        else /* a 400 may have been any request: a hint, not a verdict */
+            cw_error("cannot open %s: the camera answered 400 Bad Request; a camera that refuses "
+                     "RTP over %s answers so too: try %s",
+                     url, capture_transport_label(tried), transport_advice(url, tried));
+        *reported = true;
+        return err;
+    }
+
+    char first_why[768];
+    describe_failure(src, err, first_why, sizeof(first_why));
+    CaptureTransport other = capture_transport_fallback(tried);
+    cw_debug("%s refused RTP over %s (%s): trying %s", url, capture_transport_label(tried),
+             refusal_text(status), capture_transport_label(other));
+    int ret = open_attempt(src, cfg, NULL, other);
+    /* A camera may still be tearing down the refused session and answer
+     * 503 Service Unavailable ("try again later"; gst-rtsp-server does, for
+     * a shared stream): so it is told, briefly. */
+    for (int retry = 0; retry < FALLBACK_RETRIES && ret == AVERROR_HTTP_SERVER_ERROR && !*src->stop;
+         retry++) {
+        char busy[512];
+        if (!strstr(cw_avlog_last(busy, sizeof(busy)), "503"))
+            break;
+        cw_debug("the camera is busy (503 Service Unavailable): trying %s again",
+                 capture_transport_label(other));
+        if (sleep_until(src, cw_mono_ns() + FALLBACK_PAUSE_NS) < 0)
+            return AVERROR_EXIT;
+        ret = open_attempt(src, cfg, NULL, other);
+    }
+    if (ret >= 0) {
+        cw_info("the camera refuses RTP over %s (%s): using %s", capture_transport_label(tried),
+                refusal_text(status), capture_transport_label(other));
+        capture_transport_remember(other);
+        return 0;
+    }
+    if (*src->stop || ret == AVERROR(ENOMEM))
+        return ret;
+    char why[768], other_detail[512];
+    describe_failure(src, ret, why, sizeof(why));
+    cw_avlog_last(other_detail, sizeof(other_detail));
+    *reported = true;
+    if (status == 461 && capture_transport_refusal(ret, other_detail) == 461)
+        cw_error("cannot open %s: the camera refuses RTP over both %s and %s (SETUP answered "
+                 "461 Unsupported Transport): set RTSP_TRANSPORT=udp_multicast or http if it "
+                 "offers either",
+                 url, capture_transport_label(tried), capture_transport_label(other));
+    else if (status == 461)
+        cw_error("cannot open %s: the camera refuses RTP over %s (%s), and over %s: %s", url,
+                 capture_transport_label(tried), refusal_text(status),
+                 capture_transport_label(other), why);
+    else /* the 400 was not about the transport, or not only */
+        cw_error("cannot open %s: %s (over %s too: %s)", url, first_why,
+                 capture_transport_label(other), why);
+    return ret;
+}
+
+int capture_source_open(CaptureSource **out, const CwConfig *cfg, const volatile sig_atomic_t *stop,
+                        CaptureWaitFn on_wait, void *wait_arg)
+{
+    CaptureSource *src = NULL;
+    const AVInputFormat *format = NULL;
+    const char *url = cfg->rtsp_url;
+    CaptureTransport transport = capture_transport_from_name(cfg->rtsp_transport);
+    bool reported = false;
+    int ret;
+
+    *out = NULL;
+    src = calloc(1, sizeof(*src));
+    if (!src) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    src->kind = source_kind(url);
+    src->timeout_ns = (int64_t)(cfg->timeout_s * CW_NS_PER_SEC);
+    src->stop = stop;
+    src->on_wait = on_wait;
+    src->wait_arg = wait_arg;
+
+    if (src->kind == SOURCE_V4L2) {
+        format = v4l2_input_format();
+        if (!format) {
+            ret = CAPTURE_ERR_UNSUPPORTED;
+            goto end;
+        }
+    }
+    if (transport == CAPTURE_TRANSPORT_AUTO)
+        transport = capture_transport_first();
+    ret = open_attempt(src, cfg, format, transport);
+    if (ret < 0 && src->kind == SOURCE_RTSP && !*stop && !src->timed_out &&
+        ret != AVERROR(ENOMEM)) {
+        char detail[512];
+        cw_avlog_last(detail, sizeof(detail));
+        ret = after_refusal(src, cfg, transport, ret, detail, &reported);
+    }
     if (ret < 0)
         goto end;
+    /* libav carries rtsps:// inside its TLS connection whatever was asked. */
+    if (av_strstart(url, "rtsps://", NULL))
+        src->transport = CAPTURE_TRANSPORT_TCP;
 
     /* Video only for now: the demuxer can drop other streams early. */
     for (unsigned i = 0; i < src->fmt->nb_streams; i++)
@@ -225,7 +397,7 @@ int capture_source_open(CaptureSource **out, const CwConfig *cfg, const volatile
     ret = 0;
 
 end:
-    if (ret < 0 && !*stop) {
+    if (ret < 0 && !*stop && !reported) {
         if (ret == AVERROR(ENOMEM)) {
             cw_error("out of memory while opening the camera");
         } else if (ret != CAPTURE_ERR_UNSUPPORTED) {
@@ -236,7 +408,6 @@ end:
     }
     if (ret < 0 && src && src->timed_out && !*stop)
         ret = CAPTURE_ERR_STALLED;
-    av_dict_free(&opts);
     if (ret < 0) {
         capture_source_close(&src);
         return ret;
@@ -273,18 +444,7 @@ static int pace(CaptureSource *src, const AVPacket *pkt)
         src->pace_base_ns = now - ts_ns;
         return 0;
     }
-    while (now < due) {
-        if (*src->stop)
-            return AVERROR_EXIT;
-        int64_t wake = due - now > PACE_SLICE_NS ? now + PACE_SLICE_NS : due;
-        struct timespec ts_wake = cw_ns_to_timespec(wake);
-        /* EINTR (a stop signal) is handled by the flag check above. */
-        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts_wake, NULL);
-        now = cw_mono_ns();
-        if (src->on_wait)
-            src->on_wait(src->wait_arg, now);
-    }
-    return 0;
+    return sleep_until(src, due);
 }
 
 int capture_source_read(CaptureSource *src, AVPacket *pkt)
@@ -295,6 +455,7 @@ int capture_source_read(CaptureSource *src, AVPacket *pkt)
         set_deadline(src, src->last_video_ns + src->timeout_ns, "waiting for data");
         int ret = av_read_frame(src->fmt, pkt);
         clear_deadline(src);
+        src->packets_lost += cw_avlog_take_rtp_missed();
         if (*src->stop) {
             av_packet_unref(pkt);
             return AVERROR_EXIT;
@@ -350,6 +511,16 @@ AVRational capture_source_frame_rate(const CaptureSource *src)
     return rate;
 }
 
+const char *capture_source_transport(const CaptureSource *src)
+{
+    return src->kind == SOURCE_RTSP ? capture_transport_label(src->transport) : NULL;
+}
+
+uint64_t capture_source_packets_lost(const CaptureSource *src)
+{
+    return src->packets_lost;
+}
+
 bool capture_source_is_file(const CaptureSource *src)
 {
     return src->kind == SOURCE_FILE;
@@ -360,11 +531,7 @@ void capture_source_close(CaptureSource **psrc)
     CaptureSource *src = *psrc;
     if (!src)
         return;
-    if (src->fmt) {
-        set_deadline(src, cw_mono_ns() + SOURCE_CLOSE_NS, "closing the connection");
-        avformat_close_input(&src->fmt);
-        clear_deadline(src);
-    }
+    close_input(src);
     free(src);
     *psrc = NULL;
 }

@@ -34,12 +34,18 @@ typedef void (*CaptureWaitFn)(void *arg, int64_t now_ns);
 #define CAPTURE_ERR_UNSUPPORTED FFERRTAG('C', 'W', 'N', 'S')
 
 /*
- * Connect to cfg->rtsp_url and find its best video stream. On failure logs
- * one ERROR line naming the (masked) URL and the reason, unless `*stop` is
- * set, and returns a negative AVERROR: AVERROR(ENOMEM) for an internal
- * failure, AVERROR_EXIT when stopped, CAPTURE_ERR_UNSUPPORTED for a source
- * this installation cannot read; anything else is the camera's (or the
- * network's) doing. On success *src owns the connection.
+ * Connect to cfg->rtsp_url and find its best video stream. RTSP goes over
+ * cfg->rtsp_transport; with "auto", over the transport remembered from an
+ * earlier connect, else TCP, and when the camera refuses that one over the
+ * other (TCP or UDP), which is then remembered (transport.h) and logged
+ * once at INFO. On failure logs one ERROR line naming the (masked) URL and
+ * the reason (for a refused transport: what to set RTSP_TRANSPORT to),
+ * unless `*stop` is set, and returns a negative AVERROR: AVERROR(ENOMEM)
+ * for an internal failure, AVERROR_EXIT when stopped,
+ * CAPTURE_ERR_UNSUPPORTED for a source this installation cannot read;
+ * anything else is the camera's (or the network's) doing, a refused
+ * transport too (a camera's settings change). On success *src owns the
+ * connection.
  */
 int capture_source_open(CaptureSource **src, const CwConfig *cfg, const volatile sig_atomic_t *stop,
                         CaptureWaitFn on_wait, void *wait_arg);
@@ -66,6 +72,16 @@ AVRational capture_source_time_base(const CaptureSource *src);
 
 /* Frame rate the source states or libav measured; 0/0 if unknown. */
 AVRational capture_source_frame_rate(const CaptureSource *src);
+
+/* For an RTSP source, the RTP transport in use ("TCP", "UDP", ...); else NULL. */
+const char *capture_source_transport(const CaptureSource *src);
+
+/*
+ * RTP packets lost since the source was opened (counted as read() returns),
+ * as libavformat's RTP demuxer reports the gaps in their sequence numbers.
+ * Always 0 over TCP, which does not lose packets.
+ */
+uint64_t capture_source_packets_lost(const CaptureSource *src);
 
 /* True for a file read at recorded pace: its end is a normal end. */
 bool capture_source_is_file(const CaptureSource *src);

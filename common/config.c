@@ -51,8 +51,10 @@ static const VarSpec var_specs[] = {
      "name in clip files and shared-memory rings (letters, digits, '-', '_')"},
     {"LOGLEVEL", VAR_LEVEL, NUM(log_level), "INFO", 0, 0, NULL,
      "DEBUG, INFO, WARNING, ERROR or CRITICAL"},
-    {"RTSP_TRANSPORT", VAR_ENUM, STR(rtsp_transport), "tcp", 0, 0, "tcp|udp|udp_multicast|http",
-     "RTSP lower transport"},
+    {"RTSP_TRANSPORT", VAR_ENUM, STR(rtsp_transport), "auto", 0, 0,
+     "auto|tcp|udp|udp_multicast|http",
+     "how RTP comes from an RTSP camera: auto (TCP, or UDP if the camera refuses TCP), tcp, "
+     "udp, udp_multicast or http (tunnelled)"},
     {"RETRY_SECONDS", VAR_NUMBER, NUM(retry_s), "10", 0.1, 3600, NULL,
      "wait between reconnect attempts when the camera is unreachable"},
     {"TIMEOUT_SECONDS", VAR_NUMBER, NUM(timeout_s), "10", 1, 300, NULL,
@@ -67,16 +69,29 @@ static const VarSpec var_specs[] = {
     {"DETECT_WIDTH", VAR_INT, NUM(detect_width), "320", 64, 1920, NULL,
      "width in pixels the detector scales frames down to"},
     {"MOTION_THRESHOLD", VAR_INT, NUM(motion_threshold), "25", 1, 255, NULL,
-     "brightness change of a pixel that counts as changed"},
+     "brightness change of a pixel that counts as changed, at least (noise raises it)"},
     {"MOTION_MIN_AREA_PERCENT", VAR_NUMBER, NUM(motion_min_area_percent), "0.5", 0.001, 100, NULL,
      "smallest moving region, in percent of the picture, that counts as motion"},
     {"LIGHT_CHANGE_PERCENT", VAR_NUMBER, NUM(light_change_percent), "60", 1, 100, NULL,
-     "a change over this share of the picture is lighting, not motion"},
+     "a change no lighting explains over this share of the picture is a new scene, learned again"},
+    {"MIN_MOTION_FRAMES", VAR_INT, NUM(min_motion_frames), "3", 1, 100, NULL,
+     "analysed frames in a row a region must change and move in before it is motion"},
+    {"MOTION_MASK", VAR_TEXT, STR(motion_mask), "", 0, 0, NULL,
+     "polygons where motion is ignored: \"x,y x,y x,y; ...\", x and y from 0 to 1"},
+    {"MOTION_ZONES", VAR_TEXT, STR(motion_zones), "", 0, 0, NULL,
+     "named polygons each event reports touching: \"door:x,y x,y x,y; drive:...\""},
     {"DECODE_THREADS", VAR_INT, NUM(decode_threads), "1", 1, 16, NULL, "decoder threads"},
     {"PACKET_BUFFER_MB", VAR_INT, NUM(packet_buffer_mb), "32", 1, 1024, NULL,
      "shared memory for compressed video (holds the pre-roll)"},
     {"FRAME_BUFFER_MB", VAR_INT, NUM(frame_buffer_mb), "16", 1, 1024, NULL,
      "shared memory for decoded frames handed to detection"},
+    {"RETAIN_DAYS", VAR_INT, NUM(retain_days), "0", 0, 36500, NULL,
+     "clips older than this many days are deleted; 0: no age limit"},
+    {"RETAIN_MAX_GB", VAR_NUMBER, NUM(retain_max_gb), "0", 0, 100000, NULL,
+     "the oldest clips are deleted to keep this camera's clips under this many GB (e.g. 0.5); 0: "
+     "no limit"},
+    {"MIN_FREE_PERCENT", VAR_NUMBER, NUM(min_free_percent), "10", 0, 90, NULL,
+     "the oldest clips are deleted to keep this share of VIDEO_DIR's file system free; 0: off"},
     {"ON_CLIP_READY", VAR_TEXT, STR(on_clip_ready), "", 0, 0, NULL,
      "shell command run after a clip is delivered (CLIP_PATH, SNAPSHOT_PATH, SIDECAR_PATH set)"},
     {"HTTP_LISTEN", VAR_LISTEN, STR(http_listen), "", 0, 0, NULL,
@@ -103,7 +118,15 @@ static void fail(char *err, size_t err_size, const char *fmt, ...)
     va_end(ap);
     /* Messages quote values: a URL's password must not be among them. */
     cw_url_mask_credentials(raw, err, err_size);
+    /* Nor a line break or other control character a value carried: the
+     * message is one line, and a quoted value must not forge another. */
+    for (char *c = err; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
 }
+
+/* Longest .env line accepted: more than any value's field holds. */
+#define ENV_LINE_MAX 8192
 
 static char *trim(char *s)
 {
@@ -142,12 +165,28 @@ static int read_env_file(const char *path, char *err, size_t err_size, char ***k
         fail(err, err_size, "ENV_FILE: cannot read %s: %s", path, strerror(open_errno));
         return -open_errno;
     }
-    char line[4096];
+    /* getline(), not fgets() into a buffer: a longer line would be read as
+     * two, and its tail could assign any variable (LD_PRELOAD=...). */
+    char *line = NULL;
+    size_t line_cap = 0;
+    ssize_t line_len;
     char **keys = NULL; /* the keys this file set */
     size_t nkeys = 0;
     int lineno = 0, ret = 0;
-    while (fgets(line, sizeof(line), f)) {
+    while ((line_len = getline(&line, &line_cap, f)) >= 0) {
         lineno++;
+        if (line_len > ENV_LINE_MAX) {
+            fail(err, err_size, "%s:%d: the line is %zd characters long; at most %d are accepted",
+                 path, lineno, line_len, ENV_LINE_MAX);
+            ret = -EINVAL;
+            break;
+        }
+        if (strlen(line) != (size_t)line_len) {
+            fail(err, err_size, "%s:%d: the line holds a NUL byte; a .env file is text", path,
+                 lineno);
+            ret = -EINVAL;
+            break;
+        }
         char *s = trim(line);
         if (!*s || *s == '#')
             continue;
@@ -213,6 +252,7 @@ static int read_env_file(const char *path, char *err, size_t err_size, char ***k
         }
         setenv(key, val, 1);
     }
+    free(line);
     fclose(f);
     if (ret < 0) {
         free_keys(&keys, &nkeys);

@@ -33,7 +33,7 @@ typedef struct CwConfig {
     char video_dir[PATH_MAX];   /* VIDEO_DIR, required */
     char staging_dir[PATH_MAX]; /* STAGING_DIR, default VIDEO_DIR/.staging */
     char camera[CW_CAMERA_MAX + 1]; /* CAMERA_NAME, default "camera" */
-    char rtsp_transport[16];        /* RTSP_TRANSPORT: tcp (default), udp, udp_multicast, http */
+    char rtsp_transport[16];        /* RTSP_TRANSPORT: auto (default)|tcp|udp|udp_multicast|http */
     char on_clip_ready[1024];       /* ON_CLIP_READY: command run after a clip is delivered */
     int log_level;                  /* LOGLEVEL */
     double retry_s;                 /* RETRY_SECONDS, default 10 */
@@ -46,6 +46,9 @@ typedef struct CwConfig {
     int motion_threshold;           /* MOTION_THRESHOLD (1-255), default 25 */
     double motion_min_area_percent; /* MOTION_MIN_AREA_PERCENT, default 0.5 */
     double light_change_percent;    /* LIGHT_CHANGE_PERCENT, default 60 */
+    int min_motion_frames;          /* MIN_MOTION_FRAMES (1-100), default 3 */
+    char motion_mask[2048];         /* MOTION_MASK: polygons, parsed by detect/polygon.h */
+    char motion_zones[2048];        /* MOTION_ZONES: named polygons, idem */
     int decode_threads;             /* DECODE_THREADS, default 1 */
     int packet_buffer_mb;           /* PACKET_BUFFER_MB, default 32 */
     int frame_buffer_mb;            /* FRAME_BUFFER_MB, default 16 */
@@ -55,6 +58,9 @@ typedef struct CwConfig {
     /* Where each variable's value came from, by its place in the variable
      * table (cw_config_each() walks them); filled by cw_config_load(). */
     uint8_t source[CW_CONFIG_VARS_MAX];
+    int retain_days;         /* RETAIN_DAYS: clips older are deleted; 0 = no age limit */
+    double retain_max_gb;    /* RETAIN_MAX_GB: cap on the clips' total (10^9 bytes); 0 = none */
+    double min_free_percent; /* MIN_FREE_PERCENT of VIDEO_DIR's file system, default 10; 0 = none */
 } CwConfig;
 
 /*

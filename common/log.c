@@ -58,6 +58,11 @@ void cw_logv(int level, const char *fmt, va_list ap)
     size_t n = cw_url_mask_credentials(raw, line, sizeof(line));
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
+    /* One message, one line: a newline inside a value the message quotes (a
+     * camera URL, a path) must not start what reads as a log line of its own. */
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)line[i] < 0x20 && line[i] != '\t')
+            line[i] = '?';
     if (log_stamps) {
         cw_time_format(cw_wall_ns(), CW_TIME_LOG, stamp, sizeof(stamp) - 1);
         strcat(stamp, " ");

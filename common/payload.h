@@ -107,9 +107,10 @@ typedef struct CwEvent {
     int32_t height;
     float changed_percent; /* share of the picture that changed */
     uint8_t motion;        /* 1: motion in this frame */
-    uint8_t light_change;  /* 1: global change ignored as lighting */
+    uint8_t light_change;  /* 1: a lighting change was explained (motion may come with it) */
     uint16_t box_count;
     CwBox boxes[CW_MAX_BOXES];
+    uint32_t zones; /* bit i: the boxes touch zone i of MOTION_ZONES (detect/polygon.h) */
 } CwEvent;
 
 /* Shared between processes: the layout is pinned. */
@@ -128,6 +129,7 @@ _Static_assert(offsetof(CwEvent, frame_seq) == 16, "event layout");
 _Static_assert(offsetof(CwEvent, changed_percent) == 40, "event layout");
 _Static_assert(offsetof(CwEvent, box_count) == 46, "event layout");
 _Static_assert(offsetof(CwEvent, boxes) == 48, "event layout");
-_Static_assert(sizeof(CwEvent) == 48 + 8 * CW_MAX_BOXES, "event layout");
+_Static_assert(offsetof(CwEvent, zones) == 48 + 8 * CW_MAX_BOXES, "event layout");
+_Static_assert(sizeof(CwEvent) == 48 + 8 * CW_MAX_BOXES + 8, "event layout");
 
 #endif /* CAMWATCH_PAYLOAD_H */

@@ -127,6 +127,25 @@ static int create_ring(int fd, const char *name, uint32_t slots, uint64_t arena,
     return 0;
 }
 
+/*
+ * True if the header of an existing object of `size` bytes describes a
+ * geometry create_ring() makes, laid out in exactly those bytes. The object
+ * may be someone else's (stale, of another build, torn or hostile): every
+ * descriptor and payload address is derived from these fields, so a
+ * geometry that does not fit the mapping would send readers and the writer
+ * outside it.
+ */
+static bool geometry_fits(const CwRingHeader *h, size_t size)
+{
+    uint32_t slots = h->slot_count;
+    uint64_t arena = h->arena_size;
+    if (slots < 2 || (slots & (slots - 1)) || arena < 4096 || (arena & (arena - 1)))
+        return false;
+    if (arena > size || (uint64_t)slots * sizeof(CwRingDesc) > size)
+        return false; /* so that layout_size() below cannot overflow */
+    return h->total_size == size && layout_size(slots, arena) == size;
+}
+
 static int attach_ring(int fd, const char *name, uint32_t slots, uint64_t arena,
                        uint32_t user_version, int timeout_ms, CwRing *r, char *err, size_t err_size)
 {
@@ -139,6 +158,16 @@ static int attach_ring(int fd, const char *name, uint32_t slots, uint64_t arena,
     for (;;) {
         if (fstat(fd, &st) < 0)
             return -errno;
+        /* Another user's object is never used, whatever its mode: its owner
+         * could rewrite the header and the payloads under us (root would
+         * otherwise open anyone's 0600 ring). */
+        if (st.st_uid != geteuid()) {
+            snprintf(err, err_size,
+                     "shared memory %s belongs to uid %u, not to this process's uid %u "
+                     "(remove /dev/shm%s, or run every camwatch process as one user)",
+                     name, (unsigned)st.st_uid, (unsigned)geteuid(), name);
+            return -EPERM;
+        }
         if ((size_t)st.st_size >= sizeof(CwRingHeader)) {
             size = (size_t)st.st_size;
             h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -155,12 +184,21 @@ static int attach_ring(int fd, const char *name, uint32_t slots, uint64_t arena,
         }
         usleep(10000);
     }
-    if (h->version != CW_RING_VERSION || h->total_size != size ||
-        h->header_size != sizeof(CwRingHeader)) {
+    if (h->version != CW_RING_VERSION || h->header_size != sizeof(CwRingHeader)) {
         snprintf(err, err_size,
                  "shared memory %s is not a camwatch ring of this version "
                  "(stop every camwatch process and remove /dev/shm%s)",
                  name, name);
+        munmap(h, size);
+        return -EPROTO;
+    }
+    if (!geometry_fits(h, size)) {
+        snprintf(err, err_size,
+                 "shared memory %s is broken: its header describes %u slots and %llu bytes of "
+                 "data in %llu bytes, the object has %zu (stop every camwatch process and "
+                 "remove /dev/shm%s)",
+                 name, h->slot_count, (unsigned long long)h->arena_size,
+                 (unsigned long long)h->total_size, size, name);
         munmap(h, size);
         return -EPROTO;
     }
@@ -394,8 +432,12 @@ int cw_ring_attach(CwRing *r, const char *role, CwRingReader *rd)
     snprintf(e->role, sizeof(e->role), "%s", role);
     atomic_store(&e->overruns, 0);
     atomic_store(&e->consumed, 0);
-    while (sem_trywait(&e->wake) == 0)
-        ; /* drop wake-ups meant for the previous instance */
+    /* Drop wake-ups meant for the previous instance. wake_readers() keeps
+     * the count at 1 or so; a larger one was left by someone else, and
+     * draining billions would hang the stage: what is left only causes
+     * early wake-ups, which are hints anyway. */
+    for (int i = 0; i < 64 && sem_trywait(&e->wake) == 0; i++)
+        ;
     rd->ring = r;
     rd->entry = e;
     rd->next = atomic_load_explicit(&h->write_seq, memory_order_acquire);
@@ -463,6 +505,12 @@ int cw_ring_peek(const CwRing *r, uint64_t seq, CwRingView *v)
     v->flags = d->flags;
     v->stamp = d->stamp;
     v->data = r->arena + (v->offset & r->arena_mask);
+    /* A payload is contiguous in the arena (cw_ring_reserve): a descriptor
+     * that says otherwise is torn or forged, and must not send the reader
+     * past the arena's end. The arena's size is our own copy, not the
+     * header's. */
+    if (v->len > r->arena_mask + 1 - (v->offset & r->arena_mask))
+        return -ESTALE;
     if (!cw_ring_view_intact(r, v))
         return -ESTALE;
     return 0;

@@ -170,11 +170,13 @@ size_t cw_ring_size(const CwRingGeometry *geo);
 /*
  * Open the ring `name` ("/camwatch.<camera>.<kind>"), creating and
  * initialising it if it does not exist (O_EXCL; the creator publishes the
- * magic last). An opener that finds it existing waits up to `timeout_ms` for
- * the creator to finish, then checks that the geometry (sizes and user
- * version) matches `geo`; with `geo` NULL it only opens an existing ring, of
- * any geometry. Returns 0 and sets *ring (the caller owns it: cw_ring_close()),
- * or a negative errno with a message in err: -EPROTO for a foreign or
+ * magic last, mode 0600). An existing ring must belong to our effective
+ * uid; the opener waits up to `timeout_ms` for its creator to finish, then
+ * checks that its header describes a geometry that fits the object, and
+ * that the geometry (sizes and user version) matches `geo`; with `geo` NULL
+ * it opens an existing ring of any geometry. Returns 0 and sets *ring (the
+ * caller owns it: cw_ring_close()), or a negative errno with a message in
+ * err: -EPERM for a ring of another user, -EPROTO for a foreign, broken or
  * incompatible ring, -ETIMEDOUT if never initialised, -ENOENT (geo NULL)
  * if there is none.
  */

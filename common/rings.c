@@ -55,8 +55,8 @@ void cw_rings_geometry(const CwConfig *cfg, enum CwRingKind kind, CwRingGeometry
     }
 }
 
-/* Open (creating if needed) the ring of `use`, claim or attach it as `use`
- * asks; logs what failed. */
+/* Open (creating if needed) the ring of `use`, and claim it if `use` is its
+ * writer; logs what failed. */
 static int open_one(const CwConfig *cfg, const CwRingUse *use)
 {
     char name[64], err[512];
@@ -70,31 +70,48 @@ static int open_one(const CwConfig *cfg, const CwRingUse *use)
     }
     if (use->writer && (ret = cw_ring_claim_writer(*use->ring)) < 0)
         return ret; /* logged by the claim; -EBUSY: another writer, maybe on its way out */
-    if (use->reader && (ret = cw_ring_attach(*use->ring, use->role, use->reader)) < 0) {
+    return 0;
+}
+
+static int attach_one(const CwConfig *cfg, const CwRingUse *use)
+{
+    char name[64];
+    int ret = cw_ring_attach(*use->ring, use->role, use->reader);
+    if (ret < 0) {
+        cw_rings_name(cfg, use->kind, name, sizeof(name));
         cw_error("cannot read ring %s as %s: all %d reader entries are taken", name, use->role,
                  CW_RING_MAX_READERS);
-        return ret;
     }
-    return 0;
+    return ret;
 }
 
 int cw_rings_open_all(const CwConfig *cfg, const CwRingUse *uses, int count, int *exit_code)
 {
-    int failed = -1, ret = 0;
-    for (int i = 0; i < count && failed < 0; i++) {
-        ret = open_one(cfg, &uses[i]);
-        if (ret < 0)
-            failed = i;
+    int opened = 0, attached = 0, ret = 0;
+    /* Every ring opened and every writer claim taken before any reader
+     * attaches: attaching takes over the entry of a reader of the same role
+     * (a dead predecessor's), so a second instance of a stage that is then
+     * refused its claim would have taken the running instance's entry. */
+    for (; opened < count; opened++) {
+        ret = open_one(cfg, &uses[opened]);
+        if (ret < 0) {
+            if (*uses[opened].ring)
+                cw_ring_close(uses[opened].ring); /* open, but its claim failed */
+            goto fail;
+        }
     }
-    if (failed < 0)
-        return 0;
-    /* Undo: the failed one may be open (its claim or attach failed), never
-     * attached; those before it are both. */
-    for (int i = 0; i <= failed; i++) {
-        if (uses[i].reader && i < failed)
+    for (; attached < count; attached++) {
+        if (uses[attached].reader && (ret = attach_one(cfg, &uses[attached])) < 0)
+            goto fail;
+    }
+    return 0;
+
+fail:
+    for (int i = 0; i < attached; i++)
+        if (uses[i].reader)
             cw_ring_detach(uses[i].reader);
+    for (int i = 0; i < opened; i++)
         cw_ring_close(uses[i].ring);
-    }
     *exit_code = cw_rings_exit_code(ret);
     return ret;
 }
@@ -112,9 +129,14 @@ int cw_rings_exit_code(int err)
     }
 }
 
-static CwRingsUser *user_of(const CwRing *ring)
+CwRingsUser *cw_rings_user(const CwRing *ring)
 {
     return cw_ring_user_area(ring);
+}
+
+static CwRingsUser *user_of(const CwRing *ring)
+{
+    return cw_rings_user(ring);
 }
 
 /* --- Heartbeats --- */
@@ -139,8 +161,11 @@ int cw_rings_set_params(CwRing *ring, unsigned stream, const CwStreamParams *par
         return -EINVAL;
     CwRingsStream *s = &user_of(ring)->streams[stream];
     uint64_t lock = atomic_load_explicit(&s->lock, memory_order_relaxed);
-    /* Only the writer stores params: reading its own last epoch needs no lock. */
-    uint64_t next_epoch = s->params.epoch + 1;
+    /* The epoch is the number of completed publications, derived from the
+     * lock rather than from the params: a writer killed in the middle of
+     * the copy below leaves the lock odd but the params half written, and
+     * its successor must still count on from the last epoch readers saw. */
+    uint64_t next_epoch = ((lock | 1) + 1) / 2;
     atomic_store_explicit(&s->lock, lock | 1, memory_order_relaxed);
     /* The odd lock must be visible before any byte of the new params is. */
     atomic_thread_fence(memory_order_release);

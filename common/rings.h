@@ -30,7 +30,7 @@ enum CwStage {
 
 /* Layout version of CwRingsUser (CwRingGeometry.user_version): bump it with
  * any change of the struct below. */
-#define CW_RINGS_USER_VERSION 2
+#define CW_RINGS_USER_VERSION 3
 /* Heartbeat places: the three stages, and room for the readers to come. */
 #define CW_RINGS_HEARTBEAT_MAX 8
 /* Bytes set aside per stream for its status figures (see CwRingsUser). */
@@ -107,6 +107,11 @@ typedef struct CwRingsUser {
      * spare after this struct.
      */
     uint8_t stream_status[CW_STREAM_MAX][CW_RINGS_STREAM_STATUS_SIZE];
+    /* The RTSP transport RTSP_TRANSPORT=auto found working (capture's
+     * CaptureTransport; 0: none yet), kept here because a reconnect is a
+     * new capture process and the rings outlive it. */
+    _Atomic uint32_t rtsp_transport;
+    uint32_t reserved0;
     /* The supervisor's stage table, packets ring only (cw_rings_set_sup_status()). */
     CwSupStatus supervisor;
 } CwRingsUser;
@@ -117,16 +122,22 @@ _Static_assert(offsetof(CwRingsStream, params) == 8, "stream params layout");
 _Static_assert(offsetof(CwRingsUser, streams) == 64, "user area layout");
 _Static_assert(offsetof(CwRingsUser, stream_status) == 64 + CW_STREAM_MAX * 4160,
                "user area layout");
-_Static_assert(offsetof(CwRingsUser, supervisor) ==
+_Static_assert(offsetof(CwRingsUser, rtsp_transport) ==
                    64 + CW_STREAM_MAX * (4160 + CW_RINGS_STREAM_STATUS_SIZE),
                "user area layout");
+_Static_assert(offsetof(CwRingsUser, supervisor) ==
+                   64 + CW_STREAM_MAX * (4160 + CW_RINGS_STREAM_STATUS_SIZE) + 64,
+               "user area layout");
 _Static_assert(sizeof(CwRingsUser) ==
-                   64 + CW_STREAM_MAX * (4160 + CW_RINGS_STREAM_STATUS_SIZE) + 384,
+                   64 + CW_STREAM_MAX * (4160 + CW_RINGS_STREAM_STATUS_SIZE) + 64 + 384,
                "user area layout");
 _Static_assert(sizeof(CwRingsUser) <= CW_RING_USER_SIZE, "fits the ring's user area");
 _Static_assert(CW_RING_USER_SIZE - sizeof(CwRingsUser) >=
                    CW_STREAM_MAX * CW_RINGS_STREAM_STATUS_SIZE,
                "room to spare beyond the status reserve");
+
+/* The whole user area of one of camwatch's rings, for the figures kept there. */
+CwRingsUser *cw_rings_user(const CwRing *ring);
 
 /* "/camwatch.<camera>.<kind>" into buf. */
 void cw_rings_name(const CwConfig *cfg, enum CwRingKind kind, char *buf, size_t size);

@@ -35,6 +35,9 @@ bool cw_url_password(const char *url, const char *url_end, const char **start, s
 
 static int add_one_secret(const char *s, size_t len)
 {
+    /* A decoded "%00" ends the secret: no C string can carry what follows,
+     * and an empty secret would match everywhere. */
+    len = strnlen(s, len);
     if (len < SECRET_MIN_LEN)
         return 0;
     for (size_t i = 0; i < url_secret_count; i++)
@@ -122,9 +125,21 @@ void cw_url_clear_secrets(void)
 size_t cw_url_mask_credentials(const char *in, char *out, size_t out_size)
 {
     size_t o = 0;
+    /* The password of the URL being copied: the user before it is scanned
+     * like any text, as it may hold a registered secret itself (a camera's
+     * "admin:admin"). NULL when no URL is being copied. */
+    const char *hide = NULL, *hide_end = NULL;
     if (!out_size)
         return 0;
     for (const char *p = in; *p && o + 1 < out_size;) {
+        if (hide && p >= hide) {
+            for (const char *m = "***"; *m && o + 1 < out_size; m++)
+                out[o++] = *m;
+            if (p < hide_end)
+                p = hide_end;
+            hide = NULL;
+            continue;
+        }
         /* A registered secret anywhere. */
         bool hit = false;
         for (size_t i = 0; i < url_secret_count && !hit; i++) {
@@ -142,14 +157,10 @@ size_t cw_url_mask_credentials(const char *in, char *out, size_t out_size)
          * a line ends at white space or a quote. */
         const char *pw;
         size_t pw_len;
-        if (p[0] == ':' && p[1] == '/' && p[2] == '/' &&
+        if (!hide && p[0] == ':' && p[1] == '/' && p[2] == '/' &&
             cw_url_password(p, p + strcspn(p, " \t\n\"'"), &pw, &pw_len)) {
-            for (const char *c = p; c < pw && o + 1 < out_size; c++)
-                out[o++] = *c;
-            for (const char *m = "***"; *m && o + 1 < out_size; m++)
-                out[o++] = *m;
-            p = pw + pw_len;
-            continue;
+            hide = pw;
+            hide_end = pw + pw_len;
         }
         out[o++] = *p++;
     }

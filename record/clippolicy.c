@@ -28,8 +28,9 @@
  *  recording
  *  waiting,   stop requested (after the packets         END shutdown
  *  recording  published before it were read)
- *  any end    the file could not be finished (disk      cut_short disk_full / write_error instead
- * of full, I/O error)                          the end's own; no new clip for 10 s
+ *  any end    the file could not be finished (disk      cut_short disk_full / write_error
+ *             full, I/O error)                          instead of the end's own; no new clip
+ *                                                       for 10 s
  *
  * A clip's length is measured by the stream's clock, unless that strays
  * more than 10 s from the arrival times (the camera's clock jumped).

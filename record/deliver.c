@@ -130,10 +130,17 @@ int rec_deliver(const CwConfig *cfg, const char *staging_mp4, RecSnapshot *snap,
     snprintf(video_name, sizeof(video_name), "%s.mp4", base);
     snprintf(jpg_name, sizeof(jpg_name), "%s.jpg", base);
 
-    /* Snapshot, then sidecar (which names the snapshot only once it is in
-     * place), then the video: each written and fsynced in staging, then
-     * renamed. A failure of the first two is logged and costs only them. */
-    if (snap && rec_snapshot_has_frame(snap) && rec_snapshot_write(snap, jpg_tmp) == 0) {
+    /* The small sidecar is written first, naming the snapshot to come: on a
+     * nearly full disk a snapshot that does not fit must not cost the
+     * sidecar too (retention recognises a clip by its sidecar). If the
+     * snapshot fails, its blocks are given back and the sidecar is written
+     * again without it. Then the renames: snapshot, sidecar (naming the
+     * snapshot only once it is in place), the video last. A failure of the
+     * first two is logged and costs only them. */
+    bool want_jpg = snap && rec_snapshot_has_frame(snap);
+    ret = rec_sidecar_write(json_tmp, info, video_name, want_jpg ? jpg_name : NULL);
+    bool json_ok = ret == 0;
+    if (want_jpg && rec_snapshot_write(snap, jpg_tmp) == 0) {
         ret = rec_rename_noreplace(jpg_tmp, jpg_dst);
         if (ret < 0) {
             cw_error("cannot move %s to %s: %s", jpg_tmp, jpg_dst, strerror(-ret));
@@ -142,9 +149,14 @@ int rec_deliver(const CwConfig *cfg, const char *staging_mp4, RecSnapshot *snap,
             have_jpg = true;
         }
     }
-    ret = rec_sidecar_write(json_tmp, info, video_name, have_jpg ? jpg_name : NULL);
-    if (ret < 0) {
+    if (want_jpg && !have_jpg) {
+        unlink(jpg_tmp);
+        ret = rec_sidecar_write(json_tmp, info, video_name, NULL);
+        json_ok = ret == 0;
+    }
+    if (!json_ok) {
         cw_error("cannot write sidecar %s: %s (errno %d)", json_tmp, strerror(-ret), -ret);
+        unlink(json_tmp);
     } else {
         ret = rec_rename_noreplace(json_tmp, json_dst);
         if (ret < 0) {

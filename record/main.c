@@ -21,6 +21,7 @@
 #include "fsutil.h"
 #include "preroll.h"
 #include "recover.h"
+#include "retention_run.h"
 #include "sidecar.h"
 #include "snapshot.h"
 
@@ -72,6 +73,7 @@ typedef struct Recorder {
     int64_t clip_first_stamp;
     int64_t clip_first_dts; /* stream time of the first packet (CW_TS_NONE if untimed) */
     CwRateLimit no_stream_log;
+    RecRetention *retention; /* deletes old clips: at start, after each clip, every minute */
 } Recorder;
 
 static void usage(FILE *out)
@@ -190,6 +192,7 @@ static void end_clip(Recorder *r, enum RecClipEnd why)
         if (err < 0)
             cw_error("clip %s lost: nothing playable was written", r->info.name);
     }
+    rec_retention_after_clip(r->retention);
     heartbeat(r);
 }
 
@@ -587,6 +590,7 @@ static void run(Recorder *r)
         if (r->policy.phase != REC_CLIP_IDLE)
             drain_packets(r);
         check_stream(r);
+        rec_retention_tick(r->retention, r->clip ? r->staging_path : NULL);
     }
     /* Whatever was published before the stop belongs in the clip. */
     drain_packets(r);
@@ -634,6 +638,11 @@ int main(int argc, char **argv)
     cw_info("recording %s clips into %s (pre-roll %.1f s, post %.1f s, at most %.0f s)",
             r->cfg.camera, r->cfg.video_dir, r->cfg.pre_capture_s, r->cfg.post_capture_s,
             r->cfg.max_clip_s);
+    /* Before recovery: the clips it delivers need the space. */
+    if (rec_retention_open(&r->retention, &r->cfg, heartbeat, r) < 0) {
+        cw_crit("out of memory");
+        goto end;
+    }
     int recovered = rec_recover_all(&r->cfg, heartbeat, r);
     if (recovered > 0)
         cw_info("recovered %d clip%s left by a crash", recovered, recovered == 1 ? "" : "s");
@@ -649,6 +658,7 @@ end:
     cw_ring_close(&r->packets);
     cw_ring_close(&r->frames);
     cw_ring_close(&r->events);
+    rec_retention_close(&r->retention);
     rec_snapshot_free(&r->snap);
     avcodec_parameters_free(&r->par);
     av_packet_free(&r->pkt);

@@ -70,7 +70,12 @@ static cJSON *add_boxes(cJSON *obj, const RecClipInfo *info)
 static cJSON *sidecar_tree(const RecClipInfo *info, const char *video, const char *snapshot)
 {
     cJSON *root = cJSON_CreateObject();
-    double pre_s = (double)(info->motion_start_ns - info->start_ns) / CW_NS_PER_SEC;
+    int64_t pre_ns;
+    /* Exact in nanoseconds; stamps far apart (a clock stepped by decades)
+     * would overflow int64_t, so those are subtracted as doubles. */
+    double pre_s = __builtin_sub_overflow(info->motion_start_ns, info->start_ns, &pre_ns)
+                       ? ((double)info->motion_start_ns - (double)info->start_ns) / CW_NS_PER_SEC
+                       : (double)pre_ns / CW_NS_PER_SEC;
 
     if (!root)
         return NULL;

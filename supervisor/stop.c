@@ -4,17 +4,18 @@
  * that matches no row changes nothing (a second stop request, the first
  * signal during a stop we began ourselves, a deadline after the end).
  *
- *  state             event              capture others signals  next              actions
- *  ----------------  -----------------  ------- ------ -------  ----------------
- * ----------------------- RUNNING           requested, signal  alive   any    any STOPPING_CAPTURE
- * begin, TERM capture RUNNING           requested, signal  gone    alive  any      STOPPING_REST
- * begin, TERM the rest RUNNING           requested, signal  gone    gone   any      DONE begin,
- * TERM the rest, finish STOPPING_CAPTURE  stage gone         gone    alive  -        STOPPING_REST
- * TERM the rest STOPPING_CAPTURE  stage gone         gone    gone   -        DONE              TERM
- * the rest, finish STOPPING_REST     stage gone         gone    gone   -        DONE finish
- *  STOPPING_CAPTURE  capture overdue    alive   any    -        (same)            KILL capture
- *  STOPPING_*        overdue            any     any    -        (same)            KILL all
- *  STOPPING_*        signal             any     any    >= 2     (same)            KILL all
+ *  state             event             capture others signals next              actions
+ *  ----------------  ----------------  ------- ------ ------- ----------------  ---------------
+ *  RUNNING           requested/signal  alive   any    any     STOPPING_CAPTURE  begin, TERM capture
+ *  RUNNING           requested/signal  gone    alive  any     STOPPING_REST     begin, TERM rest
+ *  RUNNING           requested/signal  gone    gone   any     DONE              begin, TERM rest,
+ *                                                                               finish
+ *  STOPPING_CAPTURE  stage gone        gone    alive  -       STOPPING_REST     TERM rest
+ *  STOPPING_CAPTURE  stage gone        gone    gone   -       DONE              TERM rest, finish
+ *  STOPPING_REST     stage gone        gone    gone   -       DONE              finish
+ *  STOPPING_CAPTURE  capture overdue   alive   any    -       (same)            KILL capture
+ *  STOPPING_*        overdue           any     any    -       (same)            KILL all
+ *  STOPPING_*        signal            any     any    >= 2    (same)            KILL all
  *
  * Why capture goes first and alone: record must see the last packets
  * capture wrote before it closes the clip, and detect must not go first

@@ -36,6 +36,7 @@ static unsigned long avlog_suppressed;
 static unsigned long avlog_decoder_count;
 static char avlog_decoder_last[256];
 static bool avlog_decoder_important; /* avlog_decoder_last is a warning or error */
+static unsigned long avlog_rtp_missed;
 
 static int map_level(int av_level)
 {
@@ -135,6 +136,32 @@ static void emit_text(int av_level, bool decoder, char *text)
     }
 }
 
+/*
+ * The RTP demuxer's reorder buffer says "RTP: missed N packets" once per
+ * gap in the sequence numbers, when it stops waiting for the gap (after
+ * "max delay reached"); a packet arriving later still is dropped ("received
+ * too late"). These are the only loss figures libavformat gives out: count
+ * them at any log level, and keep their lines (one per gap on a lossy link)
+ * at DEBUG. Returns the level to log the message at.
+ */
+static int note_rtp_loss(int level, const char *fmt, va_list vl)
+{
+    if (strncmp(fmt, "RTP: missed %d packets", 22) == 0) {
+        va_list args;
+        va_copy(args, vl);
+        int missed = va_arg(args, int);
+        va_end(args);
+        pthread_mutex_lock(&avlog_lock);
+        avlog_rtp_missed += missed > 0 ? (unsigned long)missed : 0;
+        pthread_mutex_unlock(&avlog_lock);
+        return AV_LOG_DEBUG;
+    }
+    if (strncmp(fmt, "max delay reached.", 18) == 0 ||
+        strncmp(fmt, "RTP: dropping old packet received too late", 42) == 0)
+        return AV_LOG_DEBUG;
+    return level;
+}
+
 static void avlog_callback(void *avcl, int level, const char *fmt, va_list vl)
 {
     char piece[1024];
@@ -142,6 +169,8 @@ static void avlog_callback(void *avcl, int level, const char *fmt, va_list vl)
     /* The upper bits of a level carry a colour hint for the terminal. */
     if (level >= 0)
         level &= 0xff;
+    if (fmt && level == AV_LOG_WARNING)
+        level = note_rtp_loss(level, fmt, vl);
     /* av_log() calls us for every message; the level filter is ours to apply,
      * and applying it first keeps libav's debug chatter from costing anything. */
     if (level > av_log_get_level())
@@ -219,6 +248,15 @@ unsigned long cw_avlog_take_decoder_messages(char *last, size_t size)
     avlog_decoder_important = false;
     pthread_mutex_unlock(&avlog_lock);
     return count;
+}
+
+unsigned long cw_avlog_take_rtp_missed(void)
+{
+    pthread_mutex_lock(&avlog_lock);
+    unsigned long missed = avlog_rtp_missed;
+    avlog_rtp_missed = 0;
+    pthread_mutex_unlock(&avlog_lock);
+    return missed;
 }
 
 void cw_avlog_tick(int64_t now_ns)

@@ -51,6 +51,13 @@ unsigned long cw_avlog_take_decoder_messages(char *last, size_t size);
 const char *cw_avlog_strip_context(const char *line);
 
 /*
+ * RTP packets libavformat's RTP demuxer reported missing since the previous
+ * call (its "RTP: missed N packets", once per gap in the sequence numbers).
+ * Counted at every log level; those lines themselves are DEBUG only.
+ */
+unsigned long cw_avlog_take_rtp_missed(void);
+
+/*
  * Report how many libav lines the rate limit (10 per 10 s at INFO and
  * above) suppressed, once its window has passed. Call about once a
  * second; `now_ns` is CLOCK_MONOTONIC.

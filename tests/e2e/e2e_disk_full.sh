@@ -13,6 +13,9 @@ mkdir -p "$WORK/video"
 mount -t tmpfs -o size=4m tmpfs "$WORK/video" || fail "cannot mount a tmpfs on $WORK/video"
 CW_CLEANUP+=("umount -l '$WORK/video'")
 export MAX_CLIP_SECONDS=10
+# camwatch fills the disk itself here: retention's free-space floor would
+# delete the older clips first and the disk would never fill.
+export MIN_FREE_PERCENT=0
 start_fakecam "$port" --file "$MEDIA/camera.mp4" --loop
 export RTSP_URL="rtsp://127.0.0.1:$port/cam"
 start_camwatch

@@ -188,9 +188,10 @@ sidecar_field() {
 # .json beside it (and they name it), no file is empty, every .mp4's boxes
 # tile the whole file (nothing torn off inside a box), it decodes without
 # error and lasts what its sidecar says (nothing cut off at a fragment's
-# end). record delivers a video even when its snapshot or sidecar could not
-# be written (rec_deliver, a full disk): a missing one is accepted only if
-# LOG (default camwatch.log) has record's error naming that very file. A
+# end). record delivers a video even when its snapshot could not be written
+# (rec_deliver, a full disk): a missing one is accepted only if LOG (default
+# camwatch.log) has record's error naming that very file. The sidecar is
+# written first, so it is never missing (retention knows a clip by it). A
 # snapshot or sidecar without its video is given 5 s: the video is renamed
 # in last.
 check_video_dir() {
@@ -241,7 +242,7 @@ for day in sorted(os.listdir(top)):
                 logged = [l for l in errors if part in l]
                 if f"{m[1]}.{ext}" in names:
                     continue
-                if logged:
+                if logged and ext == "jpg":
                     notes.append(f"{m[1]}.{ext} is missing, as record said: {logged[0].strip()}")
                 else:
                     bad.append(f"{p}: no {m[1]}.{ext} beside it, and record logged no error about it")

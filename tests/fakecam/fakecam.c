@@ -3,7 +3,10 @@
  *
  * It serves either a live moving test pattern (encoded on the fly) or an
  * MP4 file's H.264/H.265 track without re-encoding, optionally looped, on
- * 127.0.0.1 only, optionally behind Basic authentication.
+ * 127.0.0.1 only, optionally behind Basic authentication. It can refuse
+ * RTSP over TCP (as some cameras and small servers do) and drop a share of
+ * its RTP packets on purpose, so that packet loss is reproducible without
+ * touching the network.
  *
  * File mode does not put the file into the RTSP media pipeline directly.
  * A file-backed media is not live: it would be seekable, a second client's
@@ -24,13 +27,13 @@
  *
  * Build:
  *   gcc -std=gnu11 -O2 -Wall -Wextra -Werror \
- *       $(pkg-config --cflags gstreamer-rtsp-server-1.0) \
+ *       $(pkg-config --cflags gstreamer-rtsp-server-1.0 gstreamer-rtsp-1.0) \
  *       tests/fakecam/fakecam.c -o build/camwatch-fakecam \
- *       $(pkg-config --libs gstreamer-rtsp-server-1.0)
+ *       $(pkg-config --libs gstreamer-rtsp-server-1.0 gstreamer-rtsp-1.0)
  *
- * Only gstreamer-1.0 and gstreamer-rtsp-server-1.0 are linked, so appsrc
- * and appsink are driven through their properties and action signals
- * rather than the gstreamer-app-1.0 API.
+ * Only gstreamer-1.0, gstreamer-rtsp-server-1.0 and gstreamer-rtsp-1.0 (for
+ * a request's headers) are linked, so appsrc and appsink are driven through
+ * their properties and action signals rather than the gstreamer-app-1.0 API.
  */
 
 #include <errno.h>
@@ -60,8 +63,16 @@
 /* How long to wait for qtdemux to expose the file's tracks at startup. */
 #define PROBE_TIMEOUT (10 * GST_SECOND)
 
+/* gst-rtsp-server's default: every lower transport it knows. */
+#define ALL_PROTOCOLS                                                                              \
+    (GST_RTSP_LOWER_TRANS_UDP | GST_RTSP_LOWER_TRANS_UDP_MCAST | GST_RTSP_LOWER_TRANS_TCP)
+
 /* Role name given to the authenticated user; any fixed string works. */
 #define AUTH_ROLE "camwatch-test"
+
+/* Seed of the packet dropper: the same stream loses the same packets on
+ * every run, so a test that fails can be run again and fail alike. */
+#define DROP_SEED 20240607u
 
 typedef enum {
     CODEC_NONE = 0,
@@ -81,7 +92,10 @@ typedef struct {
     int width;
     int height;
     int fps;
-    gboolean size_given; /* any of --width/--height/--fps was given */
+    gboolean size_given;         /* any of --width/--height/--fps was given */
+    GstRTSPLowerTrans protocols; /* lower transports a client may SETUP */
+    int refuse_status;           /* what a refused SETUP gets: 461, or 400 */
+    double drop_percent;         /* share of RTP packets never sent */
 } Options;
 
 static const char *codec_name(Codec c)
@@ -114,6 +128,8 @@ static void print_usage(FILE *out)
             "Usage: " PROG " [--port N] [--path /NAME] [--file F.mp4 [--loop] | --pattern]\n"
             "                        [--codec h264|h265] [--user U --password P]\n"
             "                        [--width W --height H --fps N]\n"
+            "                        [--protocols tcp|udp|all [--refuse-status 461|400]]\n"
+            "                        [--drop-percent P]\n"
             "\n"
             "Serves a test camera at rtsp://127.0.0.1:PORT/NAME (127.0.0.1 only).\n"
             "\n"
@@ -132,6 +148,14 @@ static void print_usage(FILE *out)
             "                    require Basic authentication; the password may\n"
             "                    instead come from the environment variable\n"
             "                    FAKECAM_PASSWORD so it does not appear in argv\n"
+            "  --protocols P     RTP transports a client may choose: tcp (interleaved\n"
+            "                    in the RTSP connection), udp (unicast) or all (default);\n"
+            "                    SETUP with another one is answered 461 Unsupported\n"
+            "                    transport, or with --refuse-status 400, 400 Bad Request\n"
+            "                    (as some cameras do)\n"
+            "  --drop-percent P  drop P %% (0-100, decimals allowed) of the RTP packets\n"
+            "                    after the payloader, with a fixed random seed; the count\n"
+            "                    is printed on exit\n"
             "\n"
             "Prints \"" PROG ": serving rtsp://127.0.0.1:PORT/NAME\" once listening.\n"
             "Exit status: 0 on SIGTERM/SIGINT, 64 bad arguments, 66 unusable --file,\n"
@@ -163,6 +187,19 @@ static int parse_int(const char *opt, const char *s, long min, long max)
     return (int)v;
 }
 
+static double parse_percent(const char *opt, const char *s)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = g_ascii_strtod(s, &end);
+    /* !(v >= 0) also refuses NaN. */
+    if (errno != 0 || end == s || *end != '\0' || !(v >= 0) || v > 100)
+        usage_error("%s needs a number from 0 to 100, got '%s'", opt, s);
+    return v;
+}
+
 /* A mount path becomes part of a URL; keep it to plain printable text so
  * that the printed URL is exactly what clients must use. */
 static gboolean valid_path(const char *p)
@@ -186,6 +223,8 @@ static void parse_args(int argc, char **argv, Options *o)
         .width = DEFAULT_WIDTH,
         .height = DEFAULT_HEIGHT,
         .fps = DEFAULT_FPS,
+        .protocols = ALL_PROTOCOLS,
+        .refuse_status = 461,
     };
 
     for (int i = 1; i < argc; i++) {
@@ -209,8 +248,8 @@ static void parse_args(int argc, char **argv, Options *o)
         name[len] = '\0';
 
         static const char *const with_value[] = {
-            "--port",     "--path",  "--file",   "--codec", "--user",
-            "--password", "--width", "--height", "--fps",
+            "--port",  "--path",   "--file", "--codec",     "--user",          "--password",
+            "--width", "--height", "--fps",  "--protocols", "--refuse-status", "--drop-percent",
         };
         gboolean is_flag = strcmp(name, "--pattern") == 0 || strcmp(name, "--loop") == 0;
         gboolean known = is_flag;
@@ -266,6 +305,19 @@ static void parse_args(int argc, char **argv, Options *o)
         } else if (strcmp(name, "--fps") == 0) {
             o->fps = parse_int(name, val, 1, 120);
             o->size_given = TRUE;
+        } else if (strcmp(name, "--protocols") == 0) {
+            if (strcmp(val, "tcp") == 0)
+                o->protocols = GST_RTSP_LOWER_TRANS_TCP;
+            else if (strcmp(val, "udp") == 0)
+                o->protocols = GST_RTSP_LOWER_TRANS_UDP;
+            else if (strcmp(val, "all") != 0)
+                usage_error("--protocols must be tcp, udp or all, got '%s'", val);
+        } else if (strcmp(name, "--refuse-status") == 0) {
+            o->refuse_status = parse_int(name, val, 400, 461);
+            if (o->refuse_status != 400 && o->refuse_status != 461)
+                usage_error("--refuse-status must be 461 or 400, got '%s'", val);
+        } else if (strcmp(name, "--drop-percent") == 0) {
+            o->drop_percent = parse_percent(name, val);
         }
     }
 
@@ -284,6 +336,9 @@ static void parse_args(int argc, char **argv, Options *o)
      * the first client connects. */
     if (o->width % 2 != 0 || o->height % 2 != 0)
         usage_error("--width and --height must be even (got %dx%d)", o->width, o->height);
+
+    if (o->refuse_status != 461 && o->protocols == ALL_PROTOCOLS)
+        usage_error("--refuse-status needs --protocols tcp or udp (all refuses nothing)");
 
     if (o->user == NULL && o->password != NULL)
         usage_error("--password needs --user");
@@ -734,6 +789,107 @@ static void on_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedia *media
 }
 
 /* ------------------------------------------------------------------ */
+/* Packet dropper: loses a share of the RTP packets on purpose         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A pad probe on the payloader's source pad, where packets have their RTP
+ * sequence numbers but have not reached the RTP session yet: a dropped
+ * packet leaves a gap in the sequence, exactly as one lost on the network
+ * does, whichever transport the client chose. One dropper serves every
+ * media of the factory, so its counts cover the whole run.
+ */
+typedef struct {
+    double share; /* 0..1 */
+    GMutex lock;  /* payloaders of several media may push at once */
+    GRand *rand;
+    guint64 seen;
+    guint64 dropped;
+} Dropper;
+
+static gboolean dropper_drops(Dropper *d)
+{
+    g_mutex_lock(&d->lock);
+    gboolean drop = g_rand_double(d->rand) < d->share;
+    d->seen++;
+    d->dropped += drop;
+    g_mutex_unlock(&d->lock);
+    return drop;
+}
+
+static GstPadProbeReturn dropper_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    Dropper *d = data;
+
+    (void)pad;
+    if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+        return dropper_drops(d) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+    if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+        /* Payloaders push a fragmented frame as one list of packets. */
+        GstBufferList *list = gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+        GST_PAD_PROBE_INFO_DATA(info) = list;
+        for (guint i = gst_buffer_list_length(list); i-- > 0;) {
+            if (dropper_drops(d))
+                gst_buffer_list_remove(list, i, 1);
+        }
+        /* DROP unreferences the (now empty) list. */
+        return gst_buffer_list_length(list) == 0 ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+    }
+    return GST_PAD_PROBE_OK;
+}
+
+static void dropper_on_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedia *media,
+                                       gpointer data)
+{
+    GstElement *bin = gst_rtsp_media_get_element(media);
+    GstElement *pay = gst_bin_get_by_name(GST_BIN(bin), "pay0");
+
+    (void)factory;
+    gst_object_unref(bin);
+    if (pay == NULL) {
+        fprintf(stderr, PROG ": internal error: media has no payloader\n");
+        return;
+    }
+    GstPad *src = gst_element_get_static_pad(pay, "src");
+    gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                      dropper_probe, data, NULL);
+    gst_object_unref(src);
+    gst_object_unref(pay);
+}
+
+/* ------------------------------------------------------------------ */
+/* Refusing a transport with 400 Bad Request                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * gst-rtsp-server answers a SETUP for a transport the factory does not
+ * allow with 461 Unsupported Transport. Some cameras answer 400 Bad Request
+ * instead: this hook gives that answer first, from the Transport header.
+ */
+static GstRTSPStatusCode refuse_setup_400(GstRTSPClient *client, GstRTSPContext *ctx, gpointer data)
+{
+    const GstRTSPLowerTrans *allowed = data;
+    char *transport = NULL;
+
+    (void)client;
+    if (gst_rtsp_message_get_header(ctx->request, GST_RTSP_HDR_TRANSPORT, &transport, 0) !=
+            GST_RTSP_OK ||
+        transport == NULL)
+        return GST_RTSP_STS_OK; /* the server refuses that by itself */
+    gboolean tcp = strstr(transport, "/TCP") != NULL;
+    gboolean ok =
+        tcp ? (*allowed & GST_RTSP_LOWER_TRANS_TCP) != 0
+            : (*allowed & (GST_RTSP_LOWER_TRANS_UDP | GST_RTSP_LOWER_TRANS_UDP_MCAST)) != 0;
+    return ok ? GST_RTSP_STS_OK : GST_RTSP_STS_BAD_REQUEST;
+}
+
+static void on_client_connected(GstRTSPServer *server, GstRTSPClient *client, gpointer data)
+{
+    (void)server;
+    g_signal_connect(client, "pre-setup-request", G_CALLBACK(refuse_setup_400), data);
+}
+
+/* ------------------------------------------------------------------ */
 /* Main                                                                */
 /* ------------------------------------------------------------------ */
 
@@ -847,6 +1003,19 @@ int main(int argc, char **argv)
         g_signal_connect(factory, "media-configure", G_CALLBACK(on_media_configure), &file_cfg);
     if (opt.user)
         setup_auth(server, factory, opt.user, opt.password);
+    /* A client asking for another transport gets 461 Unsupported transport. */
+    gst_rtsp_media_factory_set_protocols(factory, opt.protocols);
+    if (opt.refuse_status == 400)
+        g_signal_connect(server, "client-connected", G_CALLBACK(on_client_connected),
+                         &opt.protocols);
+    /* Static: streaming threads may still push while the server goes away. */
+    static Dropper dropper;
+    dropper.share = opt.drop_percent / 100.0;
+    g_mutex_init(&dropper.lock);
+    dropper.rand = g_rand_new_with_seed(DROP_SEED);
+    if (opt.drop_percent > 0)
+        g_signal_connect(factory, "media-configure", G_CALLBACK(dropper_on_media_configure),
+                         &dropper);
 
     GstRTSPMountPoints *mounts = gst_rtsp_server_get_mount_points(server);
     gst_rtsp_mount_points_add_factory(mounts, opt.path, factory);
@@ -877,5 +1046,11 @@ int main(int argc, char **argv)
     gst_rtsp_server_client_filter(server, drop_client, NULL);
     g_main_loop_unref(loop);
     g_object_unref(server);
+    if (opt.drop_percent > 0) {
+        g_mutex_lock(&dropper.lock);
+        printf(PROG ": dropped %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " RTP packets\n",
+               dropper.dropped, dropper.seen);
+        g_mutex_unlock(&dropper.lock);
+    }
     return 0;
 }

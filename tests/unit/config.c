@@ -24,10 +24,16 @@ static const char *const all_vars[] = {"RTSP_URL",
                                        "MOTION_THRESHOLD",
                                        "MOTION_MIN_AREA_PERCENT",
                                        "LIGHT_CHANGE_PERCENT",
+                                       "MIN_MOTION_FRAMES",
+                                       "MOTION_MASK",
+                                       "MOTION_ZONES",
                                        "DECODE_THREADS",
                                        "PACKET_BUFFER_MB",
                                        "FRAME_BUFFER_MB",
                                        "ON_CLIP_READY",
+                                       "RETAIN_DAYS",
+                                       "RETAIN_MAX_GB",
+                                       "MIN_FREE_PERCENT",
                                        "ENV_FILE",
                                        "FROM_ENV_FILE"};
 
@@ -69,10 +75,13 @@ static void test_defaults(void)
     CHECK(strcmp(cfg.video_dir, "/tmp/video") == 0);
     CHECK(strcmp(cfg.staging_dir, "/tmp/video/.staging") == 0);
     CHECK(strcmp(cfg.camera, "camera") == 0);
-    CHECK(strcmp(cfg.rtsp_transport, "tcp") == 0);
+    CHECK(strcmp(cfg.rtsp_transport, "auto") == 0);
     CHECK(cfg.retry_s == 10 && cfg.pre_capture_s == 5 && cfg.post_capture_s == 25);
     CHECK(cfg.log_level == CW_LOG_INFO);
     CHECK(cfg.detect_width == 320 && cfg.motion_threshold == 25);
+    /* Retention: nothing is deleted for age or total size unless asked;
+     * the free-space floor is on. */
+    CHECK(cfg.retain_days == 0 && cfg.retain_max_gb == 0 && cfg.min_free_percent == 10);
 }
 
 static void test_values(void)
@@ -91,6 +100,23 @@ static void test_values(void)
     CHECK(strcmp(cfg.camera, "front-door_1") == 0);
     CHECK(strcmp(cfg.rtsp_transport, "udp") == 0);
     CHECK(strcmp(cfg.staging_dir, "/tmp/stage") == 0);
+
+    clean_env();
+    setenv("RETAIN_DAYS", "30", 1);
+    setenv("RETAIN_MAX_GB", "0.5", 1);
+    setenv("MIN_FREE_PERCENT", "0", 1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == 0);
+    CHECK(cfg.retain_days == 30 && cfg.retain_max_gb == 0.5 && cfg.min_free_percent == 0);
+    /* Empty counts as unset: the defaults. */
+    clean_env();
+    setenv("RETAIN_DAYS", "", 1);
+    setenv("MIN_FREE_PERCENT", "", 1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == 0);
+    CHECK(cfg.retain_days == 0 && cfg.min_free_percent == 10);
+    clean_env();
+    setenv("MIN_FREE_PERCENT", "90", 1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == 0);
+    CHECK(cfg.min_free_percent == 90);
 }
 
 static void test_errors(void)
@@ -108,6 +134,39 @@ static void test_errors(void)
     expect_error("RTSP_TRANSPORT", "quic", "tcp|udp");
     expect_error("CAMERA_NAME", "front door", "letters, digits");
     expect_error("RTSP_URL", "ftp://cam/stream", "rtsp://");
+    expect_error("RETAIN_DAYS", "1.5", "whole number from 0 to 36500");
+    expect_error("RETAIN_DAYS", "-1", "from 0 to 36500");
+    expect_error("RETAIN_DAYS", "7d", "not a whole number");
+    expect_error("RETAIN_MAX_GB", "1GB", "not a number: use a number from 0 to 100000");
+    expect_error("RETAIN_MAX_GB", "-0.5", "out of range");
+    expect_error("MIN_FREE_PERCENT", "95", "from 0 to 90");
+    expect_error("MIN_FREE_PERCENT", "10%", "not a number");
+}
+
+/* The detector's confirmation, mask and zones: defaults, values, limits.
+ * The polygons' syntax is detect/polygon.c's (tests/unit/polygon.c). */
+static void test_detection_vars(void)
+{
+    CwConfig cfg;
+    char err[1024];
+    clean_env();
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == 0);
+    CHECK(cfg.min_motion_frames == 3);
+    CHECK(cfg.motion_mask[0] == '\0' && cfg.motion_zones[0] == '\0');
+    setenv("MIN_MOTION_FRAMES", "1", 1);
+    setenv("MOTION_MASK", "0,0 0.3,0 0.3,0.3", 1);
+    setenv("MOTION_ZONES", "door:0.5,0 1,0 1,1", 1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == 0);
+    CHECK(cfg.min_motion_frames == 1);
+    CHECK(strcmp(cfg.motion_mask, "0,0 0.3,0 0.3,0.3") == 0);
+    CHECK(strcmp(cfg.motion_zones, "door:0.5,0 1,0 1,1") == 0);
+    expect_error("MIN_MOTION_FRAMES", "0", "1 to 100");
+    expect_error("MIN_MOTION_FRAMES", "2.5", "whole number");
+    char long_mask[2100];
+    memset(long_mask, '0', sizeof(long_mask) - 1);
+    long_mask[sizeof(long_mask) - 1] = '\0';
+    expect_error("MOTION_MASK", long_mask, "at most 2047");
+    expect_error("MOTION_ZONES", long_mask, "at most 2047");
 }
 
 /* A password in a URL never reaches an error message. */
@@ -211,6 +270,7 @@ int main(void)
     RUN(test_defaults);
     RUN(test_values);
     RUN(test_errors);
+    RUN(test_detection_vars);
     RUN(test_error_masks_password);
     RUN(test_awkward_passwords);
     RUN(test_env_file);
