@@ -1,4 +1,4 @@
-# camwatch image: the four programs on Debian 12, built in one stage and
+# camwatch image: the five programs on Debian 12, built in one stage and
 # shipped in another that holds only their runtime libraries.
 #
 #   docker build -t camwatch .
@@ -17,7 +17,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         build-essential pkg-config \
         libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavdevice-dev \
-        libopencv-core-dev libopencv-imgproc-dev libuv1-dev libcjson-dev \
+        libopencv-core-dev libopencv-imgproc-dev libuv1-dev libcjson-dev libmicrohttpd-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the programs are built from: a change in tests/ or docs/ does
@@ -28,6 +28,7 @@ COPY capture/ capture/
 COPY detect/ detect/
 COPY record/ record/
 COPY supervisor/ supervisor/
+COPY http/ http/
 RUN make -j"$(nproc)" programs
 
 FROM debian:12-slim
@@ -39,10 +40,11 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libavformat59 libavcodec59 libavutil57 libswscale6 libavdevice59 \
         libopencv-imgproc406 libopencv-core406 \
-        libuv1 libcjson1 tzdata \
+        libuv1 libcjson1 libmicrohttpd12 tzdata \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/camwatch /src/build/camwatch-capture \
-     /src/build/camwatch-detect /src/build/camwatch-record /usr/local/bin/
+     /src/build/camwatch-detect /src/build/camwatch-record /src/build/camwatch-http \
+     /usr/local/bin/
 # Never root. compose.yaml runs every stage as one uid (CAMWATCH_UID, 1000 by
 # default): the rings are created with mode 0600, so stages of different
 # uids could not open each other's rings. uid and gid are both 1000 (not a

@@ -49,12 +49,15 @@ DETECT_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard detect/*.c)) \
                $(patsubst %.cpp,$(BUILD)/%.o,$(wildcard detect/*.cpp))
 RECORD_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard record/*.c))
 SUPER_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard supervisor/*.c))
+HTTP_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard http/*.c))
+MHD_CFLAGS  := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS    := $(or $(shell pkg-config --libs libmicrohttpd 2>/dev/null),-lmicrohttpd)
 
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 PROGRAMS := $(BUILD)/camwatch $(BUILD)/camwatch-capture $(BUILD)/camwatch-detect \
-            $(BUILD)/camwatch-record
+            $(BUILD)/camwatch-record $(BUILD)/camwatch-http
 FAKECAM  := $(BUILD)/camwatch-fakecam
 
 .PHONY: all programs fakecam tests test bench run install clean format check-format deps \
@@ -67,6 +70,8 @@ tests: $(UNIT_BINS)
 
 # Only the code that links libav sees its headers and the libav helpers'.
 $(BUILD)/capture/%.o $(BUILD)/record/%.o $(BUILD)/common/av/%.o: OBJ_CFLAGS := -Icommon/av $(AV_CFLAGS)
+# camwatch-http encodes JPEGs with libavcodec and serves with libmicrohttpd.
+$(BUILD)/http/%.o: OBJ_CFLAGS := -Icommon/av $(AV_CFLAGS) $(MHD_CFLAGS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -95,8 +100,12 @@ $(BUILD)/camwatch-detect: $(DETECT_OBJ) $(COMMON_LIB)
 $(BUILD)/camwatch-record: $(RECORD_OBJ) $(AV_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(AV_LIBS) $(CJSON_LIBS) -lm -lpthread
 
+# Off the data path: a reader of the rings and the clip folder.
+$(BUILD)/camwatch-http: $(HTTP_OBJ) $(AV_LIB) $(COMMON_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MHD_LIBS) $(AV_LIBS) $(CJSON_LIBS) -lm -lpthread
+
 $(BUILD)/camwatch: $(SUPER_OBJ) $(COMMON_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(UV_LIBS) -lm -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(UV_LIBS) $(CJSON_LIBS) -lm -lpthread
 
 $(FAKECAM): tests/fakecam/fakecam.c
 	@mkdir -p $(dir $@)
@@ -178,7 +187,7 @@ fuzz:
 # Installs what is missing, builds, runs every test; ends with "N passed, N failed".
 # The core tests run a second time built with ASan and UBSan.
 SAN_TESTS := ring ring_stress rings config url avhelpers motion polygon confirm motion_light \
-             e2e_clip e2e_dropout e2e_crash_recovery
+             e2e_clip e2e_dropout e2e_crash_recovery e2e_http e2e_status
 test:
 	scripts/install-deps --check --test || scripts/install-deps --test
 	$(MAKE) all

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "url.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -21,7 +22,9 @@ enum VarType {
     VAR_NUMBER,
     VAR_INT,
     VAR_LEVEL,
-    VAR_TEXT
+    VAR_TEXT,
+    VAR_SECRET, /* text that is a credential: never printed, masked in every message */
+    VAR_LISTEN  /* "ADDR:PORT": an IPv4 address, [IPv6] or localhost, and a port */
 };
 
 typedef struct VarSpec {
@@ -91,9 +94,17 @@ static const VarSpec var_specs[] = {
      "the oldest clips are deleted to keep this share of VIDEO_DIR's file system free; 0: off"},
     {"ON_CLIP_READY", VAR_TEXT, STR(on_clip_ready), "", 0, 0, NULL,
      "shell command run after a clip is delivered (CLIP_PATH, SNAPSHOT_PATH, SIDECAR_PATH set)"},
+    {"HTTP_LISTEN", VAR_LISTEN, STR(http_listen), "", 0, 0, NULL,
+     "ADDR:PORT where camwatch-http serves status, metrics, the live view and clips "
+     "(e.g. 127.0.0.1:8080; unset: no HTTP stage)"},
+    {"HTTP_PASSWORD", VAR_SECRET, STR(http_password), "", 0, 0, NULL,
+     "HTTP Basic password of camwatch-http (required when HTTP_LISTEN is not a loopback address)"},
+    {"LIVE_FPS", VAR_NUMBER, NUM(live_fps), "5", 0.2, 30, NULL,
+     "most frames a second /live.mjpeg sends"},
 };
 
 #define VAR_COUNT (sizeof(var_specs) / sizeof(var_specs[0]))
+_Static_assert(VAR_COUNT <= CW_CONFIG_VARS_MAX, "CwConfig.source has a place per variable");
 
 static void fail(char *err, size_t err_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -127,8 +138,25 @@ static char *trim(char *s)
     return s;
 }
 
-int cw_config_read_env_file(const char *path, char *err, size_t err_size)
+static void free_keys(char ***keys, size_t *nkeys)
 {
+    for (size_t i = 0; i < *nkeys; i++)
+        free((*keys)[i]);
+    free(*keys);
+    *keys = NULL;
+    *nkeys = 0;
+}
+
+/*
+ * cw_config_read_env_file(), which also hands back the keys the file set
+ * (the caller owns them: free_keys()), so that cw_config_load() can tell
+ * each value's source. *keys_out is NULL and *nkeys_out 0 unless it returns 0.
+ */
+static int read_env_file(const char *path, char *err, size_t err_size, char ***keys_out,
+                         size_t *nkeys_out)
+{
+    *keys_out = NULL;
+    *nkeys_out = 0;
     FILE *f = fopen(path, "r");
     if (!f) {
         int open_errno = errno;
@@ -224,11 +252,23 @@ int cw_config_read_env_file(const char *path, char *err, size_t err_size)
         }
         setenv(key, val, 1);
     }
-    for (size_t i = 0; i < nkeys; i++)
-        free(keys[i]);
-    free(keys);
     free(line);
     fclose(f);
+    if (ret < 0) {
+        free_keys(&keys, &nkeys);
+        return ret;
+    }
+    *keys_out = keys; /* ownership passes to the caller */
+    *nkeys_out = nkeys;
+    return ret;
+}
+
+int cw_config_read_env_file(const char *path, char *err, size_t err_size)
+{
+    char **keys;
+    size_t nkeys;
+    int ret = read_env_file(path, err, err_size, &keys, &nkeys);
+    free_keys(&keys, &nkeys);
     return ret;
 }
 
@@ -263,6 +303,50 @@ static bool url_password_needs_encoding(const char *url)
     return cw_url_password(url, url + strlen(url), &pw, &len) && strcspn(pw, "/?#") < len;
 }
 
+int cw_config_listen_split(const char *listen, char *host, size_t host_size, int *port)
+{
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen)
+        return -EINVAL;
+    const char *h = listen, *h_end = colon;
+    if (*h == '[') { /* [IPv6]:port */
+        if (h_end[-1] != ']')
+            return -EINVAL;
+        h++;
+        h_end--;
+    }
+    if (h_end <= h || (size_t)(h_end - h) >= host_size)
+        return -EINVAL;
+    size_t len = (size_t)(h_end - h);
+    memcpy(host, h, len);
+    host[len] = '\0';
+    unsigned char addr[16];
+    bool literal = listen[0] == '['
+                       ? inet_pton(AF_INET6, host, addr) == 1
+                       : inet_pton(AF_INET, host, addr) == 1 || strcmp(host, "localhost") == 0;
+    char *end;
+    errno = 0;
+    long p = strtol(colon + 1, &end, 10);
+    if (!literal || end == colon + 1 || *end || errno || p < 1 || p > 65535)
+        return -EINVAL;
+    *port = (int)p;
+    return 0;
+}
+
+bool cw_config_listen_is_loopback(const char *listen)
+{
+    char host[64];
+    int port;
+    unsigned char addr[16];
+    if (cw_config_listen_split(listen, host, sizeof(host), &port) < 0)
+        return false;
+    if (strcmp(host, "localhost") == 0)
+        return true;
+    if (inet_pton(AF_INET, host, addr) == 1)
+        return addr[0] == 127;
+    return inet_pton(AF_INET6, host, addr) == 1 && memcmp(addr, &in6addr_loopback, 16) == 0;
+}
+
 static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *err, size_t err_size)
 {
     char *field = (char *)cfg + v->offset;
@@ -288,6 +372,7 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
     case VAR_DIR:
     case VAR_PATH_OPT:
     case VAR_TEXT:
+    case VAR_SECRET:
         if (strlen(value) >= v->size) {
             fail(err, err_size, "%s is %zu characters long; at most %zu are accepted", v->name,
                  strlen(value), v->size - 1);
@@ -295,6 +380,20 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
         }
         strcpy(field, value);
         return 0;
+    case VAR_LISTEN: {
+        char host[64];
+        int port;
+        if (*value && (strlen(value) >= v->size ||
+                       cw_config_listen_split(value, host, sizeof(host), &port) < 0)) {
+            fail(err, err_size,
+                 "%s=\"%s\" is not accepted: use ADDR:PORT with an IPv4 address, [IPv6] or "
+                 "localhost, and a port from 1 to 65535 (e.g. 127.0.0.1:8080, 0.0.0.0:8080)",
+                 v->name, value);
+            return -EINVAL;
+        }
+        strcpy(field, value);
+        return 0;
+    }
     case VAR_NAME: {
         size_t n = strlen(value);
         bool ok = n > 0 && n < v->size;
@@ -356,9 +455,14 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
 
 int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
 {
+    char **file_keys = NULL;
+    size_t nfile_keys = 0;
+    int ret = 0;
+
     memset(cfg, 0, sizeof(*cfg));
     const char *env_file = getenv("ENV_FILE");
-    int r = cw_config_read_env_file(env_file && *env_file ? env_file : ".env", err, err_size);
+    int r = read_env_file(env_file && *env_file ? env_file : ".env", err, err_size, &file_keys,
+                          &nfile_keys);
     if (r < 0)
         return r;
     if (r == 1 && env_file && *env_file) {
@@ -366,11 +470,21 @@ int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
              env_file);
         return -ENOENT;
     }
-    /* Before anything can quote the URL, its password is a secret. */
+    /* Before anything can quote the URL, its password is a secret; and so
+     * is every secret variable's value, which a message may quote too. */
     const char *url = getenv("RTSP_URL");
     if (url && cw_url_register_secrets(url) < 0) {
         fail(err, err_size, "RTSP_URL: out of memory while reading it");
-        return -ENOMEM;
+        ret = -ENOMEM;
+        goto end;
+    }
+    for (size_t i = 0; i < VAR_COUNT; i++) {
+        const char *secret = var_specs[i].type == VAR_SECRET ? getenv(var_specs[i].name) : NULL;
+        if (secret && *secret && cw_url_add_secret(secret) < 0) {
+            fail(err, err_size, "%s: out of memory while reading it", var_specs[i].name);
+            ret = -ENOMEM;
+            goto end;
+        }
     }
 
     for (size_t i = 0; i < VAR_COUNT; i++) {
@@ -381,20 +495,94 @@ int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
         if (!value && !v->def) {
             fail(err, err_size, "%s is not set: %s (set it in the environment or in .env)", v->name,
                  v->help);
-            return -EINVAL;
+            ret = -EINVAL;
+            goto end;
         }
-        int ret = check_var(v, value ? value : v->def, cfg, err, err_size);
+        cfg->source[i] = CW_CONFIG_DEFAULT;
+        for (size_t k = 0; value && k < nfile_keys; k++)
+            if (strcmp(file_keys[k], v->name) == 0)
+                cfg->source[i] = CW_CONFIG_ENV_FILE;
+        if (value && cfg->source[i] == CW_CONFIG_DEFAULT)
+            cfg->source[i] = CW_CONFIG_ENVIRONMENT;
+        ret = check_var(v, value ? value : v->def, cfg, err, err_size);
         if (ret < 0)
-            return ret;
+            goto end;
     }
     if (!cfg->staging_dir[0]) {
         int n = snprintf(cfg->staging_dir, sizeof(cfg->staging_dir), "%s/.staging", cfg->video_dir);
         if (n >= (int)sizeof(cfg->staging_dir)) {
             fail(err, err_size, "VIDEO_DIR is too long to hold the staging folder");
-            return -EINVAL;
+            ret = -EINVAL;
+            goto end;
         }
     }
-    return 0;
+    /* Anyone who can reach the port could watch the camera and fetch its
+     * clips: beyond this host that takes a password. */
+    if (cfg->http_listen[0] && !cfg->http_password[0] &&
+        !cw_config_listen_is_loopback(cfg->http_listen)) {
+        fail(err, err_size,
+             "HTTP_LISTEN=\"%s\" listens beyond this host without a password: set "
+             "HTTP_PASSWORD, or listen on a loopback address (127.0.0.1:PORT, [::1]:PORT)",
+             cfg->http_listen);
+        ret = -EINVAL;
+        goto end;
+    }
+
+end:
+    free_keys(&file_keys, &nfile_keys);
+    return ret;
+}
+
+/* LOGLEVEL's value as it is written (log.h's levels, in order). */
+static const char *level_name(int level)
+{
+    static const char *const names[] = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"};
+    return level >= 0 && level < (int)(sizeof(names) / sizeof(names[0])) ? names[level] : "?";
+}
+
+const char *cw_config_source_name(enum CwConfigSource source)
+{
+    switch (source) {
+    case CW_CONFIG_ENV_FILE:
+        return ".env";
+    case CW_CONFIG_ENVIRONMENT:
+        return "environment";
+    case CW_CONFIG_DEFAULT:
+        break;
+    }
+    return "default";
+}
+
+void cw_config_each(const CwConfig *cfg,
+                    void (*visit)(const char *name, const char *value, enum CwConfigSource source,
+                                  void *data),
+                    void *data)
+{
+    char text[CW_URL_MAX + 64], masked[CW_URL_MAX + 64];
+    for (size_t i = 0; i < VAR_COUNT; i++) {
+        const VarSpec *v = &var_specs[i];
+        const char *field = (const char *)cfg + v->offset;
+        switch (v->type) {
+        case VAR_NUMBER:
+            snprintf(text, sizeof(text), "%g", *(const double *)field);
+            break;
+        case VAR_INT:
+        case VAR_LEVEL:
+            if (v->type == VAR_LEVEL)
+                snprintf(text, sizeof(text), "%s", level_name(*(const int *)field));
+            else
+                snprintf(text, sizeof(text), "%d", *(const int *)field);
+            break;
+        default:
+            snprintf(text, sizeof(text), "%s", field);
+            break;
+        }
+        if (v->type == VAR_SECRET && text[0])
+            snprintf(masked, sizeof(masked), "***");
+        else
+            cw_url_mask_credentials(text, masked, sizeof(masked));
+        visit(v->name, masked, (enum CwConfigSource)cfg->source[i], data);
+    }
 }
 
 bool cw_config_source_is_file(const char *url)

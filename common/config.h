@@ -18,6 +18,15 @@
 
 #define CW_URL_MAX    2048
 #define CW_CAMERA_MAX 32
+/* Room for the variable table's rows (config.c asserts they fit). */
+#define CW_CONFIG_VARS_MAX 64
+
+/* Where a variable's effective value came from. */
+enum CwConfigSource {
+    CW_CONFIG_DEFAULT,     /* not set: the built-in default (or computed from another) */
+    CW_CONFIG_ENV_FILE,    /* the .env file (or ENV_FILE) */
+    CW_CONFIG_ENVIRONMENT, /* the process environment */
+};
 
 typedef struct CwConfig {
     char rtsp_url[CW_URL_MAX];  /* RTSP_URL, required: rtsp(s)://, http(s)://, file, /dev/videoN */
@@ -43,7 +52,13 @@ typedef struct CwConfig {
     int decode_threads;             /* DECODE_THREADS, default 1 */
     int packet_buffer_mb;           /* PACKET_BUFFER_MB, default 32 */
     int frame_buffer_mb;            /* FRAME_BUFFER_MB, default 16 */
-    int retain_days;                /* RETAIN_DAYS: clips older are deleted; 0 = no age limit */
+    char http_listen[128];          /* HTTP_LISTEN: "ADDR:PORT" of camwatch-http; "" = off */
+    char http_password[128];        /* HTTP_PASSWORD: HTTP Basic password; "" = none */
+    double live_fps;                /* LIVE_FPS: most frames a second of /live.mjpeg, default 5 */
+    /* Where each variable's value came from, by its place in the variable
+     * table (cw_config_each() walks them); filled by cw_config_load(). */
+    uint8_t source[CW_CONFIG_VARS_MAX];
+    int retain_days;         /* RETAIN_DAYS: clips older are deleted; 0 = no age limit */
     double retain_max_gb;    /* RETAIN_MAX_GB: cap on the clips' total (10^9 bytes); 0 = none */
     double min_free_percent; /* MIN_FREE_PERCENT of VIDEO_DIR's file system, default 10; 0 = none */
 } CwConfig;
@@ -75,6 +90,36 @@ int cw_config_read_env_file(const char *path, char *err, size_t err_size);
  * cameras (network URLs, /dev/videoN) never end on their own.
  */
 bool cw_config_source_is_file(const char *url);
+
+/* "environment", ".env" or "default". */
+const char *cw_config_source_name(enum CwConfigSource source);
+
+/*
+ * Call `visit` for every variable of the table, in order, with its name,
+ * its effective value as text (credentials masked: a URL's password and a
+ * secret variable's whole value show as "***"; written into a buffer that
+ * is valid during the call only) and where it came from. `cfg` must come
+ * from a successful cw_config_load().
+ */
+void cw_config_each(const CwConfig *cfg,
+                    void (*visit)(const char *name, const char *value, enum CwConfigSource source,
+                                  void *data),
+                    void *data);
+
+/*
+ * True if HTTP_LISTEN's address is a loopback one (127.0.0.0/8, ::1,
+ * "localhost"): only such an address may go without HTTP_PASSWORD.
+ * `listen` must be a value cw_config_load() accepted.
+ */
+bool cw_config_listen_is_loopback(const char *listen);
+
+/*
+ * Split an HTTP_LISTEN value ("127.0.0.1:8080", "[::1]:8080",
+ * "localhost:8080") into its address (without brackets; "localhost" stays
+ * a name) and port. Returns 0, or -EINVAL if it is not ADDR:PORT with an
+ * IPv4 or bracketed IPv6 literal or localhost, and a port from 1 to 65535.
+ */
+int cw_config_listen_split(const char *listen, char *host, size_t host_size, int *port);
 
 /* Print every variable, its meaning and default (for --help). */
 void cw_config_print_help(const char *program);

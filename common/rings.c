@@ -11,6 +11,7 @@
  *          acquire fence; lock re-read (relaxed): the fence pairs with set's
  *          release fence, so a copy that saw any byte of a later set sees its
  *          odd (or a later) lock on the re-read, and is retried.
+ *   the supervisor's status block: the same seqlock, one writer (the supervisor).
  */
 #include "rings.h"
 
@@ -193,6 +194,43 @@ int cw_rings_get_params(const CwRing *ring, unsigned stream, CwStreamParams *par
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&s->lock, memory_order_relaxed) == l1)
             return 0;
+    }
+    return -EAGAIN;
+}
+
+/* --- The supervisor's status block --- */
+
+void cw_rings_set_sup_status(CwRing *ring, const CwSupStatus *status)
+{
+    CwSupStatus *s = &user_of(ring)->supervisor;
+    uint64_t lock = atomic_load_explicit(&s->lock, memory_order_relaxed);
+    atomic_store_explicit(&s->lock, lock | 1, memory_order_relaxed);
+    /* As in cw_rings_set_params(): the odd lock before any byte. */
+    atomic_thread_fence(memory_order_release);
+    memcpy((char *)s + sizeof(s->lock), (const char *)status + sizeof(status->lock),
+           sizeof(*s) - sizeof(s->lock));
+    /* Pairs with the acquire load in cw_rings_get_sup_status(). */
+    atomic_store_explicit(&s->lock, (lock | 1) + 1, memory_order_release);
+}
+
+int cw_rings_get_sup_status(const CwRing *ring, CwSupStatus *status)
+{
+    const CwSupStatus *s = &user_of(ring)->supervisor;
+    for (int tries = 0; tries < 1000; tries++) {
+        uint64_t l1 = atomic_load_explicit(&s->lock, memory_order_acquire);
+        if (l1 == 0)
+            return -EAGAIN;
+        if (l1 & 1) {
+            usleep(100);
+            continue;
+        }
+        memcpy((char *)status + sizeof(status->lock), (const char *)s + sizeof(s->lock),
+               sizeof(*s) - sizeof(s->lock));
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&s->lock, memory_order_relaxed) == l1) {
+            atomic_store_explicit(&status->lock, l1, memory_order_relaxed);
+            return 0;
+        }
     }
     return -EAGAIN;
 }

@@ -20,11 +20,17 @@
 enum CwRingKind { CW_RING_PACKETS, CW_RING_FRAMES, CW_RING_EVENTS, CW_RING_KIND_COUNT };
 
 /* Stages that leave a heartbeat in a ring's user area. */
-enum CwStage { CW_STAGE_CAPTURE, CW_STAGE_DETECT, CW_STAGE_RECORD, CW_STAGE_COUNT };
+enum CwStage {
+    CW_STAGE_CAPTURE,
+    CW_STAGE_DETECT,
+    CW_STAGE_RECORD,
+    CW_STAGE_HTTP, /* optional (HTTP_LISTEN); a reader outside the data path */
+    CW_STAGE_COUNT
+};
 
 /* Layout version of CwRingsUser (CwRingGeometry.user_version): bump it with
  * any change of the struct below. */
-#define CW_RINGS_USER_VERSION 2
+#define CW_RINGS_USER_VERSION 3
 /* Heartbeat places: the three stages, and room for the readers to come. */
 #define CW_RINGS_HEARTBEAT_MAX 8
 /* Bytes set aside per stream for its status figures (see CwRingsUser). */
@@ -35,6 +41,51 @@ typedef struct CwRingsStream {
     _Atomic uint64_t lock; /* 0 never published, odd while being written */
     CwStreamParams params;
 } __attribute__((aligned(64))) CwRingsStream;
+
+/* A stage as the supervisor last saw it (CwStageStatus.state). */
+enum CwStageRunState {
+    CW_STAGE_UNKNOWN = 0, /* no supervisor wrote it: absent, or started by hand */
+    CW_STAGE_IDLE,        /* configured, not started yet */
+    CW_STAGE_RUNNING,     /* a process exists */
+    CW_STAGE_WAITING,     /* dead; a restart is scheduled */
+    CW_STAGE_STOPPED,     /* dead for good (a stop, or the policy gave up) */
+    CW_STAGE_DISABLED,    /* optional and not configured (camwatch-http without HTTP_LISTEN) */
+};
+
+/* One stage in the supervisor's status block. Times are CLOCK_REALTIME ns. */
+typedef struct CwStageStatus {
+    int32_t state;            /* enum CwStageRunState */
+    int32_t pid;              /* of the running instance; 0 when none */
+    int64_t started_wall_ns;  /* start of the running (or last) instance; 0: never */
+    uint32_t restarts;        /* starts after the first */
+    int32_t last_exit_status; /* of the last death; valid when last_exit_wall_ns != 0 */
+    int32_t last_exit_signal; /* the signal that killed it; 0 for an exit */
+    uint32_t reserved;
+    int64_t last_exit_wall_ns; /* when the last death was seen; 0: never died */
+} CwStageStatus;
+
+/*
+ * What the supervisor publishes for `camwatch status` and the HTTP stage:
+ * its own pid and start, the camera's state, and its stage table, written
+ * on every change under a seqlock of its own (one writer: the supervisor).
+ */
+typedef struct CwSupStatus {
+    _Atomic uint64_t lock;  /* 0 never written, odd while being written */
+    int32_t supervisor_pid; /* 0: no supervisor ever ran on these rings */
+    int32_t camera_online;  /* 1 while packets arrive (within the last 5 s) */
+    int64_t started_wall_ns;
+    int64_t camera_since_wall_ns; /* when camera_online took its value; 0: never */
+    uint32_t camera_attempts;     /* failed connects in the current outage */
+    uint32_t reserved;
+    CwStageStatus stages[CW_RINGS_HEARTBEAT_MAX]; /* by enum CwStage */
+} __attribute__((aligned(64))) CwSupStatus;
+
+_Static_assert(sizeof(CwStageStatus) == 40, "stage status layout");
+_Static_assert(offsetof(CwStageStatus, restarts) == 16, "stage status layout");
+_Static_assert(offsetof(CwStageStatus, last_exit_wall_ns) == 32, "stage status layout");
+_Static_assert(offsetof(CwSupStatus, started_wall_ns) == 16, "supervisor status layout");
+_Static_assert(offsetof(CwSupStatus, stages) == 40, "supervisor status layout");
+_Static_assert(sizeof(CwSupStatus) == 384, "supervisor status layout");
 
 /*
  * What camwatch keeps in every ring's user area (cw_ring_user_area()). All
@@ -61,6 +112,8 @@ typedef struct CwRingsUser {
      * new capture process and the rings outlive it. */
     _Atomic uint32_t rtsp_transport;
     uint32_t reserved0;
+    /* The supervisor's stage table, packets ring only (cw_rings_set_sup_status()). */
+    CwSupStatus supervisor;
 } CwRingsUser;
 
 _Static_assert(CW_STAGE_COUNT <= CW_RINGS_HEARTBEAT_MAX, "a heartbeat place per stage");
@@ -72,8 +125,11 @@ _Static_assert(offsetof(CwRingsUser, stream_status) == 64 + CW_STREAM_MAX * 4160
 _Static_assert(offsetof(CwRingsUser, rtsp_transport) ==
                    64 + CW_STREAM_MAX * (4160 + CW_RINGS_STREAM_STATUS_SIZE),
                "user area layout");
-_Static_assert(sizeof(CwRingsUser) ==
+_Static_assert(offsetof(CwRingsUser, supervisor) ==
                    64 + CW_STREAM_MAX * (4160 + CW_RINGS_STREAM_STATUS_SIZE) + 64,
+               "user area layout");
+_Static_assert(sizeof(CwRingsUser) ==
+                   64 + CW_STREAM_MAX * (4160 + CW_RINGS_STREAM_STATUS_SIZE) + 64 + 384,
                "user area layout");
 _Static_assert(sizeof(CwRingsUser) <= CW_RING_USER_SIZE, "fits the ring's user area");
 _Static_assert(CW_RING_USER_SIZE - sizeof(CwRingsUser) >=
@@ -144,5 +200,17 @@ int cw_rings_set_params(CwRing *ring, unsigned stream, const CwStreamParams *par
  * out of range.
  */
 int cw_rings_get_params(const CwRing *ring, unsigned stream, CwStreamParams *params);
+
+/* --- The supervisor's status block (packets ring) --- */
+
+/* Publish *status (its lock ignored) as the supervisor's, one writer at a time. */
+void cw_rings_set_sup_status(CwRing *ring, const CwSupStatus *status);
+
+/*
+ * Copy the supervisor's status block. Returns 0, -EAGAIN if no supervisor
+ * ever wrote one (stages started by hand, or under compose), or if it kept
+ * changing while read.
+ */
+int cw_rings_get_sup_status(const CwRing *ring, CwSupStatus *status);
 
 #endif /* CAMWATCH_RINGS_H */

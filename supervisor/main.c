@@ -6,11 +6,14 @@
  * and on SIGTERM stops them in order. The exit status is the run's.
  */
 #include <stdio.h>
+#include <string.h>
 
+#include "check.h"
 #include "config.h"
 #include "exitcode.h"
 #include "log.h"
 #include "program.h"
+#include "status_cmd.h"
 #include "supervisor.h"
 
 #ifndef CAMWATCH_VERSION
@@ -21,6 +24,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: camwatch [--help | --version]\n"
+            "       camwatch check            check the configuration, print every value\n"
+            "       camwatch status [--json]  what a running camwatch of this camera is doing\n"
             "\n"
             "Watches one camera: starts camwatch-capture, camwatch-detect and camwatch-record\n"
             "(found next to camwatch, or in CAMWATCH_BIN_DIR), restarts the one that dies or\n"
@@ -54,6 +59,11 @@ int main(int argc, char **argv)
     static Sup sup;
     int exit_code;
 
+    /* Commands that look at a configuration or a run, never start one. */
+    if (argc >= 2 && strcmp(argv[1], "check") == 0)
+        return sup_check_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "status") == 0)
+        return sup_status_main(argc - 1, argv + 1);
     if (cw_program_start(&camwatch, argc, argv, &cfg, &exit_code) < 0)
         return exit_code;
     if (sup_init(&sup, &cfg, &exit_code) < 0) {

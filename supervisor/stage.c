@@ -18,6 +18,7 @@ static const char *const stage_names[CW_STAGE_COUNT] = {
     [CW_STAGE_CAPTURE] = "camwatch-capture",
     [CW_STAGE_DETECT] = "camwatch-detect",
     [CW_STAGE_RECORD] = "camwatch-record",
+    [CW_STAGE_HTTP] = "camwatch-http",
 };
 
 const char *sup_stage_name(enum CwStage id)

@@ -1,7 +1,8 @@
 /*
  * The ordered stop of a run, as a pure function over a table (in stop.c):
  * capture first, so that record sees the last packets before it closes its
- * clip, then record and detect; SIGKILL for whatever overstays its deadline.
+ * clip, then the others (record, detect, and camwatch-http when it runs);
+ * SIGKILL for whatever overstays its deadline.
  * No libuv, no clock, no I/O: supervisor.c turns each step into signals,
  * timers and log lines, and tests/unit/stop.c checks the table row by row.
  *
@@ -40,7 +41,7 @@ enum SupStopEvent {
 enum SupStopAction {
     SUP_STOP_BEGIN = 1 << 0,        /* STOPPING=1, no more restarts, arm SUP_STOP_DEADLINE_MS */
     SUP_STOP_TERM_CAPTURE = 1 << 1, /* SIGTERM to capture, arm SUP_CAPTURE_STOP_MS */
-    SUP_STOP_TERM_REST = 1 << 2,    /* disarm capture's deadline; SIGTERM to record, then detect */
+    SUP_STOP_TERM_REST = 1 << 2,    /* disarm capture's deadline; SIGTERM to record, detect, http */
     SUP_STOP_KILL_CAPTURE = 1 << 3, /* SIGKILL to capture */
     SUP_STOP_KILL_ALL = 1 << 4,     /* SIGKILL to every stage still alive */
     SUP_STOP_FINISH = 1 << 5,       /* disarm the deadline, close every handle: the run is over */

@@ -35,20 +35,42 @@
 /* The camera counts as delivering while packets arrived this recently. */
 #define RECEIVING_NS (5 * CW_NS_PER_SEC)
 
-/* Where each stage beats: capture and record in the packets ring, detect in events. */
-static const enum CwRingKind heartbeat_ring[CW_STAGE_COUNT] = {
-    [CW_STAGE_CAPTURE] = CW_RING_PACKETS,
-    [CW_STAGE_DETECT] = CW_RING_EVENTS,
-    [CW_STAGE_RECORD] = CW_RING_PACKETS,
-};
+static bool http_wanted(const CwConfig *cfg)
+{
+    return cfg->http_listen[0] != '\0';
+}
 
-/* Start order: the readers first, so that they are attached to the rings
- * before capture publishes its first keyframe. */
-static const enum CwStage start_order[CW_STAGE_COUNT] = {
-    CW_STAGE_RECORD,
-    CW_STAGE_DETECT,
-    CW_STAGE_CAPTURE,
+/*
+ * The stages, in start order: the readers of the data path first, so that
+ * they are attached to the rings before capture publishes its first
+ * keyframe; then what only watches. A stage whose `wanted` says no is never
+ * initialised nor started (its state is published as disabled). A stage
+ * off the data path may give up (a crash loop, a configuration error of its
+ * own) without stopping the run: no clip depends on it.
+ */
+typedef struct SupStageRow {
+    enum CwStage id;
+    enum CwRingKind heartbeat_ring; /* where it beats */
+    bool data_path;
+    bool (*wanted)(const CwConfig *cfg); /* NULL: always */
+} SupStageRow;
+
+static const SupStageRow stage_table[] = {
+    {CW_STAGE_RECORD, CW_RING_PACKETS, true, NULL},
+    {CW_STAGE_DETECT, CW_RING_EVENTS, true, NULL},
+    {CW_STAGE_CAPTURE, CW_RING_PACKETS, true, NULL},
+    {CW_STAGE_HTTP, CW_RING_EVENTS, false, http_wanted},
 };
+#define STAGE_ROWS (sizeof(stage_table) / sizeof(stage_table[0]))
+_Static_assert(STAGE_ROWS == CW_STAGE_COUNT, "a row per stage");
+
+static const SupStageRow *stage_row(enum CwStage id)
+{
+    for (size_t i = 0; i < STAGE_ROWS; i++)
+        if (stage_table[i].id == id)
+            return &stage_table[i];
+    return NULL; /* not reached: the assert above */
+}
 
 /* "10 s", "1.5 s": a delay as the log and STATUS= show it. Returns buf. */
 static const char *format_delay(int64_t ns, char *buf, size_t size)
@@ -121,7 +143,7 @@ static void update_status(Sup *sup)
     }
     for (int id = 0; id < CW_STAGE_COUNT; id++) {
         const SupStage *stage = &sup->stages[id];
-        if (stage->state != SUP_STAGE_WAITING)
+        if (!sup->stage_used[id] || stage->state != SUP_STAGE_WAITING)
             continue;
         format_delay(stage->restart_delay_ns, delay, sizeof(delay));
         if (id == CW_STAGE_CAPTURE && sup->outage.attempts)
@@ -140,6 +162,51 @@ static void update_status(Sup *sup)
         sup_notify_status(&sup->notify, "watching camera %s: receiving video", sup->cfg.camera);
     else
         sup_notify_status(&sup->notify, "watching camera %s: connecting", sup->cfg.camera);
+}
+
+/*
+ * Publish the stage table and the camera's state in the packets ring's
+ * status block (rings.h), for `camwatch status` and camwatch-http. Called on
+ * every start and death, and every tick (the camera's state is a time).
+ */
+static void publish_status(Sup *sup)
+{
+    static const int32_t state_of[] = {
+        [SUP_STAGE_IDLE] = CW_STAGE_IDLE,
+        [SUP_STAGE_RUNNING] = CW_STAGE_RUNNING,
+        [SUP_STAGE_WAITING] = CW_STAGE_WAITING,
+        [SUP_STAGE_STOPPED] = CW_STAGE_STOPPED,
+    };
+    CwSupStatus *status = &sup->status;
+    int64_t now_ns = cw_mono_ns();
+
+    if (!sup->rings[CW_RING_PACKETS])
+        return;
+    if (!status->supervisor_pid) {
+        status->supervisor_pid = (int32_t)getpid();
+        status->started_wall_ns = cw_wall_ns();
+    }
+    int32_t online = sup->packets_seq_change_ns && !sup->outage.attempts &&
+                     now_ns - sup->packets_seq_change_ns < RECEIVING_NS;
+    if (online != status->camera_online || !status->camera_since_wall_ns) {
+        status->camera_online = online;
+        status->camera_since_wall_ns = cw_wall_ns();
+    }
+    status->camera_attempts = sup->outage.attempts;
+    for (int id = 0; id < CW_STAGE_COUNT; id++) {
+        CwStageStatus *st = &status->stages[id];
+        const SupStage *stage = &sup->stages[id];
+        if (!sup->stage_used[id]) {
+            st->state = CW_STAGE_DISABLED;
+            continue;
+        }
+        st->state = state_of[stage->state];
+        st->restarts = sup->stage_starts[id] ? sup->stage_starts[id] - 1 : 0;
+        if (stage->pid && st->pid != stage->pid) /* a new instance */
+            st->started_wall_ns = cw_wall_ns() - (now_ns - stage->started_ns);
+        st->pid = stage->pid;
+    }
+    cw_rings_set_sup_status(sup->rings[CW_RING_PACKETS], status);
 }
 
 /* ---- ordered stop -------------------------------------------------------- */
@@ -161,7 +228,7 @@ static void close_all_handles(Sup *sup)
     close_handle((uv_handle_t *)&sup->stop_timer);
     close_handle((uv_handle_t *)&sup->capture_stop_timer);
     for (int id = 0; id < CW_STAGE_COUNT; id++)
-        sup_stage_close(&sup->stages[id]);
+        sup_stage_close(&sup->stages[id]); /* safe on an unused (zeroed) stage */
 }
 
 static void kill_all(Sup *sup, const char *why)
@@ -205,7 +272,8 @@ static void stop_carry_out(Sup *sup, SupStopStep step, int exit_code, const char
         cw_info("stopping: %s", why);
         sup_notify_send(&sup->notify, "STOPPING=1");
         for (int id = 0; id < CW_STAGE_COUNT; id++)
-            sup_stage_stop_restarts(&sup->stages[id]);
+            if (sup->stage_used[id])
+                sup_stage_stop_restarts(&sup->stages[id]);
         uv_timer_start(&sup->stop_timer, on_stop_deadline, SUP_STOP_DEADLINE_MS, 0);
     }
     if (step.actions & SUP_STOP_TERM_CAPTURE) {
@@ -216,6 +284,7 @@ static void stop_carry_out(Sup *sup, SupStopStep step, int exit_code, const char
         uv_timer_stop(&sup->capture_stop_timer);
         sup_stage_kill(&sup->stages[CW_STAGE_RECORD], SIGTERM);
         sup_stage_kill(&sup->stages[CW_STAGE_DETECT], SIGTERM);
+        sup_stage_kill(&sup->stages[CW_STAGE_HTTP], SIGTERM); /* nothing if unused */
     }
     if (step.actions & SUP_STOP_KILL_CAPTURE) {
         cw_warn("%s pid=%d did not stop within %d s, killing it", capture->name, capture->pid,
@@ -229,6 +298,7 @@ static void stop_carry_out(Sup *sup, SupStopStep step, int exit_code, const char
         close_all_handles(sup);
     }
     update_status(sup);
+    publish_status(sup);
 }
 
 /*
@@ -281,7 +351,9 @@ static void on_stage_start(SupStage *stage, void *data)
      * one is told at INFO (the others show at DEBUG). */
     bool routine = stage->id == CW_STAGE_CAPTURE && sup_outage_routine(&sup->outage);
     cw_log(routine ? CW_LOG_DEBUG : CW_LOG_INFO, "started %s pid=%d", stage->name, stage->pid);
+    sup->stage_starts[stage->id]++;
     update_status(sup);
+    publish_status(sup);
 }
 
 /* Capture could not reach the camera and will retry: tell it as outage.c says. */
@@ -314,6 +386,12 @@ static void on_stage_exit(SupStage *stage, const SupStageDeath *death, void *dat
     Sup *sup = data;
     char delay[32], deaths[512];
 
+    CwStageStatus *st = &sup->status.stages[stage->id];
+    st->last_exit_status = (int32_t)death->exit_status;
+    st->last_exit_signal = death->term_signal;
+    st->last_exit_wall_ns = cw_wall_ns();
+    publish_status(sup);
+
     if (stage->id == CW_STAGE_CAPTURE && !death->spawn_error && sup->rings[CW_RING_PACKETS]) {
         /* Absorb what the dead capture published, so that the next tick does
          * not take its last packets for a camera that came back. */
@@ -327,6 +405,18 @@ static void on_stage_exit(SupStage *stage, const SupStageDeath *death, void *dat
         return;
     }
     const SupDecision *decision = &death->decision;
+    if (!stage_row(stage->id)->data_path && decision->verdict != SUP_RESTART) {
+        /* No clip depends on this stage: it stays down, the run goes on. */
+        cw_error("%s", death->what);
+        cw_crit("%s %s: it stays down until camwatch restarts; recording goes on", stage->name,
+                decision->verdict == SUP_STOP_CONFIG ? "reported a configuration error"
+                                                     : "keeps crashing");
+        if (decision->verdict == SUP_STOP_LOOP)
+            cw_error("%s deaths, newest first: %s", stage->name,
+                     sup_stage_describe_deaths(stage, death->mono_ns, deaths, sizeof(deaths)));
+        publish_status(sup);
+        return;
+    }
     switch (decision->verdict) {
     case SUP_STOP_CONFIG:
         cw_error("%s, stopping everything", death->what);
@@ -397,8 +487,12 @@ static void on_tick(uv_timer_t *timer)
     if (limit_ns < HUNG_MIN_NS)
         limit_ns = HUNG_MIN_NS;
     for (int id = 0; id < CW_STAGE_COUNT; id++)
-        sup_stage_check_hung(&sup->stages[id], sup->rings[heartbeat_ring[id]], now_ns, limit_ns);
+        if (sup->stage_used[id])
+            sup_stage_check_hung(&sup->stages[id],
+                                 sup->rings[stage_row((enum CwStage)id)->heartbeat_ring], now_ns,
+                                 limit_ns);
     update_status(sup);
+    publish_status(sup);
 }
 
 static void on_watchdog(uv_timer_t *timer)
@@ -429,7 +523,7 @@ static int resolve_bin_dir(char *dir, size_t size)
     return 0;
 }
 
-/* Prepare the three stages, each program checked: runnable, or exit 78. */
+/* Prepare the stages the configuration wants, each program checked: runnable, or exit 78. */
 static int init_stages(Sup *sup, const char *bin_dir)
 {
     const SupStageOptions options = {
@@ -441,6 +535,10 @@ static int init_stages(Sup *sup, const char *bin_dir)
         .data = sup,
     };
     for (int id = 0; id < CW_STAGE_COUNT; id++) {
+        const SupStageRow *row = stage_row((enum CwStage)id);
+        sup->stage_used[id] = !row->wanted || row->wanted(&sup->cfg);
+        if (!sup->stage_used[id])
+            continue;
         int ret = sup_stage_init(&sup->loop, &sup->stages[id], (enum CwStage)id, &options);
         if (ret == 0 && access(sup->stages[id].path, X_OK) < 0)
             ret = -errno;
@@ -452,7 +550,7 @@ static int init_stages(Sup *sup, const char *bin_dir)
                 cw_crit("CAMWATCH_BIN_DIR=\"%s\": cannot run %s there (%s)", env,
                         sup_stage_name((enum CwStage)id), strerror(-ret));
             else
-                cw_crit("cannot run %s (%s): install the four camwatch programs side by side, "
+                cw_crit("cannot run %s (%s): install the camwatch programs side by side, "
                         "or set CAMWATCH_BIN_DIR",
                         sup->stages[id].path, strerror(-ret));
             return ret;
@@ -563,8 +661,10 @@ int sup_init(Sup *sup, const CwConfig *cfg, int *exit_code)
 
 int sup_run(Sup *sup)
 {
-    for (int i = 0; i < CW_STAGE_COUNT && sup->state == SUP_RUNNING; i++)
-        sup_stage_start(&sup->stages[start_order[i]]);
+    publish_status(sup);
+    for (size_t i = 0; i < STAGE_ROWS && sup->state == SUP_RUNNING; i++)
+        if (sup->stage_used[stage_table[i].id])
+            sup_stage_start(&sup->stages[stage_table[i].id]);
     sup_notify_send(&sup->notify, "READY=1");
     update_status(sup);
 

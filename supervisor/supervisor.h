@@ -1,9 +1,9 @@
 /*
  * One run of the supervisor for one camera: the libuv loop, the camera's
- * rings, the three stages, the periodic checks (heartbeats, the camera's
- * progress, the status line, systemd's watchdog), the stop signals and the
- * ordered stop (whose steps stop.c decides). main.c reads the command line
- * and the configuration and hands them over here.
+ * rings, the stages (three always, camwatch-http when HTTP_LISTEN is set), the periodic checks
+ * (heartbeats, the camera's progress, the status line, systemd's watchdog), the stop signals and
+ * the ordered stop (whose steps stop.c decides). main.c reads the command line and the
+ * configuration and hands them over here.
  *
  * Errors: negative errno values (libuv's convention: its UV_E* codes are
  * the same numbers), each logged where it happens. Exit statuses are
@@ -36,6 +36,9 @@ typedef struct Sup {
     CwRing *rings[CW_RING_KIND_COUNT];
     bool owns_rings; /* we hold the camera's names in /dev/shm: remove them at the end */
     SupStage stages[CW_STAGE_COUNT];
+    bool stage_used[CW_STAGE_COUNT]; /* the stage table's `wanted` said yes: initialised, run */
+    unsigned stage_starts[CW_STAGE_COUNT];
+    CwSupStatus status; /* what we publish in the packets ring (publish_status()) */
     SupNotify notify;
     uv_signal_t sigterm;
     uv_signal_t sigint;
