@@ -118,11 +118,8 @@ static void fail(char *err, size_t err_size, const char *fmt, ...)
     va_end(ap);
     /* Messages quote values: a URL's password must not be among them. */
     cw_url_mask_credentials(raw, err, err_size);
-    /* Nor a line break or other control character a value carried: the
-     * message is one line, and a quoted value must not forge another. */
-    for (char *c = err; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
+    /* Nor a line break a value carried: the message is one line. */
+    cw_log_one_line(err);
 }
 
 /* Longest .env line accepted: more than any value's field holds. */

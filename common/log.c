@@ -58,11 +58,7 @@ void cw_logv(int level, const char *fmt, va_list ap)
     size_t n = cw_url_mask_credentials(raw, line, sizeof(line));
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
-    /* One message, one line: a newline inside a value the message quotes (a
-     * camera URL, a path) must not start what reads as a log line of its own. */
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)line[i] < 0x20 && line[i] != '\t')
-            line[i] = '?';
+    cw_log_one_line(line);
     if (log_stamps) {
         cw_time_format(cw_wall_ns(), CW_TIME_LOG, stamp, sizeof(stamp) - 1);
         strcat(stamp, " ");
@@ -76,6 +72,13 @@ void cw_logv(int level, const char *fmt, va_list ap)
     if (write(STDERR_FILENO, out, (size_t)len) < 0) {
         /* Nowhere left to report a failing stderr. */
     }
+}
+
+void cw_log_one_line(char *text)
+{
+    for (char *c = text; *c; c++)
+        if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
+            *c = '?';
 }
 
 void cw_log(int level, const char *fmt, ...)

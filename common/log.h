@@ -26,6 +26,14 @@ void cw_log_set_level(int level);
 int cw_log_parse_level(const char *name);
 
 /*
+ * Make `text` one line in place: every control character but tab (and DEL)
+ * becomes '?', so that a quoted value (a URL, a path) cannot end a message
+ * and forge another. cw_log() applies it to every line; configuration
+ * errors are made one line with it before they are returned.
+ */
+void cw_log_one_line(char *text);
+
+/*
  * Log one line at `level` (a CW_LOG_* value), stamped with the local time
  * unless journald stamps it, the program's name and pid; a trailing newline
  * is not needed. Thread-safe: each line is a single write(2).
