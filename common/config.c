@@ -106,18 +106,27 @@ static const VarSpec var_specs[] = {
 #define VAR_COUNT (sizeof(var_specs) / sizeof(var_specs[0]))
 _Static_assert(VAR_COUNT <= CW_CONFIG_VARS_MAX, "CwConfig.source has a place per variable");
 
-static void fail(char *err, size_t err_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void fail(char *err, size_t err_size, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static void fail(char *err, size_t err_size, const char *fmt, ...)
+/* The message is `name` (a variable's name from the table, or NULL) and
+ * then `fmt`. Only the part after the name is masked: a secret as short as
+ * "_URL" would otherwise hide which variable the message is about. */
+static void fail(char *err, size_t err_size, const char *name, const char *fmt, ...)
 {
     char raw[2048];
+    size_t n = 0;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    if (name) {
+        n = (size_t)snprintf(err, err_size, "%s", name);
+        if (n >= err_size)
+            return;
+    }
     /* Messages quote values: a URL's password must not be among them. */
-    cw_url_mask_credentials(raw, err, err_size);
+    cw_url_mask_credentials(raw, err + n, err_size - n);
     /* Nor a line break a value carried: the message is one line. */
     cw_log_one_line(err);
 }
@@ -159,7 +168,7 @@ static int read_env_file(const char *path, char *err, size_t err_size, char ***k
         int open_errno = errno;
         if (open_errno == ENOENT)
             return 1;
-        fail(err, err_size, "ENV_FILE: cannot read %s: %s", path, strerror(open_errno));
+        fail(err, err_size, "ENV_FILE", ": cannot read %s: %s", path, strerror(open_errno));
         return -open_errno;
     }
     /* getline(), not fgets() into a buffer: a longer line would be read as
@@ -173,13 +182,14 @@ static int read_env_file(const char *path, char *err, size_t err_size, char ***k
     while ((line_len = getline(&line, &line_cap, f)) >= 0) {
         lineno++;
         if (line_len > ENV_LINE_MAX) {
-            fail(err, err_size, "%s:%d: the line is %zd characters long; at most %d are accepted",
-                 path, lineno, line_len, ENV_LINE_MAX);
+            fail(err, err_size, NULL,
+                 "%s:%d: the line is %zd characters long; at most %d are accepted", path, lineno,
+                 line_len, ENV_LINE_MAX);
             ret = -EINVAL;
             break;
         }
         if (strlen(line) != (size_t)line_len) {
-            fail(err, err_size, "%s:%d: the line holds a NUL byte; a .env file is text", path,
+            fail(err, err_size, NULL, "%s:%d: the line holds a NUL byte; a .env file is text", path,
                  lineno);
             ret = -EINVAL;
             break;
@@ -191,7 +201,7 @@ static int read_env_file(const char *path, char *err, size_t err_size, char ***k
             s = trim(s + 7);
         char *eq = strchr(s, '=');
         if (!eq) {
-            fail(err, err_size, "%s:%d: expected KEY=VALUE, got \"%.60s\"", path, lineno, s);
+            fail(err, err_size, NULL, "%s:%d: expected KEY=VALUE, got \"%.60s\"", path, lineno, s);
             ret = -EINVAL;
             break;
         }
@@ -201,8 +211,8 @@ static int read_env_file(const char *path, char *err, size_t err_size, char ***k
         for (char *k = key; *k; k++)
             key_ok = key_ok && (isalnum((unsigned char)*k) || *k == '_');
         if (!key_ok) {
-            fail(err, err_size, "%s:%d: \"%.60s\" is not a variable name (letters, digits, _)",
-                 path, lineno, key);
+            fail(err, err_size, NULL,
+                 "%s:%d: \"%.60s\" is not a variable name (letters, digits, _)", path, lineno, key);
             ret = -EINVAL;
             break;
         }
@@ -210,7 +220,7 @@ static int read_env_file(const char *path, char *err, size_t err_size, char ***k
             char *close = strchr(val + 1, val[0]);
             char *rest = close ? trim(close + 1) : NULL;
             if (!close || (*rest && *rest != '#')) {
-                fail(err, err_size,
+                fail(err, err_size, NULL,
                      "%s:%d: %s: %s (write KEY=\"value\" with at most a # comment after it)", path,
                      lineno, key,
                      close ? "text after the closing quote" : "the opening quote is never closed");
@@ -240,7 +250,7 @@ static int read_env_file(const char *path, char *err, size_t err_size, char ***k
             if (!grown || !copy) {
                 free(copy);
                 keys = grown ? grown : keys;
-                fail(err, err_size, "%s: out of memory", path);
+                fail(err, err_size, NULL, "%s: out of memory", path);
                 ret = -ENOMEM;
                 break;
             }
@@ -352,15 +362,15 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
     switch (v->type) {
     case VAR_URL:
         if (url_scheme_ok(value) && url_password_needs_encoding(value)) {
-            fail(err, err_size,
-                 "RTSP_URL=\"%s\": the password contains '/', '?' or '#'; write them "
+            fail(err, err_size, "RTSP_URL",
+                 "=\"%s\": the password contains '/', '?' or '#'; write them "
                  "percent-encoded as %%2F, %%3F and %%23",
                  value);
             return -EINVAL;
         }
         if (!url_scheme_ok(value)) {
-            fail(err, err_size,
-                 "RTSP_URL=\"%s\" is not a camera address: use rtsp://, rtsps://, http(s):// "
+            fail(err, err_size, "RTSP_URL",
+                 "=\"%s\" is not a camera address: use rtsp://, rtsps://, http(s):// "
                  "(MJPEG), a file path or /dev/videoN",
                  value);
             return -EINVAL;
@@ -371,7 +381,7 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
     case VAR_TEXT:
     case VAR_SECRET:
         if (strlen(value) >= v->size) {
-            fail(err, err_size, "%s is %zu characters long; at most %zu are accepted", v->name,
+            fail(err, err_size, v->name, " is %zu characters long; at most %zu are accepted",
                  strlen(value), v->size - 1);
             return -EINVAL;
         }
@@ -382,10 +392,10 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
         int port;
         if (*value && (strlen(value) >= v->size ||
                        cw_config_listen_split(value, host, sizeof(host), &port) < 0)) {
-            fail(err, err_size,
-                 "%s=\"%s\" is not accepted: use ADDR:PORT with an IPv4 address, [IPv6] or "
+            fail(err, err_size, v->name,
+                 "=\"%s\" is not accepted: use ADDR:PORT with an IPv4 address, [IPv6] or "
                  "localhost, and a port from 1 to 65535 (e.g. 127.0.0.1:8080, 0.0.0.0:8080)",
-                 v->name, value);
+                 value);
             return -EINVAL;
         }
         strcpy(field, value);
@@ -397,9 +407,9 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
         for (const char *c = value; *c && ok; c++)
             ok = isalnum((unsigned char)*c) || *c == '-' || *c == '_';
         if (!ok) {
-            fail(err, err_size,
-                 "%s=\"%s\" is not accepted: use 1 to %zu letters, digits, '-' or '_'", v->name,
-                 value, v->size - 1);
+            fail(err, err_size, v->name,
+                 "=\"%s\" is not accepted: use 1 to %zu letters, digits, '-' or '_'", value,
+                 v->size - 1);
             return -EINVAL;
         }
         strcpy(field, value);
@@ -414,15 +424,14 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
                 return 0;
             }
         }
-        fail(err, err_size, "%s=\"%s\" is not accepted: use one of %s", v->name, value, v->choices);
+        fail(err, err_size, v->name, "=\"%s\" is not accepted: use one of %s", value, v->choices);
         return -EINVAL;
     }
     case VAR_LEVEL: {
         int level = cw_log_parse_level(value);
         if (level < 0) {
-            fail(err, err_size,
-                 "%s=\"%s\" is not accepted: use DEBUG, INFO, WARNING, ERROR or CRITICAL", v->name,
-                 value);
+            fail(err, err_size, v->name,
+                 "=\"%s\" is not accepted: use DEBUG, INFO, WARNING, ERROR or CRITICAL", value);
             return -EINVAL;
         }
         *(int *)field = level;
@@ -431,13 +440,13 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
     case VAR_NUMBER:
     case VAR_INT:
         if (!parse_number(value, &num) || (v->type == VAR_INT && num != floor(num))) {
-            fail(err, err_size, "%s=\"%s\" is not a %s: use %s from %g to %g", v->name, value,
+            fail(err, err_size, v->name, "=\"%s\" is not a %s: use %s from %g to %g", value,
                  v->type == VAR_INT ? "whole number" : "number",
                  v->type == VAR_INT ? "a whole number" : "a number", v->min, v->max);
             return -EINVAL;
         }
         if (num < v->min || num > v->max) {
-            fail(err, err_size, "%s=%s is out of range: use a number from %g to %g", v->name, value,
+            fail(err, err_size, v->name, "=%s is out of range: use a number from %g to %g", value,
                  v->min, v->max);
             return -EINVAL;
         }
@@ -463,22 +472,22 @@ int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
     if (r < 0)
         return r;
     if (r == 1 && env_file && *env_file) {
-        fail(err, err_size, "ENV_FILE=\"%s\" does not exist: name a readable .env file or unset it",
-             env_file);
+        fail(err, err_size, "ENV_FILE",
+             "=\"%s\" does not exist: name a readable .env file or unset it", env_file);
         return -ENOENT;
     }
     /* Before anything can quote the URL, its password is a secret; and so
      * is every secret variable's value, which a message may quote too. */
     const char *url = getenv("RTSP_URL");
     if (url && cw_url_register_secrets(url) < 0) {
-        fail(err, err_size, "RTSP_URL: out of memory while reading it");
+        fail(err, err_size, "RTSP_URL", ": out of memory while reading it");
         ret = -ENOMEM;
         goto end;
     }
     for (size_t i = 0; i < VAR_COUNT; i++) {
         const char *secret = var_specs[i].type == VAR_SECRET ? getenv(var_specs[i].name) : NULL;
         if (secret && *secret && cw_url_add_secret(secret) < 0) {
-            fail(err, err_size, "%s: out of memory while reading it", var_specs[i].name);
+            fail(err, err_size, var_specs[i].name, ": out of memory while reading it");
             ret = -ENOMEM;
             goto end;
         }
@@ -490,7 +499,7 @@ int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
         if (value && !*value)
             value = NULL; /* VAR= counts as unset, as in shells and compose */
         if (!value && !v->def) {
-            fail(err, err_size, "%s is not set: %s (set it in the environment or in .env)", v->name,
+            fail(err, err_size, v->name, " is not set: %s (set it in the environment or in .env)",
                  v->help);
             ret = -EINVAL;
             goto end;
@@ -508,7 +517,7 @@ int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
     if (!cfg->staging_dir[0]) {
         int n = snprintf(cfg->staging_dir, sizeof(cfg->staging_dir), "%s/.staging", cfg->video_dir);
         if (n >= (int)sizeof(cfg->staging_dir)) {
-            fail(err, err_size, "VIDEO_DIR is too long to hold the staging folder");
+            fail(err, err_size, "VIDEO_DIR", " is too long to hold the staging folder");
             ret = -EINVAL;
             goto end;
         }
@@ -517,8 +526,8 @@ int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
      * clips: beyond this host that takes a password. */
     if (cfg->http_listen[0] && !cfg->http_password[0] &&
         !cw_config_listen_is_loopback(cfg->http_listen)) {
-        fail(err, err_size,
-             "HTTP_LISTEN=\"%s\" listens beyond this host without a password: set "
+        fail(err, err_size, "HTTP_LISTEN",
+             "=\"%s\" listens beyond this host without a password: set "
              "HTTP_PASSWORD, or listen on a loopback address (127.0.0.1:PORT, [::1]:PORT)",
              cfg->http_listen);
         ret = -EINVAL;

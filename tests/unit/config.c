@@ -208,6 +208,22 @@ static void test_awkward_passwords(void)
     CHECK_STR_CONTAINS(out, "&ch=1");
 }
 
+/* A secret that is also part of a variable's name (HTTP_PASSWORD=_URL, a
+ * case the fuzzer found) is masked in the quoted value, never in the name
+ * the message is about. */
+static void test_secret_inside_a_name(void)
+{
+    CwConfig cfg;
+    char err[1024];
+    clean_env();
+    setenv("HTTP_PASSWORD", "_URL", 1);
+    setenv("RTSP_URL", "h:_URL@x", 1);
+    CHECK(cw_config_load(&cfg, err, sizeof(err)) == -EINVAL);
+    CHECK_STR_CONTAINS(err, "RTSP_URL=\"h:***@x\" is not a camera address");
+    unsetenv("HTTP_PASSWORD");
+    cw_url_clear_secrets();
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -273,6 +289,7 @@ int main(void)
     RUN(test_detection_vars);
     RUN(test_error_masks_password);
     RUN(test_awkward_passwords);
+    RUN(test_secret_inside_a_name);
     RUN(test_env_file);
     rmdir(tmpdir);
     return 0;
