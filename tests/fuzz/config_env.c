@@ -65,6 +65,15 @@ static bool names_variable(const char *msg)
     return strstr(msg, "ENV_FILE") != NULL;
 }
 
+/* `msg` into `out` (as large), every variable name in it turned to '#'. */
+static void blank_names(const char *msg, char *out)
+{
+    strcpy(out, msg);
+    for (int i = 0; i < var_count; i++)
+        for (char *hit = strstr(out, var_names[i]); hit; hit = strstr(hit, var_names[i]))
+            memset(hit, '#', strlen(var_names[i]));
+}
+
 static void assert_terminated(const char *field, size_t size, const char *what)
 {
     FUZZ_ASSERT(strnlen(field, size) < size, "%s is not terminated", what);
@@ -106,9 +115,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(names_variable(err), "message names no variable: %s", err);
         /* The password of the URL the loader read (a record may replace the
          * default one), whatever variable the message quotes. */
-        if (has_pw)
-            FUZZ_ASSERT(!memmem(err, strlen(err), pw, pw_len), "password %.*s leaks: %s",
+        if (has_pw) {
+            /* Variable names are camwatch's text, not the user's: a
+             * password that happens to be part of one ("_URL") shows
+             * nothing there, so they are blanked before the search. */
+            char quoted[sizeof(err)];
+            blank_names(err, quoted);
+            FUZZ_ASSERT(!memmem(quoted, strlen(quoted), pw, pw_len), "password %.*s leaks: %s",
                         (int)pw_len, pw, err);
+        }
         return 0;
     }
     assert_terminated(cfg.rtsp_url, sizeof(cfg.rtsp_url), "RTSP_URL");
