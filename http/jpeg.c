@@ -6,6 +6,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavutil/frame.h>
 #include <libavutil/mem.h>
+#include <libswscale/swscale.h>
 
 #include "payload.h"
 
@@ -104,14 +105,33 @@ static void draw_event_boxes(const CwRing *events, uint8_t *slot, const CwFrameH
     av_free(data);
 }
 
-int http_jpeg_latest(const CwRing *frames, const CwRing *events, bool boxes, uint8_t **jpeg,
-                     size_t *size, int64_t *wall_ns)
+/*
+ * The size a picture of `width` x `height` takes when at most `max_width`
+ * wide (0: no limit), aspect kept, both sides even (4:2:0) and at least 2.
+ */
+static void fit_width(int width, int height, int max_width, int *out_w, int *out_h)
+{
+    *out_w = width & ~1;
+    *out_h = height & ~1;
+    if (max_width <= 0 || max_width >= width)
+        return;
+    *out_w = max_width & ~1;
+    *out_h = (int)(((int64_t)height * *out_w + width / 2) / width) & ~1;
+    if (*out_w < 2)
+        *out_w = 2;
+    if (*out_h < 2)
+        *out_h = 2;
+}
+
+int http_jpeg_latest(const CwRing *frames, const CwRing *events, bool boxes, int max_width,
+                     uint8_t **jpeg, size_t *size, int64_t *wall_ns)
 {
     uint8_t *slot = NULL;
     uint32_t len = 0;
     AVCodecContext *ctx = NULL;
-    AVFrame *frame = NULL;
+    AVFrame *frame = NULL, *scaled = NULL;
     AVPacket *pkt = NULL;
+    struct SwsContext *sws = NULL;
     int ret;
 
     *jpeg = NULL;
@@ -138,8 +158,7 @@ int http_jpeg_latest(const CwRing *frames, const CwRing *events, bool boxes, uin
         ret = -ENOMEM;
         goto end;
     }
-    ctx->width = fh->width & ~1;
-    ctx->height = fh->height & ~1;
+    fit_width(fh->width, fh->height, max_width, &ctx->width, &ctx->height);
     /* The frames are YUV420P; the JPEG variant of the format is what the
      * encoder takes without asking for non-standard compliance. */
     ctx->pix_fmt = AV_PIX_FMT_YUVJ420P;
@@ -149,16 +168,42 @@ int http_jpeg_latest(const CwRing *frames, const CwRing *events, bool boxes, uin
     if (ret < 0)
         goto end;
     frame->format = ctx->pix_fmt;
-    frame->width = ctx->width;
-    frame->height = ctx->height;
-    frame->quality = FF_QP2LAMBDA * 4; /* visually clean, about 40 KB at 640x480 */
+    frame->width = fh->width & ~1;
+    frame->height = fh->height & ~1;
     for (int p = 0; p < 3; p++) {
         /* Points into our copy: the encoder copies what is not refcounted. */
         frame->data[p] = slot + fh->offset[p];
         frame->linesize[p] = fh->linesize[p];
     }
-    frame->pts = 0;
-    if ((ret = avcodec_send_frame(ctx, frame)) < 0 || (ret = avcodec_send_frame(ctx, NULL)) < 0 ||
+    AVFrame *encoded = frame;
+    if (ctx->width != frame->width || ctx->height != frame->height) {
+        /* Smaller than the camera's picture (?width=): scaled after the
+         * boxes are drawn, so they shrink with it. */
+        scaled = av_frame_alloc();
+        if (!scaled) {
+            ret = -ENOMEM;
+            goto end;
+        }
+        scaled->format = ctx->pix_fmt;
+        scaled->width = ctx->width;
+        scaled->height = ctx->height;
+        if ((ret = av_frame_get_buffer(scaled, 0)) < 0)
+            goto end;
+        sws = sws_getContext(frame->width, frame->height, ctx->pix_fmt, scaled->width,
+                             scaled->height, ctx->pix_fmt, SWS_AREA, NULL, NULL, NULL);
+        if (!sws) {
+            ret = -ENOMEM;
+            goto end;
+        }
+        ret = sws_scale(sws, (const uint8_t *const *)frame->data, frame->linesize, 0, frame->height,
+                        scaled->data, scaled->linesize);
+        if (ret < 0)
+            goto end;
+        encoded = scaled;
+    }
+    encoded->quality = FF_QP2LAMBDA * 4; /* visually clean, about 40 KB at 640x480 */
+    encoded->pts = 0;
+    if ((ret = avcodec_send_frame(ctx, encoded)) < 0 || (ret = avcodec_send_frame(ctx, NULL)) < 0 ||
         (ret = avcodec_receive_packet(ctx, pkt)) < 0)
         goto end;
     *jpeg = av_malloc(pkt->size);
@@ -172,7 +217,9 @@ int http_jpeg_latest(const CwRing *frames, const CwRing *events, bool boxes, uin
     ret = 0;
 
 end:
+    sws_freeContext(sws);
     av_packet_free(&pkt);
+    av_frame_free(&scaled);
     av_frame_free(&frame);
     avcodec_free_context(&ctx);
     av_free(slot);

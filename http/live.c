@@ -89,8 +89,8 @@ static void *encoder_main(void *arg)
         LiveJpeg *jpeg = NULL;
         if (seq != last_seq && (jpeg = calloc(1, sizeof(*jpeg)))) {
             int64_t wall_ns;
-            int ret = http_jpeg_latest(live->frames, live->events, true, &jpeg->data, &jpeg->size,
-                                       &wall_ns);
+            int ret = http_jpeg_latest(live->frames, live->events, true, 0, &jpeg->data,
+                                       &jpeg->size, &wall_ns);
             if (ret < 0) {
                 free(jpeg);
                 jpeg = NULL;

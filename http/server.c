@@ -17,6 +17,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "page.h"
+#include "payload.h"
 #include "status.h"
 
 /* Connections served at once; more wait in the kernel's backlog. */
@@ -147,13 +148,27 @@ static enum MHD_Result serve_metrics(HttpServer *srv, struct MHD_Connection *con
 static enum MHD_Result serve_latest(HttpServer *srv, struct MHD_Connection *conn)
 {
     const char *boxes = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "boxes");
+    const char *width_text = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "width");
+    long max_width = 0;
+    if (width_text) {
+        char *end;
+        max_width = strtol(width_text, &end, 10);
+        if (end == width_text || *end || max_width < HTTP_JPEG_WIDTH_MIN ||
+            max_width > CW_FRAME_MAX_SIDE) {
+            char text[96];
+            snprintf(text, sizeof(text), "width: use a whole number from %d to %d\n",
+                     HTTP_JPEG_WIDTH_MIN, CW_FRAME_MAX_SIDE);
+            return respond_text(conn, MHD_HTTP_BAD_REQUEST, text);
+        }
+    }
     uint8_t *jpeg = NULL;
     size_t size = 0;
     int64_t wall_ns = 0;
     if (!srv->rings[CW_RING_FRAMES])
         return respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "no frames ring\n");
     int ret = http_jpeg_latest(srv->rings[CW_RING_FRAMES], srv->rings[CW_RING_EVENTS],
-                               !(boxes && strcmp(boxes, "0") == 0), &jpeg, &size, &wall_ns);
+                               !(boxes && strcmp(boxes, "0") == 0), (int)max_width, &jpeg, &size,
+                               &wall_ns);
     if (ret == -EAGAIN)
         return respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                             "no frame yet: the camera is not delivering\n");

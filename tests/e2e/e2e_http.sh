@@ -112,6 +112,20 @@ for i in $(seq 1 30); do
 done
 [ "$boxed" -ge 3 ] || fail "boxes drawn in only $boxed of 30 frames while people walk"
 log "/latest.jpg: boxes in $boxed of 30 frames, none with ?boxes=0"
+# ?width=: at most that wide, the camera's aspect kept; nonsense refused.
+h=$(ffprobe -v error -select_streams v:0 -show_entries stream=height -of csv=p=0 "$MEDIA/camera.mp4")
+[ "$(code "/latest.jpg?width=320" "${auth[@]}")" = 200 ] || fail "/latest.jpg?width=320: $(cat "$WORK/body")"
+want="320,$(((h * 320 + w / 2) / w / 2 * 2))"
+got=$(ffprobe -v error -show_entries stream=width,height -of csv=p=0 "$WORK/body")
+[ "$got" = "$want" ] || fail "/latest.jpg?width=320 is $got, want $want"
+[ "$(code "/latest.jpg?width=$((w * 2))" "${auth[@]}")" = 200 ] &&
+    [ "$(ffprobe -v error -show_entries stream=width -of csv=p=0 "$WORK/body")" = "$w" ] ||
+    fail "/latest.jpg?width= beyond the camera's width is not the camera's size"
+for bad in 0 abc 12x -5 99999; do
+    [ "$(code "/latest.jpg?width=$bad" "${auth[@]}")" = 400 ] && grep -q "width: use a whole number" "$WORK/body" ||
+        fail "/latest.jpg?width=$bad was not refused with a message"
+done
+log "/latest.jpg?width=320: $got; too wide: the camera's ${w}px; bad widths refused"
 
 # --- /api/clips and /clips/ -------------------------------------------------
 clip=$(clips | tail -n 1)
