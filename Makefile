@@ -134,6 +134,8 @@ $(BUILD)/tests/damage: $(BUILD)/capture/damage.o
 $(BUILD)/tests/transport: $(BUILD)/capture/transport.o
 $(BUILD)/tests/polygon: $(BUILD)/detect/polygon.o
 $(BUILD)/tests/confirm: $(BUILD)/detect/confirm.o
+$(BUILD)/tests/http_clips: $(BUILD)/http/clips.o
+$(BUILD)/tests/http_clips: TEST_LIBS = $(CJSON_LIBS)
 
 # The detector's lighting test: compiled as C, linked by the C++ driver with
 # the detector (C++ over OpenCV).
@@ -174,6 +176,8 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(COMMON_LIB)
 $(BUILD)/fuzz/mp4scan: $(BUILD)/record/mp4scan.o
 $(BUILD)/fuzz/sidecar: $(BUILD)/record/sidecar.o $(BUILD)/record/fsutil.o
 $(BUILD)/fuzz/sidecar: FUZZ_LIBS = $(CJSON_LIBS)
+$(BUILD)/fuzz/http_clips: $(BUILD)/http/clips.o
+$(BUILD)/fuzz/http_clips: FUZZ_LIBS = $(CJSON_LIBS)
 
 fuzz-build:
 	$(MAKE) CC=clang CXX=clang++ CFLAGS="-O1 -g -fsanitize=fuzzer-no-link -fno-sanitize-recover=all" \
