@@ -441,6 +441,7 @@ int cw_ring_attach(CwRing *r, const char *role, CwRingReader *rd)
     rd->ring = r;
     rd->entry = e;
     rd->next = atomic_load_explicit(&h->write_seq, memory_order_acquire);
+    atomic_store_explicit(&e->position, rd->next, memory_order_relaxed);
     return 0;
 }
 
@@ -466,6 +467,7 @@ uint64_t cw_ring_reader_next(const CwRingReader *rd)
 void cw_ring_reader_seek(CwRingReader *rd, uint64_t seq)
 {
     rd->next = seq;
+    atomic_store_explicit(&rd->entry->position, seq, memory_order_relaxed);
 }
 
 int cw_ring_wait(CwRingReader *rd, int timeout_ms)
@@ -571,6 +573,8 @@ bool cw_ring_done(CwRingReader *rd, const CwRingView *v)
     bool intact = cw_ring_view_intact(rd->ring, v);
     atomic_fetch_add(intact ? &rd->entry->consumed : &rd->entry->overruns, 1);
     rd->next = v->seq + 1;
+    /* Relaxed, as the counters: a figure for status readers only. */
+    atomic_store_explicit(&rd->entry->position, rd->next, memory_order_relaxed);
     return intact;
 }
 
@@ -591,5 +595,6 @@ int cw_ring_reader_status(const CwRing *r, int index, CwRingReaderStatus *status
     /* Relaxed: figures for a person, ordered with nothing else. */
     status->consumed = atomic_load_explicit(&e->consumed, memory_order_relaxed);
     status->overruns = atomic_load_explicit(&e->overruns, memory_order_relaxed);
+    status->position = atomic_load_explicit(&e->position, memory_order_relaxed);
     return 0;
 }

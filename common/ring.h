@@ -34,7 +34,7 @@
 #include <stdint.h>
 
 #define CW_RING_MAGIC       0x43574d52474e4731ULL /* "CWMRGNG1" */
-#define CW_RING_VERSION     2
+#define CW_RING_VERSION     3
 #define CW_RING_MAX_READERS 8
 #define CW_RING_ROLE_MAX    16
 /* Bytes of the header's user area: see CwRingUserArea. */
@@ -51,6 +51,9 @@ typedef struct CwRingReaderEntry {
     _Atomic uint64_t overruns; /* slots this reader lost to the writer */
     _Atomic uint64_t consumed; /* slots this reader accepted */
     sem_t wake;
+    /* The next slot this reader will read, as of its last finished slot
+     * (write_seq minus this is its lag); written by the reader only. */
+    _Atomic uint64_t position;
 } __attribute__((aligned(128))) CwRingReaderEntry;
 
 /*
@@ -95,6 +98,7 @@ _Static_assert(offsetof(CwRingReaderEntry, role) == 4, "reader entry layout");
 _Static_assert(offsetof(CwRingReaderEntry, overruns) == 24, "reader entry layout");
 _Static_assert(offsetof(CwRingReaderEntry, consumed) == 32, "reader entry layout");
 _Static_assert(offsetof(CwRingReaderEntry, wake) == 40, "reader entry layout");
+_Static_assert(offsetof(CwRingReaderEntry, position) == 72, "reader entry layout");
 _Static_assert(sizeof(CwRingUserArea) == CW_RING_USER_SIZE, "user area size");
 _Static_assert(sizeof(CwRingDesc) == 32, "descriptor layout");
 _Static_assert(offsetof(CwRingDesc, offset) == 8, "descriptor layout");
@@ -153,6 +157,7 @@ typedef struct CwRingReaderStatus {
     char role[CW_RING_ROLE_MAX]; /* always NUL-terminated */
     uint64_t consumed;           /* slots accepted */
     uint64_t overruns;           /* slots lost to the writer */
+    uint64_t position;           /* next slot it reads: write_seq - position slots behind */
 } CwRingReaderStatus;
 
 /* Round up to a power of two (0 stays 0). */

@@ -177,6 +177,12 @@ static cJSON *ring_json(enum CwRingKind kind, const CwRing *ring)
         cJSON_AddStringToObject(one, "role", rs.role);
         cJSON_AddNumberToObject(one, "consumed", (double)rs.consumed);
         cJSON_AddNumberToObject(one, "overruns", (double)rs.overruns);
+        /* Slots published that this reader has not read yet. The reader's
+         * position is read after write_seq was, so it may be ahead by the
+         * slot it finished meanwhile: that is no lag. */
+        uint64_t published = cw_ring_write_seq(ring);
+        cJSON_AddNumberToObject(one, "lag",
+                                rs.position < published ? (double)(published - rs.position) : 0);
         cJSON_AddItemToArray(readers, one);
     }
     return r;

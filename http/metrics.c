@@ -113,12 +113,14 @@ char *http_metrics_text(const cJSON *status)
         const char *const l[] = {"ring", text(item, "ring"), NULL};
         sample(out, "camwatch_ring_published_total", camera, get(item, "published"), l);
     }
-    const char *const counters[][2] = {{"consumed", "slots the reader accepted"},
-                                       {"overruns", "slots the reader lost to the writer"}};
-    for (int c = 0; c < 2; c++) {
+    const char *const counters[][3] = {
+        {"consumed", "slots the reader accepted", "_total"},
+        {"overruns", "slots the reader lost to the writer", "_total"},
+        {"lag", "slots published that the reader has not read yet", "_slots"}};
+    for (int c = 0; c < 3; c++) {
         char name[64];
-        snprintf(name, sizeof(name), "camwatch_ring_reader_%s_total", counters[c][0]);
-        family(out, name, "counter", counters[c][1]);
+        snprintf(name, sizeof(name), "camwatch_ring_reader_%s%s", counters[c][0], counters[c][2]);
+        family(out, name, c < 2 ? "counter" : "gauge", counters[c][1]);
         cJSON_ArrayForEach(item, get(status, "rings"))
         {
             const cJSON *reader;

@@ -78,8 +78,10 @@ static void print_text(const cJSON *st)
         const cJSON *reader;
         cJSON_ArrayForEach(reader, cJSON_GetObjectItemCaseSensitive(ring, "readers"))
         {
-            printf(" %s: %s read, %s overruns;", text_of(reader, "role", "?"),
+            char d[32];
+            printf(" %s: %s read, %s behind, %s overruns;", text_of(reader, "role", "?"),
                    num_of(reader, "consumed", "%.0f", b, sizeof(b), "?"),
+                   num_of(reader, "lag", "%.0f", d, sizeof(d), "?"),
                    num_of(reader, "overruns", "%.0f", c, sizeof(c), "?"));
         }
         printf("\n");

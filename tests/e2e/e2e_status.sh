@@ -32,6 +32,21 @@ done
 q "7 <= s['fps']['input'] <= 13" | grep -qx True || fail "input fps $(q "s['fps']['input']"), want about 10"
 q "2 <= s['fps']['analysed'] <= 7" | grep -qx True || fail "analysed fps $(q "s['fps']['analysed']"), want about 5"
 q "sorted(r['role'] for g in s['rings'] for r in g['readers'])" | grep -q record || fail "record is not among the readers"
+# Ring lag: record keeps up with the packets; stopped (SIGSTOP) for 2 s,
+# it falls behind by about the 20 packets the camera sent meanwhile, and
+# catches up once it runs again.
+lag() { q "[r['lag'] for g in s['rings'] if g['ring'] == 'packets' for r in g['readers'] if r['role'] == 'record'][0]"; }
+[ "$(lag)" -le 5 ] || fail "record is $(lag) packets behind while running"
+rec=$(stage_pid record)
+kill -STOP "$rec"
+sleep 2
+status_json
+stopped_lag=$(lag)
+kill -CONT "$rec"
+[ "$stopped_lag" -ge 12 ] || fail "record stopped for 2 s shows a lag of $stopped_lag packets, want about 20"
+wait_for 10 "record to catch up" sh -c "'$BIN/camwatch' status --json | /usr/bin/python3 -c \"import json,sys; s=json.load(sys.stdin); sys.exit(0 if [r['lag'] for g in s['rings'] if g['ring'] == 'packets' for r in g['readers'] if r['role'] == 'record'][0] <= 5 else 1)\""
+log "ring lag: record 2 s stopped: $stopped_lag packets behind; caught up after SIGCONT"
+status_json
 [ "$(q "s['clips']['today']")" -ge 1 ] || fail "no clip today"
 last=$(q "s['clips']['last']['video']")
 [ -f "$VIDEO_DIR/$last" ] || fail "last clip $last does not exist"

@@ -338,11 +338,21 @@ static void test_reader_entries(void)
     CHECK(cw_ring_reader_status(r, r3, &st) == 0);
     CHECK_EQ_U64(st.consumed, 2);
     CHECK_EQ_U64(st.overruns, 0);
+    /* Its position, for its lag: past the two it read, one slot behind the
+     * third; a reader that read nothing is where it attached. */
+    write_slot(r, 2, 8);
+    CHECK_EQ_U64(st.position, 2);
+    CHECK(cw_ring_reader_status(r, 0, &st) == 0 && strcmp(st.role, "r0") == 0);
+    CHECK_EQ_U64(st.position, 0);
     CwRingReader again;
     CHECK(cw_ring_attach(r, "r3", &again) == 0);
     CHECK(cw_ring_reader_status(r, r3, &st) == 0);
     CHECK(strcmp(st.role, "r3") == 0);
     CHECK_EQ_U64(st.consumed, 0);
+    CHECK_EQ_U64(st.position, 3); /* a new instance starts at the newest */
+    cw_ring_reader_seek(&again, 1);
+    CHECK(cw_ring_reader_status(r, r3, &st) == 0);
+    CHECK_EQ_U64(st.position, 1);
     cw_ring_detach(&rd[5]);
     int free_entries = 0;
     for (int i = 0; i < CW_RING_MAX_READERS; i++)
