@@ -81,8 +81,16 @@ wait_for() {
 # vtest.avi) for PLATE_SECONDS, then the real footage of people walking, as
 # H.264 at 10 fps with a keyframe every second, like a camera's stream.
 PLATE_SECONDS=8
+# Tests may run side by side (tests/run's TESTS_BESIDE): one builds the
+# footage, the others wait for it under the same lock.
 prepare_media() {
     mkdir -p "$MEDIA"
+    (
+        flock 9
+        prepare_media_locked
+    ) 9>"$MEDIA/.prepare.lock"
+}
+prepare_media_locked() {
     [ -s "$MEDIA/camera.mp4" ] && [ -s "$MEDIA/plate-md5.txt" ] && return 0
     local src=${VTEST_AVI:-}
     for c in "$TOP/../shared/media/vtest.avi" /usr/share/doc/opencv-doc/examples/data/vtest.avi; do
