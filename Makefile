@@ -60,7 +60,7 @@ PROGRAMS := $(BUILD)/camwatch $(BUILD)/camwatch-capture $(BUILD)/camwatch-detect
             $(BUILD)/camwatch-record $(BUILD)/camwatch-http
 FAKECAM  := $(BUILD)/camwatch-fakecam
 
-.PHONY: all programs fakecam tests test bench run install clean format check-format deps \
+.PHONY: all programs fakecam tests test soak bench run install clean format check-format deps \
         fuzzers fuzz-build fuzz
 all: programs fakecam tests
 
@@ -132,7 +132,6 @@ $(BUILD)/tests/sidecar: $(BUILD)/record/sidecar.o $(BUILD)/record/fsutil.o
 $(BUILD)/tests/sidecar: TEST_LIBS = $(CJSON_LIBS)
 $(BUILD)/tests/damage: $(BUILD)/capture/damage.o
 $(BUILD)/tests/transport: $(BUILD)/capture/transport.o
-$(BUILD)/tests/polygon: $(BUILD)/detect/polygon.o
 $(BUILD)/tests/confirm: $(BUILD)/detect/confirm.o
 $(BUILD)/tests/http_clips: $(BUILD)/http/clips.o
 $(BUILD)/tests/http_clips: TEST_LIBS = $(CJSON_LIBS)
@@ -198,6 +197,13 @@ test:
 	$(MAKE) SAN=address,undefined BUILD=$(BUILD)-san programs tests fakecam
 	$(MAKE) fuzz-build
 	SAN_BUILD=$(BUILD)-san SAN_TESTS="$(SAN_TESTS)" tests/run
+
+# An hour of chaos (tests/chaos/chaos.sh); CHAOS_SECONDS and CHAOS_SEED change it.
+CHAOS_SECONDS ?= 3600
+soak:
+	scripts/install-deps --check --test || scripts/install-deps --test
+	$(MAKE) all
+	tests/chaos/chaos.sh $(CHAOS_SECONDS)
 
 bench:
 	scripts/install-deps --check --bench || scripts/install-deps --bench

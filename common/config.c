@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "config.h"
+#include "polygon.h"
 
 #include "log.h"
 #include "url.h"
@@ -23,6 +24,8 @@ enum VarType {
     VAR_INT,
     VAR_LEVEL,
     VAR_TEXT,
+    VAR_MASK,   /* MOTION_MASK's polygons (polygon.h) */
+    VAR_ZONES,  /* MOTION_ZONES's named polygons */
     VAR_SECRET, /* text that is a credential: never printed, masked in every message */
     VAR_LISTEN  /* "ADDR:PORT": an IPv4 address, [IPv6] or localhost, and a port */
 };
@@ -76,9 +79,9 @@ static const VarSpec var_specs[] = {
      "a change no lighting explains over this share of the picture is a new scene, learned again"},
     {"MIN_MOTION_FRAMES", VAR_INT, NUM(min_motion_frames), "3", 1, 100, NULL,
      "analysed frames in a row a region must change and move in before it is motion"},
-    {"MOTION_MASK", VAR_TEXT, STR(motion_mask), "", 0, 0, NULL,
+    {"MOTION_MASK", VAR_MASK, STR(motion_mask), "", 0, 0, NULL,
      "polygons where motion is ignored: \"x,y x,y x,y; ...\", x and y from 0 to 1"},
-    {"MOTION_ZONES", VAR_TEXT, STR(motion_zones), "", 0, 0, NULL,
+    {"MOTION_ZONES", VAR_ZONES, STR(motion_zones), "", 0, 0, NULL,
      "named polygons each event reports touching: \"door:x,y x,y x,y; drive:...\""},
     {"DECODE_THREADS", VAR_INT, NUM(decode_threads), "1", 1, 16, NULL, "decoder threads"},
     {"PACKET_BUFFER_MB", VAR_INT, NUM(packet_buffer_mb), "32", 1, 1024, NULL,
@@ -380,10 +383,25 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
     case VAR_PATH_OPT:
     case VAR_TEXT:
     case VAR_SECRET:
+    case VAR_MASK:
+    case VAR_ZONES:
         if (strlen(value) >= v->size) {
             fail(err, err_size, v->name, " is %zu characters long; at most %zu are accepted",
                  strlen(value), v->size - 1);
             return -EINVAL;
+        }
+        if (v->type == VAR_MASK || v->type == VAR_ZONES) {
+            /* Checked here, so that every program (the supervisor and
+             * `camwatch check` too) refuses a bad polygon before a stage
+             * starts; detect parses them again for its own use. */
+            static CwPolygonSet polygons; /* 33 KB: not on the stack */
+            char why[512];
+            if (cw_polygons_parse(v->name, value, v->type == VAR_ZONES, &polygons, why,
+                                  sizeof(why)) < 0) {
+                /* The parser's message starts with the variable's name. */
+                fail(err, err_size, v->name, "%s", why + strlen(v->name));
+                return -EINVAL;
+            }
         }
         strcpy(field, value);
         return 0;

@@ -47,7 +47,7 @@ typedef struct CwConfig {
     double motion_min_area_percent; /* MOTION_MIN_AREA_PERCENT, default 0.5 */
     double light_change_percent;    /* LIGHT_CHANGE_PERCENT, default 60 */
     int min_motion_frames;          /* MIN_MOTION_FRAMES (1-100), default 3 */
-    char motion_mask[2048];         /* MOTION_MASK: polygons, parsed by detect/polygon.h */
+    char motion_mask[2048];         /* MOTION_MASK: polygons, parsed by common/polygon.h */
     char motion_zones[2048];        /* MOTION_ZONES: named polygons, idem */
     int decode_threads;             /* DECODE_THREADS, default 1 */
     int packet_buffer_mb;           /* PACKET_BUFFER_MB, default 32 */

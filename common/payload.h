@@ -110,7 +110,7 @@ typedef struct CwEvent {
     uint8_t light_change;  /* 1: a lighting change was explained (motion may come with it) */
     uint16_t box_count;
     CwBox boxes[CW_MAX_BOXES];
-    uint32_t zones; /* bit i: the boxes touch zone i of MOTION_ZONES (detect/polygon.h) */
+    uint32_t zones; /* bit i: the boxes touch zone i of MOTION_ZONES (common/polygon.h) */
 } CwEvent;
 
 /* Shared between processes: the layout is pinned. */

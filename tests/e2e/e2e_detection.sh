@@ -215,5 +215,10 @@ timeout 30 "$BIN/camwatch" >"$WORK/bad-mask.log" 2>&1 || rc=$?
 [ $rc = 78 ] || fail "camwatch exited with $rc on a bad MOTION_MASK, want 78"
 grep -q 'MOTION_MASK: polygon 2, point 2 ("1.2,0.6"): x 1.2 is outside 0..1' "$WORK/bad-mask.log" ||
     fail "no line naming polygon 2, point 2 in $WORK/bad-mask.log"
-log "bad MOTION_MASK: exit 78, $(grep -o 'MOTION_MASK: polygon 2, point 2[^;]*' "$WORK/bad-mask.log")"
+! grep -q "started camwatch-" "$WORK/bad-mask.log" || fail "a stage was started despite the bad MOTION_MASK"
+rc=0
+"$BIN/camwatch" check >"$WORK/bad-mask-check.log" 2>&1 || rc=$?
+[ $rc = 78 ] && grep -q 'MOTION_MASK: polygon 2, point 2' "$WORK/bad-mask-check.log" ||
+    fail "camwatch check gave $rc on the bad MOTION_MASK: $(cat "$WORK/bad-mask-check.log")"
+log "bad MOTION_MASK: exit 78 before any stage starts (camwatch and camwatch check), $(grep -o 'MOTION_MASK: polygon 2, point 2[^;]*' "$WORK/bad-mask.log")"
 log "ok"

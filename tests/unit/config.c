@@ -144,7 +144,7 @@ static void test_errors(void)
 }
 
 /* The detector's confirmation, mask and zones: defaults, values, limits.
- * The polygons' syntax is detect/polygon.c's (tests/unit/polygon.c). */
+ * The polygons' syntax is common/polygon.c's (tests/unit/polygon.c). */
 static void test_detection_vars(void)
 {
     CwConfig cfg;
@@ -167,6 +167,11 @@ static void test_detection_vars(void)
     long_mask[sizeof(long_mask) - 1] = '\0';
     expect_error("MOTION_MASK", long_mask, "at most 2047");
     expect_error("MOTION_ZONES", long_mask, "at most 2047");
+    /* A bad polygon stops every program at load, naming the polygon and
+     * the point. */
+    expect_error("MOTION_MASK", "0,0 1,0 1,1; 0,0 0.5,1.5 1,0", "polygon 2, point 2");
+    expect_error("MOTION_ZONES", "door:0,0 1,0", "at least 3");
+    expect_error("MOTION_ZONES", "0,0 1,0 1,1", "MOTION_ZONES");
 }
 
 /* A password in a URL never reaches an error message. */

@@ -1,11 +1,11 @@
 /*
- * MOTION_MASK and MOTION_ZONES polygons (detect/polygon.h): what parses, the
+ * MOTION_MASK and MOTION_ZONES polygons (common/polygon.h): what parses, the
  * message for each kind of mistake (which polygon, which point, what was
  * found, what is accepted), and which boxes touch which zones.
  */
 #include "check.h"
 
-#include "../../detect/polygon.h"
+#include "polygon.h"
 
 #include <errno.h>
 #include <math.h>

@@ -10,7 +10,9 @@
  *   MOTION_MASK   "x,y x,y x,y; x,y x,y x,y x,y"        polygons separated by ';'
  *   MOTION_ZONES  "door:x,y x,y x,y; drive:x,y x,y x,y"  each polygon named
  *
- * Pure: no I/O, no allocation; detect/main.c parses, detect/motion.cpp
+ * Pure: no I/O, no allocation; the configuration loader (config.c) checks
+ * both variables, so every program refuses a bad polygon; detect/main.c
+ * parses them for its use, detect/motion.cpp
  * rasterises a mask (with OpenCV; it only reads these types), and zones are
  * matched against boxes here.
  */
