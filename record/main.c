@@ -61,7 +61,9 @@ typedef struct Recorder {
     CwRingReader pkt_rd, ev_rd;
     AVPacket *pkt; /* reused for every packet copied out of the ring */
     AVCodecParameters *par;
-    RecSnapshot *snap; /* the peak frame of the clip in progress */
+    RecSnapshot *snap;   /* the peak frame of the clip in progress */
+    CwEvent last_motion; /* the newest event with motion (box_count 0 before any) */
+    bool have_last_motion;
 
     RecClipPolicy policy;  /* when clips start, end and are cut (clippolicy.c) */
     CwStreamParams params; /* of the clip in progress (its epoch) */
@@ -387,6 +389,10 @@ static void handle_event(Recorder *r, const CwEvent *ev)
     case REC_EVENT_EXTEND:
         break;
     }
+    if (ev->motion) {
+        r->last_motion = *ev;
+        r->have_last_motion = true;
+    }
     update_peak(r, ev);
 }
 
@@ -417,6 +423,20 @@ static void continue_clip(Recorder *r, int64_t stamp)
     rec_clip_policy_continue(&r->policy, cw_mono_ns());
     begin_clip(r, stamp);
     cw_info("motion continues: recording %s", r->info.name);
+    /* Events run ahead of packets: the motion that goes on into this clip
+     * may all have been seen before the cut, and would leave it without a
+     * snapshot. The newest motion starts its peak; failing that (its frame
+     * overwritten), the newest picture, without boxes, stands in until a
+     * motion event brings a better one. */
+    if (r->have_last_motion)
+        update_peak(r, &r->last_motion);
+    if (!rec_snapshot_has_frame(r->snap)) {
+        uint64_t head = cw_ring_write_seq(r->frames);
+        CwEvent newest = {.frame_seq = head ? head - 1 : 0};
+        if (head)
+            (void)rec_snapshot_take(r->snap, r->frames, &newest,
+                                    r->params.codec_id == AV_CODEC_ID_MJPEG);
+    }
 }
 
 /*
