@@ -228,6 +228,16 @@ static gboolean valid_path(const char *p)
     return TRUE;
 }
 
+/* The value of `opt` (--path, --sub-path) if it is a valid mount path; else exit 64. */
+static const char *mount_path(const char *opt, const char *val)
+{
+    if (!valid_path(val))
+        usage_error("%s must start with '/', name something, and "
+                    "contain no spaces, '?', '#' or '%%': '%s'",
+                    opt, val);
+    return val;
+}
+
 static void parse_args(int argc, char **argv, Options *o)
 {
     gboolean width_given = FALSE, height_given = FALSE;
@@ -290,11 +300,7 @@ static void parse_args(int argc, char **argv, Options *o)
         if (strcmp(name, "--port") == 0) {
             o->port = (guint)parse_int(name, val, 0, 65535);
         } else if (strcmp(name, "--path") == 0) {
-            if (!valid_path(val))
-                usage_error("--path must start with '/', name something, and "
-                            "contain no spaces, '?', '#' or '%%': '%s'",
-                            val);
-            o->path = val;
+            o->path = mount_path(name, val);
         } else if (strcmp(name, "--file") == 0) {
             if (val[0] == '\0')
                 usage_error("--file needs a file name");
@@ -337,11 +343,7 @@ static void parse_args(int argc, char **argv, Options *o)
         } else if (strcmp(name, "--drop-percent") == 0) {
             o->drop_percent = parse_percent(name, val);
         } else if (strcmp(name, "--sub-path") == 0) {
-            if (!valid_path(val))
-                usage_error("--sub-path must start with '/', name something, and "
-                            "contain no spaces, '?', '#' or '%%': '%s'",
-                            val);
-            o->sub_path = val;
+            o->sub_path = mount_path(name, val);
         } else if (strcmp(name, "--sub-width") == 0) {
             o->sub_width = parse_int(name, val, 16, 7680);
         } else if (strcmp(name, "--sub-height") == 0) {
