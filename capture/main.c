@@ -1,9 +1,11 @@
 /*
  * camwatch-capture: reads the camera named by RTSP_URL, publishes every
  * compressed video packet into the packets ring and decoded frames, at
- * DETECT_FPS, into the frames ring. It never reconnects by itself: when the
- * camera is lost it exits 75 and whoever supervises it starts a fresh one,
- * so a reconnect never inherits state from a broken connection.
+ * DETECT_FPS, into the frames ring. With DETECT_URL two of it run (role.h):
+ * one copies RTSP_URL's packets and never decodes, one (--role=sub)
+ * decodes DETECT_URL into the frames ring. It never reconnects by itself:
+ * when the camera is lost it exits 75 and whoever supervises it starts a
+ * fresh one, so a reconnect never inherits state from a broken connection.
  *
  * Exit codes: 0 stopped on request or the file ended, 75 camera unreachable
  * or lost, 78 configuration error, 70 internal error.
@@ -13,6 +15,7 @@
 #include "decoder.h"
 #include "frames.h"
 #include "publish.h"
+#include "role.h"
 #include "source.h"
 #include "transport.h"
 #include "watchdog.h"
@@ -27,6 +30,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #define PROGRAM         "camwatch-capture"
 #define HOUSEKEEPING_NS (1 * CW_NS_PER_SEC)
@@ -40,7 +44,8 @@ typedef struct CaptureTotals {
 } CaptureTotals;
 
 typedef struct Capture {
-    CwConfig cfg;
+    CwConfig cfg; /* in the sub role, rtsp_url holds DETECT_URL: the stream it reads */
+    enum CaptureRole role;
     CwRing *packets;
     CwRing *frames;
     CaptureSource *source;
@@ -49,8 +54,9 @@ typedef struct Capture {
     CapturePublisher publisher;
     CaptureFrames frame_out;
     uint64_t bytes_read;
-    uint64_t lost_seen; /* RTP packets lost, as far as the decoder was told */
-    bool losing;        /* in a spell of packet loss (ends with a loss-free stats interval) */
+    uint64_t packets_unpublished; /* read but not for the packets ring (the sub role) */
+    uint64_t lost_seen;           /* RTP packets lost, as far as the decoder was told */
+    bool losing; /* in a spell of packet loss (ends with a loss-free stats interval) */
     CaptureTotals stats_base;
     int64_t stats_ns;
 } Capture;
@@ -58,10 +64,12 @@ typedef struct Capture {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: %s [--help]\n\n"
+            "usage: %s [--role=main|sub] [--help]\n\n"
             "Reads the camera at RTSP_URL and publishes its video packets and decoded frames\n"
             "into the shared-memory rings of CAMERA_NAME, for camwatch-detect and\n"
             "camwatch-record. Usually started by camwatch; it can run alone for debugging.\n"
+            "With DETECT_URL set, run it twice: --role=main (the default) copies RTSP_URL's\n"
+            "packets and decodes nothing; --role=sub decodes DETECT_URL for detection.\n"
             "Exits 0 when stopped or when a file source ends, 75 when the camera is\n"
             "unreachable or lost, 78 on a configuration error, 70 on an internal error.\n\n",
             PROGRAM);
@@ -89,21 +97,28 @@ static void log_connected(const Capture *cap)
     if (rate.den > 0)
         snprintf(fps, sizeof(fps), "%.4g fps", av_q2d(rate));
     const char *transport = capture_source_transport(cap->source);
-    cw_info("connected to %s: %s %dx%d %s%s%s", cap->cfg.rtsp_url,
+    static const char *const doing[] = {
+        [CAPTURE_ROLE_BOTH] = "",
+        [CAPTURE_ROLE_MAIN] = " (main stream: copied for recording, not decoded)",
+        [CAPTURE_ROLE_SUB] = " (sub-stream: decoded for detection)",
+    };
+    cw_info("connected to %s: %s %dx%d %s%s%s%s", cap->cfg.rtsp_url,
             avcodec_get_name(video->codecpar->codec_id), video->codecpar->width,
             video->codecpar->height, fps, transport ? ", RTP over " : "",
-            transport ? transport : "");
+            transport ? transport : "", doing[cap->role]);
 }
 
 static CaptureTotals totals_now(const Capture *cap)
 {
+    /* The sub role publishes no packets: what it read is what counts. */
     return (CaptureTotals){
-        .packets = cap->publisher.packets_published + cap->publisher.packets_dropped,
+        .packets = cap->publisher.packets_published + cap->publisher.packets_dropped +
+                   cap->packets_unpublished,
         .bytes = cap->bytes_read,
-        .pictures = capture_decoder_pictures(cap->decoder),
+        .pictures = cap->decoder ? capture_decoder_pictures(cap->decoder) : 0,
         .published = cap->frame_out.published,
         .lost = capture_source_packets_lost(cap->source),
-        .withheld = capture_decoder_withheld(cap->decoder),
+        .withheld = cap->decoder ? capture_decoder_withheld(cap->decoder) : 0,
     };
 }
 
@@ -118,7 +133,8 @@ static void note_loss(Capture *cap)
     uint64_t lost = capture_source_packets_lost(cap->source);
     if (lost == cap->lost_seen)
         return;
-    capture_decoder_note_loss(cap->decoder);
+    if (cap->decoder)
+        capture_decoder_note_loss(cap->decoder);
     if (!cap->losing) {
         const char *transport = capture_source_transport(cap->source);
         cw_warn("packets from the camera are being lost%s%s%s: %llu missing so far; pictures "
@@ -190,9 +206,14 @@ static int capture_loop(Capture *cap)
             return read_end_exit_code(cap, ret);
         int64_t wall_ns = cw_wall_ns(); /* arrival: what a recorder's clock means */
         cap->bytes_read += (uint64_t)cap->pkt->size;
-        capture_publish_packet(&cap->publisher, cap->pkt, wall_ns);
+        if (capture_role_copies(cap->role))
+            capture_publish_packet(&cap->publisher, cap->pkt, wall_ns);
+        else
+            cap->packets_unpublished++;
         note_loss(cap);
-        ret = capture_decoder_decode(cap->decoder, cap->pkt, wall_ns, on_frame, cap);
+        /* The main role has no decoder: the packets are only copied. */
+        ret = cap->decoder ? capture_decoder_decode(cap->decoder, cap->pkt, wall_ns, on_frame, cap)
+                           : 0;
         av_packet_unref(cap->pkt);
         if (ret < 0) {
             cw_error("cannot process decoded video: %s", av_err2str(ret));
@@ -204,9 +225,11 @@ static int capture_loop(Capture *cap)
         if (now - housekeeping_ns < HOUSEKEEPING_NS)
             continue;
         housekeeping_ns = now;
-        capture_decoder_tick(cap->decoder, now);
         cw_avlog_tick(now);
         log_stats(cap, now);
+        if (!cap->decoder)
+            continue; /* a silent stream is noticed by capture_source_read() */
+        capture_decoder_tick(cap->decoder, now);
         /* Packets arriving is not enough: detection needs pictures. */
         if (now - capture_decoder_last_frame_ns(cap->decoder) > timeout_ns) {
             cw_error("camera stalled: its video did not decode for %g s (%llu decode errors)",
@@ -221,10 +244,19 @@ int main(int argc, char **argv)
     /* Large (the configuration holds paths): not on the stack. */
     static Capture cap;
     int exit_code = CW_EXIT_SOFTWARE;
+    const char *role_arg;
+    char err[256];
     int ret;
 
+    capture_role_take(&argc, argv, &role_arg);
     if (cw_stage_start(PROGRAM, usage, argc, argv, &cap.cfg, &exit_code) < 0)
         return exit_code;
+    if (capture_role_resolve(role_arg, &cap.cfg, &cap.role, err, sizeof(err)) < 0) {
+        cw_crit("%s", err);
+        return CW_EXIT_CONFIG;
+    }
+    if (cap.role == CAPTURE_ROLE_SUB) /* the stream this worker reads */
+        memcpy(cap.cfg.rtsp_url, cap.cfg.detect_url, sizeof(cap.cfg.rtsp_url));
     cw_avlog_install(cap.cfg.log_level);
 
     ret = capture_watchdog_start(&cw_stop_requested);
@@ -232,15 +264,28 @@ int main(int argc, char **argv)
         cw_error("cannot start the watchdog thread: %s", av_err2str(ret));
         goto end;
     }
+    /* Each role is the writer of the rings it fills, and of no other. */
     const CwRingUse rings[] = {
         {.kind = CW_RING_PACKETS, .ring = &cap.packets, .writer = true},
         {.kind = CW_RING_FRAMES, .ring = &cap.frames, .writer = true},
     };
-    if (cw_rings_open_all(&cap.cfg, rings, 2, &exit_code) < 0)
+    bool copies = capture_role_copies(cap.role), decodes = capture_role_decodes(cap.role);
+    if (cw_rings_open_all(&cap.cfg, rings + !copies, copies + decodes, &exit_code) < 0)
         goto end; /* logged */
-    capture_transport_keep_in(cap.packets);
-    capture_publish_init(&cap.publisher, cap.packets, cap.frames, cap.cfg.packet_buffer_mb);
-    capture_frames_init(&cap.frame_out, cap.frames, cap.cfg.detect_fps, cap.cfg.frame_buffer_mb);
+    if (copies) {
+        capture_transport_keep_in(cap.packets);
+        capture_publish_init(&cap.publisher, cap.packets, cap.frames, cap.cfg.packet_buffer_mb);
+    } else {
+        /* The sub-stream's transport, parameters (their epoch tags its
+         * frames) and heartbeat live in the frames ring: the packets ring's
+         * are the main stream's. */
+        capture_transport_keep_in(cap.frames);
+        capture_publish_init(&cap.publisher, cap.frames, NULL, cap.cfg.packet_buffer_mb);
+        cap.publisher.stage = CW_STAGE_CAPTURE_SUB;
+    }
+    if (decodes)
+        capture_frames_init(&cap.frame_out, cap.frames, cap.cfg.detect_fps,
+                            cap.cfg.frame_buffer_mb);
     cap.pkt = av_packet_alloc();
     if (!cap.pkt) {
         cw_error("out of memory");
@@ -257,8 +302,10 @@ int main(int argc, char **argv)
                                                      : CW_EXIT_TEMPFAIL;
         goto end;
     }
-    ret = capture_decoder_open(&cap.decoder, capture_source_video(cap.source),
-                               capture_source_time_base(cap.source), cap.cfg.decode_threads);
+    ret = decodes
+              ? capture_decoder_open(&cap.decoder, capture_source_video(cap.source),
+                                     capture_source_time_base(cap.source), cap.cfg.decode_threads)
+              : 0;
     if (ret < 0) {
         /* A codec this FFmpeg cannot decode may go away with a camera
          * setting, so it is retried like a camera that is away; the line
@@ -275,14 +322,15 @@ int main(int argc, char **argv)
 
     exit_code = capture_loop(&cap);
     uint64_t lost = capture_source_packets_lost(cap.source);
-    uint64_t withheld = capture_decoder_withheld(cap.decoder);
+    uint64_t withheld = cap.decoder ? capture_decoder_withheld(cap.decoder) : 0;
     cw_log(lost || withheld ? CW_LOG_INFO : CW_LOG_DEBUG,
            "published %llu packets (%llu dropped) and %llu frames; %llu RTP packets lost, %llu "
            "decode errors, %llu pictures withheld as damaged",
            (unsigned long long)cap.publisher.packets_published,
            (unsigned long long)cap.publisher.packets_dropped,
            (unsigned long long)cap.frame_out.published, (unsigned long long)lost,
-           (unsigned long long)capture_decoder_errors(cap.decoder), (unsigned long long)withheld);
+           (unsigned long long)(cap.decoder ? capture_decoder_errors(cap.decoder) : 0),
+           (unsigned long long)withheld);
 
 end:
     capture_source_close(&cap.source); /* bounded by its own deadline */

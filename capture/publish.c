@@ -84,6 +84,8 @@ void capture_publish_heartbeat(CapturePublisher *pub, int64_t now_ns)
     if (now_ns - pub->heartbeat_ns < HEARTBEAT_PERIOD_NS)
         return;
     pub->heartbeat_ns = now_ns;
-    cw_rings_heartbeat(pub->packets, CW_STAGE_CAPTURE);
-    cw_rings_heartbeat(pub->frames, CW_STAGE_CAPTURE);
+    if (pub->packets)
+        cw_rings_heartbeat(pub->packets, pub->stage);
+    if (pub->frames)
+        cw_rings_heartbeat(pub->frames, pub->stage);
 }

@@ -10,6 +10,7 @@
 #define CAPTURE_PUBLISH_H
 
 #include "ring.h"
+#include "rings.h"
 
 #include <libavformat/avformat.h>
 
@@ -18,7 +19,8 @@
 
 typedef struct CapturePublisher {
     CwRing *packets;      /* not owned */
-    CwRing *frames;       /* not owned; only heartbeats go here */
+    CwRing *frames;       /* not owned; only heartbeats go here; NULL: none */
+    enum CwStage stage;   /* whose heartbeat (zeroed: CW_STAGE_CAPTURE) */
     int packet_buffer_mb; /* PACKET_BUFFER_MB, for the "too big" message */
     uint64_t epoch;       /* of the parameters published last */
     bool too_big_logged;
@@ -51,7 +53,7 @@ uint64_t capture_publish_params(CapturePublisher *pub, const AVStream *video, AV
 void capture_publish_packet(CapturePublisher *pub, const AVPacket *pkt, int64_t wall_ns);
 
 /*
- * Leave capture's heartbeat in both rings if the last one is older than
+ * Leave pub->stage's heartbeat in both rings (those bound) if the last one is older than
  * half a second; `now_ns` is CLOCK_MONOTONIC. Cheap enough to call often.
  */
 void capture_publish_heartbeat(CapturePublisher *pub, int64_t now_ns);

@@ -47,6 +47,9 @@ typedef struct VarSpec {
 static const VarSpec var_specs[] = {
     {"RTSP_URL", VAR_URL, STR(rtsp_url), NULL, 0, 0, NULL,
      "camera to watch: rtsp://, rtsps://, http(s):// (MJPEG), a file, or /dev/videoN"},
+    {"DETECT_URL", VAR_URL, STR(detect_url), "", 0, 0, NULL,
+     "the camera's low-resolution sub-stream, decoded for detection while RTSP_URL is only "
+     "recorded (two capture workers); unset: RTSP_URL is decoded too"},
     {"VIDEO_DIR", VAR_DIR, STR(video_dir), NULL, 0, 0, NULL, "folder that receives finished clips"},
     {"STAGING_DIR", VAR_PATH_OPT, STR(staging_dir), "", 0, 0, NULL,
      "where clips are written before delivery (default VIDEO_DIR/.staging; same filesystem)"},
@@ -364,15 +367,17 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
 
     switch (v->type) {
     case VAR_URL:
+        if (!*value && v->def)
+            goto copy; /* an optional URL left unset */
         if (url_scheme_ok(value) && url_password_needs_encoding(value)) {
-            fail(err, err_size, "RTSP_URL",
+            fail(err, err_size, v->name,
                  "=\"%s\": the password contains '/', '?' or '#'; write them "
                  "percent-encoded as %%2F, %%3F and %%23",
                  value);
             return -EINVAL;
         }
         if (!url_scheme_ok(value)) {
-            fail(err, err_size, "RTSP_URL",
+            fail(err, err_size, v->name,
                  "=\"%s\" is not a camera address: use rtsp://, rtsps://, http(s):// "
                  "(MJPEG), a file path or /dev/videoN",
                  value);
@@ -385,6 +390,7 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
     case VAR_SECRET:
     case VAR_MASK:
     case VAR_ZONES:
+    copy:
         if (strlen(value) >= v->size) {
             fail(err, err_size, v->name, " is %zu characters long; at most %zu are accepted",
                  strlen(value), v->size - 1);
@@ -494,17 +500,13 @@ int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
              "=\"%s\" does not exist: name a readable .env file or unset it", env_file);
         return -ENOENT;
     }
-    /* Before anything can quote the URL, its password is a secret; and so
+    /* Before anything can quote a URL, its passwords are secrets; and so
      * is every secret variable's value, which a message may quote too. */
-    const char *url = getenv("RTSP_URL");
-    if (url && cw_url_register_secrets(url) < 0) {
-        fail(err, err_size, "RTSP_URL", ": out of memory while reading it");
-        ret = -ENOMEM;
-        goto end;
-    }
     for (size_t i = 0; i < VAR_COUNT; i++) {
+        const char *url = var_specs[i].type == VAR_URL ? getenv(var_specs[i].name) : NULL;
         const char *secret = var_specs[i].type == VAR_SECRET ? getenv(var_specs[i].name) : NULL;
-        if (secret && *secret && cw_url_add_secret(secret) < 0) {
+        if ((url && cw_url_register_secrets(url) < 0) ||
+            (secret && *secret && cw_url_add_secret(secret) < 0)) {
             fail(err, err_size, var_specs[i].name, ": out of memory while reading it");
             ret = -ENOMEM;
             goto end;

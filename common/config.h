@@ -29,9 +29,10 @@ enum CwConfigSource {
 };
 
 typedef struct CwConfig {
-    char rtsp_url[CW_URL_MAX];  /* RTSP_URL, required: rtsp(s)://, http(s)://, file, /dev/videoN */
-    char video_dir[PATH_MAX];   /* VIDEO_DIR, required */
-    char staging_dir[PATH_MAX]; /* STAGING_DIR, default VIDEO_DIR/.staging */
+    char rtsp_url[CW_URL_MAX];   /* RTSP_URL, required: rtsp(s)://, http(s)://, file, /dev/videoN */
+    char detect_url[CW_URL_MAX]; /* DETECT_URL: sub-stream decoded for detection; "" = none */
+    char video_dir[PATH_MAX];    /* VIDEO_DIR, required */
+    char staging_dir[PATH_MAX];  /* STAGING_DIR, default VIDEO_DIR/.staging */
     char camera[CW_CAMERA_MAX + 1]; /* CAMERA_NAME, default "camera" */
     char rtsp_transport[16];        /* RTSP_TRANSPORT: auto (default)|tcp|udp|udp_multicast|http */
     char on_clip_ready[1024];       /* ON_CLIP_READY: command run after a clip is delivered */
@@ -70,8 +71,8 @@ typedef struct CwConfig {
  * -EINVAL for a value that is missing or not accepted (also a broken line of
  * the .env file), -ENOENT when ENV_FILE names a file that does not exist,
  * -ENOMEM, or the negative errno of a .env file that cannot be read. Every
- * password RTSP_URL carries is registered as a secret (url.h) before
- * anything can print the URL.
+ * password RTSP_URL and DETECT_URL carry is registered as a secret (url.h)
+ * before anything can print either URL.
  */
 int cw_config_load(CwConfig *cfg, char *err, size_t err_size);
 

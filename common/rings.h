@@ -25,6 +25,10 @@ enum CwStage {
     CW_STAGE_DETECT,
     CW_STAGE_RECORD,
     CW_STAGE_HTTP, /* optional (HTTP_LISTEN); a reader outside the data path */
+    /* With DETECT_URL: the capture worker that decodes the sub-stream into
+     * the frames ring (camwatch-capture --role=sub), beside CW_STAGE_CAPTURE,
+     * which then only copies the main stream's packets. */
+    CW_STAGE_CAPTURE_SUB,
     CW_STAGE_COUNT
 };
 
@@ -91,7 +95,9 @@ _Static_assert(sizeof(CwSupStatus) == 384, "supervisor status layout");
  * What camwatch keeps in every ring's user area (cw_ring_user_area()). All
  * three rings have one; each stage beats where the supervisor looks for it
  * (capture and record: packets, detect: events; capture also beats in
- * frames), and the stream parameters are in the packets ring only.
+ * frames; the sub-stream's capture: frames), and the stream parameters are
+ * in the packets ring, except that with DETECT_URL the frames ring's
+ * CW_STREAM_MAIN entry holds the sub-stream's (their epoch is the frames').
  */
 typedef struct CwRingsUser {
     /* CLOCK_MONOTONIC ns of each stage's last sign of life, by enum CwStage. */

@@ -26,13 +26,13 @@ static const char *const stage_names[CW_STAGE_COUNT] = {
     [CW_STAGE_DETECT] = "camwatch-detect",
     [CW_STAGE_RECORD] = "camwatch-record",
     [CW_STAGE_HTTP] = "camwatch-http",
+    [CW_STAGE_CAPTURE_SUB] = "camwatch-capture --role=sub",
 };
 /* Where each stage beats (as the supervisor looks for it). */
 static const enum CwRingKind beat_ring[CW_STAGE_COUNT] = {
-    [CW_STAGE_CAPTURE] = CW_RING_PACKETS,
-    [CW_STAGE_DETECT] = CW_RING_EVENTS,
-    [CW_STAGE_RECORD] = CW_RING_PACKETS,
-    [CW_STAGE_HTTP] = CW_RING_EVENTS,
+    [CW_STAGE_CAPTURE] = CW_RING_PACKETS,    [CW_STAGE_DETECT] = CW_RING_EVENTS,
+    [CW_STAGE_RECORD] = CW_RING_PACKETS,     [CW_STAGE_HTTP] = CW_RING_EVENTS,
+    [CW_STAGE_CAPTURE_SUB] = CW_RING_FRAMES,
 };
 static const char *const state_names[] = {
     [CW_STAGE_UNKNOWN] = "unknown", [CW_STAGE_IDLE] = "starting",

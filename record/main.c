@@ -361,13 +361,25 @@ static void update_peak(Recorder *r, const CwEvent *ev)
     int ref_w = ev->width > 0 ? ev->width : r->info.width;
     int ref_h = ev->height > 0 ? ev->height : r->info.height;
     r->info.box_count = count;
+    r->info.detect_width = ref_w;
+    r->info.detect_height = ref_h;
     /* The sidecar speaks in video pixels; the detector may have seen a
      * smaller picture (a sub-stream). */
     for (int i = 0; i < count; i++)
         r->info.boxes[i] = rec_box_scale(ev->boxes[i], ref_w, ref_h, r->info.width, r->info.height);
-    /* JPEG cameras deliver full-range YUV, everything else video range. */
-    bool full_range = r->params.codec_id == AV_CODEC_ID_MJPEG;
+    /* JPEG cameras deliver full-range YUV, everything else video range.
+     * With DETECT_URL the pictures are the sub-stream's, whose parameters
+     * its capture worker keeps in the frames ring. */
+    static CwStreamParams sub; /* 4 KiB: not on the stack */
+    int codec_id = r->params.codec_id;
+    if (r->cfg.detect_url[0])
+        codec_id = cw_rings_get_params(r->frames, CW_STREAM_MAIN, &sub) == 0 ? sub.codec_id : 0;
+    bool full_range = codec_id == AV_CODEC_ID_MJPEG;
     int ret = rec_snapshot_take(r->snap, r->frames, ev, full_range);
+    /* With DETECT_URL the frames ring holds the sub-stream's pictures; the
+     * main stream is never decoded. */
+    if (ret == 0)
+        r->info.snapshot_source = r->cfg.detect_url[0] ? REC_SNAPSHOT_SUB : REC_SNAPSHOT_MAIN;
     if (ret < 0)
         cw_debug("frame %llu of the peak is not available for the snapshot: %s",
                  (unsigned long long)ev->frame_seq, av_err2str(ret));

@@ -362,6 +362,7 @@ static bool recover_one(const CwConfig *cfg, const char *file, RecSnapshot *snap
     info.height = ist->codecpar->height;
     snprintf(info.codec, sizeof(info.codec), "%s", avcodec_get_name(ist->codecpar->codec_id));
     info.cut_short = REC_CUT_CRASH;
+    info.snapshot_source = REC_SNAPSHOT_MAIN; /* decoded from the clip's own keyframe */
     if (rec_deliver(cfg, dst, snap, &info) < 0) {
         /* Logged by rec_deliver(); the copy is derived data, made again. */
         unlink(dst);

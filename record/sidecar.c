@@ -66,6 +66,17 @@ static cJSON *add_boxes(cJSON *obj, const RecClipInfo *info)
     return boxes;
 }
 
+/* The picture detection analysed, or nulls when no motion event came. */
+static bool add_size(cJSON *obj, const RecClipInfo *info)
+{
+    bool known = info->peak_changed_percent >= 0 && info->detect_width > 0;
+    if (!known)
+        return cJSON_AddNullToObject(obj, "detect_width") &&
+               cJSON_AddNullToObject(obj, "detect_height");
+    return cJSON_AddNumberToObject(obj, "detect_width", info->detect_width) &&
+           cJSON_AddNumberToObject(obj, "detect_height", info->detect_height);
+}
+
 /* The sidecar as a cJSON tree (the caller deletes it), or NULL: out of memory. */
 static cJSON *sidecar_tree(const RecClipInfo *info, const char *video, const char *snapshot)
 {
@@ -92,7 +103,9 @@ static cJSON *sidecar_tree(const RecClipInfo *info, const char *video, const cha
         !add_boxes(root, info) || !cJSON_AddNumberToObject(root, "width", info->width) ||
         !cJSON_AddNumberToObject(root, "height", info->height) ||
         !add_string(root, "codec", info->codec) ||
-        !add_string(root, "cut_short", info->cut_short)) {
+        !add_string(root, "cut_short", info->cut_short) ||
+        !add_string(root, "snapshot_source", snapshot ? info->snapshot_source : NULL) ||
+        !add_string(root, "boxes_frame", REC_SNAPSHOT_MAIN) || !add_size(root, info)) {
         cJSON_Delete(root);
         return NULL;
     }

@@ -38,7 +38,15 @@ typedef struct RecClipInfo {
     int width, height;         /* of the video */
     char codec[32];            /* "h264", ... */
     const char *cut_short;     /* NULL or one of REC_CUT_* (static strings) */
+    /* The stream the snapshot's picture came from: REC_SNAPSHOT_MAIN or
+     * REC_SNAPSHOT_SUB (DETECT_URL's pictures); NULL: not known yet. */
+    const char *snapshot_source;
+    int detect_width, detect_height; /* the picture the peak event's boxes were found in */
 } RecClipInfo;
+
+/* Values of the sidecar's "snapshot_source". */
+#define REC_SNAPSHOT_MAIN "main"
+#define REC_SNAPSHOT_SUB  "sub"
 
 /*
  * Fill info->camera, info->name and info->day from `camera` and the local
@@ -61,7 +69,13 @@ int rec_sidecar_write(const char *path, const RecClipInfo *info, const char *vid
  * "pre_capture_seconds", "duration_seconds" (numbers with 3 decimals, null if
  * not finite), "peak_changed_percent" (2 decimals, null when no motion event
  * came), "boxes" (an array of [x, y, w, h] integer arrays), "width", "height"
- * (integers), "codec" (string), "cut_short" (null or a REC_CUT_* string).
+ * (integers), "codec" (string), "cut_short" (null or a REC_CUT_* string),
+ * "snapshot_source" (null when there is no snapshot, else "main" or "sub":
+ * with DETECT_URL the snapshot is the sub-stream's picture, enlarged to
+ * width x height when drawn), "boxes_frame" ("main": the boxes are always
+ * in the video's pixels, width x height, whatever picture detection saw),
+ * "detect_width", "detect_height" (integers, the picture detection analysed;
+ * null when no motion event came).
  * Returns its length, -ENOSPC if it does not fit in `size` bytes, or -ENOMEM.
  */
 int rec_sidecar_format(char *buf, size_t size, const RecClipInfo *info, const char *video,

@@ -19,11 +19,23 @@ static const char *const stage_names[CW_STAGE_COUNT] = {
     [CW_STAGE_DETECT] = "camwatch-detect",
     [CW_STAGE_RECORD] = "camwatch-record",
     [CW_STAGE_HTTP] = "camwatch-http",
+    [CW_STAGE_CAPTURE_SUB] = "camwatch-capture --role=sub",
+};
+/* A stage whose program is not its name runs that program with one argument. */
+static const struct {
+    const char *program, *arg;
+} stage_commands[CW_STAGE_COUNT] = {
+    [CW_STAGE_CAPTURE_SUB] = {"camwatch-capture", "--role=sub"},
 };
 
 const char *sup_stage_name(enum CwStage id)
 {
     return stage_names[id];
+}
+
+bool sup_stage_is_capture(enum CwStage id)
+{
+    return id == CW_STAGE_CAPTURE || id == CW_STAGE_CAPTURE_SUB;
 }
 
 static const char *exit_meaning(const SupStage *stage, int64_t status, bool stopping)
@@ -32,7 +44,7 @@ static const char *exit_meaning(const SupStage *stage, int64_t status, bool stop
     case CW_EXIT_OK:
         if (stopping)
             return "stopped";
-        return stage->id == CW_STAGE_CAPTURE ? "source ended" : "unexpected";
+        return sup_stage_is_capture(stage->id) ? "source ended" : "unexpected";
     case CW_EXIT_SOFTWARE:
         return "internal error";
     case CW_EXIT_TEMPFAIL:
@@ -109,7 +121,7 @@ static void report_death(SupStage *stage, SupStageDeath *death)
     if (death->final) {
         stage->state = SUP_STAGE_STOPPED;
     } else {
-        sup_policy_on_death(&stage->policy, stage->id == CW_STAGE_CAPTURE, stage->started_ns,
+        sup_policy_on_death(&stage->policy, sup_stage_is_capture(stage->id), stage->started_ns,
                             death->mono_ns, death->exit_status, death->term_signal, stage->retry_ns,
                             &death->decision);
         if (death->decision.verdict == SUP_RESTART)
@@ -158,11 +170,13 @@ int sup_stage_init(uv_loop_t *loop, SupStage *stage, enum CwStage id,
     stage->state = SUP_STAGE_IDLE;
     stage->loop = loop;
     stage->retry_ns = options->retry_ns;
-    stage->policy.source_can_end = id == CW_STAGE_CAPTURE && options->source_can_end;
+    stage->policy.source_can_end = sup_stage_is_capture(id) && options->source_can_end;
     stage->start_cb = options->start_cb;
     stage->exit_cb = options->exit_cb;
     stage->cb_data = options->data;
-    int n = snprintf(stage->path, sizeof(stage->path), "%s/%s", options->bin_dir, stage->name);
+    stage->program = stage_commands[id].program ? stage_commands[id].program : stage->name;
+    stage->arg = stage_commands[id].arg;
+    int n = snprintf(stage->path, sizeof(stage->path), "%s/%s", options->bin_dir, stage->program);
     if (n < 0 || (size_t)n >= sizeof(stage->path))
         return -ENAMETOOLONG;
     int ret = uv_timer_init(loop, &stage->restart_timer);
@@ -183,7 +197,7 @@ int sup_stage_start(SupStage *stage)
 
     /* argv carries only the name: the configuration, RTSP_URL's password
      * included, travels in the inherited environment, where `ps` cannot see it. */
-    char *args[] = {(char *)stage->name, NULL};
+    char *args[] = {(char *)stage->program, (char *)stage->arg, NULL};
     uv_stdio_container_t stdio[3] = {
         {.flags = UV_IGNORE}, /* /dev/null: a stage never reads the terminal */
         {.flags = UV_INHERIT_FD, .data.fd = 1},

@@ -60,9 +60,9 @@ typedef void (*SupStageStartCb)(SupStage *stage, void *data);
 typedef void (*SupStageExitCb)(SupStage *stage, const SupStageDeath *death, void *data);
 
 typedef struct SupStageOptions {
-    const char *bin_dir;      /* the executable is bin_dir/<name> */
-    int64_t retry_ns;         /* RETRY_SECONDS, for the restart policy */
-    bool source_can_end;      /* capture reads a file: its exit 0 is the end, not a dropout */
+    const char *bin_dir; /* the executable is bin_dir/<name> */
+    int64_t retry_ns;    /* RETRY_SECONDS, for the restart policy */
+    bool source_can_end; /* a capture worker reads a file: its exit 0 is the end, not a dropout */
     SupStageStartCb start_cb; /* may be NULL */
     SupStageExitCb exit_cb;   /* required */
     void *data;               /* passed to both callbacks */
@@ -70,7 +70,9 @@ typedef struct SupStageOptions {
 
 struct SupStage {
     enum CwStage id;
-    const char *name;    /* "camwatch-capture" */
+    const char *name;    /* "camwatch-capture", "camwatch-capture --role=sub" */
+    const char *program; /* "camwatch-capture": the executable's file name */
+    const char *arg;     /* its one argument ("--role=sub"), or NULL */
     char path[PATH_MAX]; /* executable */
     enum SupStageState state;
     bool restarts_off; /* sup_stage_stop_restarts() was called: never started again */
@@ -92,6 +94,10 @@ struct SupStage {
 
 /* "camwatch-capture" for CW_STAGE_CAPTURE, and so on. */
 const char *sup_stage_name(enum CwStage id);
+
+/* True for a capture worker (the camera's rules: exit 75 retries, exit 0 of a file ends the run).
+ */
+bool sup_stage_is_capture(enum CwStage id);
 
 /*
  * Prepare `stage` on `loop`, as `options` say (copied; bin_dir is not kept).

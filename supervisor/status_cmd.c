@@ -47,7 +47,7 @@ static void print_text(const cJSON *st)
                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cam, "online")) ? "online" : "offline",
                text_of(cam, "since", "?"),
                num_of(cam, "failed_attempts", "%.0f", a, sizeof(a), "0"));
-    printf("\n%-18s %-10s %-8s %-9s %-8s %-10s %s\n", "stage", "state", "pid", "uptime", "restarts",
+    printf("\n%-27s %-10s %-8s %-9s %-8s %-10s %s\n", "stage", "state", "pid", "uptime", "restarts",
            "heartbeat", "last exit");
     const cJSON *stage;
     cJSON_ArrayForEach(stage, cJSON_GetObjectItemCaseSensitive(st, "stages"))
@@ -59,7 +59,7 @@ static void print_text(const cJSON *st)
                 exit_text, sizeof(exit_text), "%s at %s",
                 text_of(last, "signal", num_of(last, "status", "exit %.0f", d, sizeof(d), "?")),
                 text_of(last, "at", "?"));
-        printf("%-18s %-10s %-8s %-9s %-8s %-10s %s\n", text_of(stage, "name", "?"),
+        printf("%-27s %-10s %-8s %-9s %-8s %-10s %s\n", text_of(stage, "name", "?"),
                text_of(stage, "state", "?"), num_of(stage, "pid", "%.0f", a, sizeof(a), "-"),
                num_of(stage, "uptime_seconds", "%.0f s", b, sizeof(b), "-"),
                num_of(stage, "restarts", "%.0f", c, sizeof(c), "-"),

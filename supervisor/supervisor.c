@@ -40,6 +40,11 @@ static bool http_wanted(const CwConfig *cfg)
     return cfg->http_listen[0] != '\0';
 }
 
+static bool sub_stream_wanted(const CwConfig *cfg)
+{
+    return cfg->detect_url[0] != '\0';
+}
+
 /*
  * The stages, in start order: the readers of the data path first, so that
  * they are attached to the rings before capture publishes its first
@@ -60,6 +65,9 @@ static const SupStageRow stage_table[] = {
     {CW_STAGE_DETECT, CW_RING_EVENTS, true, NULL},
     {CW_STAGE_CAPTURE, CW_RING_PACKETS, true, NULL},
     {CW_STAGE_HTTP, CW_RING_EVENTS, false, http_wanted},
+    /* Restarted alone like capture; detection depends on it, no clip does,
+     * but giving up on it must not go unnoticed: it is on the data path. */
+    {CW_STAGE_CAPTURE_SUB, CW_RING_FRAMES, true, sub_stream_wanted},
 };
 #define STAGE_ROWS (sizeof(stage_table) / sizeof(stage_table[0]))
 _Static_assert(STAGE_ROWS == CW_STAGE_COUNT, "a row per stage");
@@ -70,6 +78,18 @@ static const SupStageRow *stage_row(enum CwStage id)
         if (stage_table[i].id == id)
             return &stage_table[i];
     return NULL; /* not reached: the assert above */
+}
+
+/*
+ * The outage a capture worker's exits 75 count in, and the ring whose
+ * progress ends it: the camera's (main stream, packets), or with
+ * DETECT_URL the sub-stream's (frames). NULL for the other stages.
+ */
+static SupOutage *outage_of(Sup *sup, enum CwStage id)
+{
+    return id == CW_STAGE_CAPTURE       ? &sup->outage
+           : id == CW_STAGE_CAPTURE_SUB ? &sup->sub_outage
+                                        : NULL;
 }
 
 /* "10 s", "1.5 s": a delay as the log and STATUS= show it. Returns buf. */
@@ -146,9 +166,11 @@ static void update_status(Sup *sup)
         if (!sup->stage_used[id] || stage->state != SUP_STAGE_WAITING)
             continue;
         format_delay(stage->restart_delay_ns, delay, sizeof(delay));
-        if (id == CW_STAGE_CAPTURE && sup->outage.attempts)
-            sup_notify_status(&sup->notify, "camera unreachable, retrying in %s (attempt %u)",
-                              delay, sup->outage.attempts);
+        const SupOutage *outage = outage_of(sup, (enum CwStage)id);
+        if (outage && outage->attempts)
+            sup_notify_status(&sup->notify, "%s unreachable, retrying in %s (attempt %u)",
+                              id == CW_STAGE_CAPTURE_SUB ? "sub-stream" : "camera", delay,
+                              outage->attempts);
         else
             sup_notify_status(&sup->notify, "%s crashed, restarting in %s", stage->name, delay);
         return;
@@ -245,12 +267,14 @@ static void kill_all(Sup *sup, const char *why)
 /* The step stop.c's table gives for `event`, from what is alive right now. */
 static SupStopStep stop_plan(const Sup *sup, enum SupStopEvent event)
 {
-    bool others_alive = false;
+    bool capture_alive = false, others_alive = false;
+    /* Both capture workers stop first: the table's "capture" is either. */
     for (int id = 0; id < CW_STAGE_COUNT; id++)
-        if (id != CW_STAGE_CAPTURE)
+        if (sup_stage_is_capture((enum CwStage)id))
+            capture_alive |= sup_stage_alive(&sup->stages[id]);
+        else
             others_alive |= sup_stage_alive(&sup->stages[id]);
-    return sup_stop_step(sup->state, event, sup_stage_alive(&sup->stages[CW_STAGE_CAPTURE]),
-                         others_alive, sup->stop_signals);
+    return sup_stop_step(sup->state, event, capture_alive, others_alive, sup->stop_signals);
 }
 
 static void on_stop_deadline(uv_timer_t *timer);
@@ -265,6 +289,7 @@ static void stop_carry_out(Sup *sup, SupStopStep step, int exit_code, const char
                            const char *kill_why)
 {
     SupStage *capture = &sup->stages[CW_STAGE_CAPTURE];
+    SupStage *capture_sub = &sup->stages[CW_STAGE_CAPTURE_SUB]; /* unused without DETECT_URL */
 
     sup->state = step.state;
     if (step.actions & SUP_STOP_BEGIN) {
@@ -278,6 +303,7 @@ static void stop_carry_out(Sup *sup, SupStopStep step, int exit_code, const char
     }
     if (step.actions & SUP_STOP_TERM_CAPTURE) {
         sup_stage_kill(capture, SIGTERM);
+        sup_stage_kill(capture_sub, SIGTERM); /* nothing if unused */
         uv_timer_start(&sup->capture_stop_timer, on_capture_stop_deadline, SUP_CAPTURE_STOP_MS, 0);
     }
     if (step.actions & SUP_STOP_TERM_REST) {
@@ -287,9 +313,13 @@ static void stop_carry_out(Sup *sup, SupStopStep step, int exit_code, const char
         sup_stage_kill(&sup->stages[CW_STAGE_HTTP], SIGTERM); /* nothing if unused */
     }
     if (step.actions & SUP_STOP_KILL_CAPTURE) {
-        cw_warn("%s pid=%d did not stop within %d s, killing it", capture->name, capture->pid,
-                SUP_CAPTURE_STOP_MS / 1000);
-        sup_stage_kill(capture, SIGKILL);
+        for (SupStage *c = capture; c; c = c == capture ? capture_sub : NULL) {
+            if (!sup_stage_alive(c))
+                continue;
+            cw_warn("%s pid=%d did not stop within %d s, killing it", c->name, c->pid,
+                    SUP_CAPTURE_STOP_MS / 1000);
+            sup_stage_kill(c, SIGKILL);
+        }
     }
     if (step.actions & SUP_STOP_KILL_ALL)
         kill_all(sup, kill_why);
@@ -349,25 +379,37 @@ static void on_stage_start(SupStage *stage, void *data)
     Sup *sup = data;
     /* While the camera stays down, the restarts are routine: only the first
      * one is told at INFO (the others show at DEBUG). */
-    bool routine = stage->id == CW_STAGE_CAPTURE && sup_outage_routine(&sup->outage);
+    const SupOutage *outage = outage_of(sup, stage->id);
+    bool routine = outage && sup_outage_routine(outage);
     cw_log(routine ? CW_LOG_DEBUG : CW_LOG_INFO, "started %s pid=%d", stage->name, stage->pid);
     sup->stage_starts[stage->id]++;
     update_status(sup);
     publish_status(sup);
 }
 
-/* Capture could not reach the camera and will retry: tell it as outage.c says. */
-static void tell_unreachable(Sup *sup, const SupStageDeath *death, const char *delay)
+/*
+ * A capture worker could not reach its stream and will retry: tell it as
+ * outage.c says. With DETECT_URL the streams fail alone, and what each
+ * loss costs is said: no recording, or no detection.
+ */
+static void tell_unreachable(Sup *sup, const SupStage *stage, const SupStageDeath *death,
+                             const char *delay)
 {
-    SupOutage *outage = &sup->outage;
+    SupOutage *outage = outage_of(sup, stage->id);
+    bool sub = stage->id == CW_STAGE_CAPTURE_SUB;
+    const char *cost = !sub_stream_wanted(&sup->cfg) ? ""
+                       : sub ? ": no detection until the sub-stream (DETECT_URL) is back; a clip "
+                               "in progress ends after its post-capture time"
+                             : ": no recording until the main stream (RTSP_URL) is back; "
+                               "detection goes on";
     switch (sup_outage_failed(outage, death->mono_ns)) {
     case SUP_OUTAGE_TELL_FIRST:
-        cw_warn("%s, restarting in %s", death->what, delay);
+        cw_warn("%s, restarting in %s%s", death->what, delay, cost);
         break;
     case SUP_OUTAGE_TELL_STILL:
-        cw_warn("camera still unreachable after %u attempts (for %lld s), retrying every %s",
-                outage->attempts, (long long)((death->mono_ns - outage->since_ns) / CW_NS_PER_SEC),
-                delay);
+        cw_warn("%s still unreachable after %u attempts (for %lld s), retrying every %s%s",
+                sub ? "sub-stream" : "camera", outage->attempts,
+                (long long)((death->mono_ns - outage->since_ns) / CW_NS_PER_SEC), delay, cost);
         break;
     case SUP_OUTAGE_TELL_QUIET:
         cw_debug("%s, restarting in %s (attempt %u)", death->what, delay, outage->attempts);
@@ -397,6 +439,8 @@ static void on_stage_exit(SupStage *stage, const SupStageDeath *death, void *dat
          * not take its last packets for a camera that came back. */
         sup->packets_seq = cw_ring_write_seq(sup->rings[CW_RING_PACKETS]);
     }
+    if (stage->id == CW_STAGE_CAPTURE_SUB && !death->spawn_error && sup->rings[CW_RING_FRAMES])
+        sup->frames_seq = cw_ring_write_seq(sup->rings[CW_RING_FRAMES]); /* the same, for frames */
     if (death->final) {
         bool clean = (death->term_signal == 0 && death->exit_status == CW_EXIT_OK) ||
                      death->term_signal == SIGTERM;
@@ -438,7 +482,7 @@ static void on_stage_exit(SupStage *stage, const SupStageDeath *death, void *dat
     case SUP_RESTART:
         format_delay(decision->delay_ns, delay, sizeof(delay));
         if (decision->cause == SUP_CAUSE_UNREACHABLE)
-            tell_unreachable(sup, death, delay);
+            tell_unreachable(sup, stage, death, delay);
         else if (decision->delay_ns <= 0)
             cw_error("%s, restarting now", death->what);
         else
@@ -473,6 +517,24 @@ static void watch_camera_progress(Sup *sup, int64_t now_ns)
     }
 }
 
+/* With DETECT_URL: pictures arriving end the sub-stream's outage. */
+static void watch_sub_stream_progress(Sup *sup, int64_t now_ns)
+{
+    const SupStage *capture = &sup->stages[CW_STAGE_CAPTURE_SUB];
+    uint64_t seq = cw_ring_write_seq(sup->rings[CW_RING_FRAMES]);
+    int64_t down_ns;
+    unsigned attempts;
+
+    if (!sup->stage_used[CW_STAGE_CAPTURE_SUB] || seq == sup->frames_seq)
+        return;
+    sup->frames_seq = seq;
+    if (sup_stage_alive(capture) && (attempts = sup_outage_end(&sup->sub_outage, now_ns, &down_ns)))
+        cw_info("sub-stream is back: %s pid=%d decoding for detection after %u failed attempt%s "
+                "(%lld s unreachable)",
+                capture->name, capture->pid, attempts, attempts == 1 ? "" : "s",
+                (long long)(down_ns / CW_NS_PER_SEC));
+}
+
 static void on_tick(uv_timer_t *timer)
 {
     Sup *sup = timer->data;
@@ -481,6 +543,7 @@ static void on_tick(uv_timer_t *timer)
     if (sup->state != SUP_RUNNING)
         return;
     watch_camera_progress(sup, now_ns);
+    watch_sub_stream_progress(sup, now_ns);
     /* Capture blocks at most TIMEOUT_SECONDS in one libav call and beats
      * between calls; three of those in a row is not a slow camera any more. */
     int64_t limit_ns = (int64_t)(3 * sup->cfg.timeout_s * CW_NS_PER_SEC);
@@ -526,10 +589,9 @@ static int resolve_bin_dir(char *dir, size_t size)
 /* Prepare the stages the configuration wants, each program checked: runnable, or exit 78. */
 static int init_stages(Sup *sup, const char *bin_dir)
 {
-    const SupStageOptions options = {
+    SupStageOptions options = {
         .bin_dir = bin_dir,
         .retry_ns = (int64_t)(sup->cfg.retry_s * CW_NS_PER_SEC),
-        .source_can_end = cw_config_source_is_file(sup->cfg.rtsp_url),
         .start_cb = on_stage_start,
         .exit_cb = on_stage_exit,
         .data = sup,
@@ -539,6 +601,8 @@ static int init_stages(Sup *sup, const char *bin_dir)
         sup->stage_used[id] = !row->wanted || row->wanted(&sup->cfg);
         if (!sup->stage_used[id])
             continue;
+        options.source_can_end = cw_config_source_is_file(
+            id == CW_STAGE_CAPTURE_SUB ? sup->cfg.detect_url : sup->cfg.rtsp_url);
         int ret = sup_stage_init(&sup->loop, &sup->stages[id], (enum CwStage)id, &options);
         if (ret == 0 && access(sup->stages[id].path, X_OK) < 0)
             ret = -errno;
@@ -600,6 +664,7 @@ int sup_init(Sup *sup, const CwConfig *cfg, int *exit_code)
     sup->state = SUP_RUNNING;
     sup->exit_code = CW_EXIT_OK;
     sup_outage_init(&sup->outage);
+    sup_outage_init(&sup->sub_outage);
     *exit_code = CW_EXIT_SOFTWARE;
 
     ret = resolve_bin_dir(bin_dir, sizeof(bin_dir));
@@ -655,6 +720,7 @@ int sup_init(Sup *sup, const CwConfig *cfg, int *exit_code)
     if (ret < 0)
         return ret;
     sup->packets_seq = cw_ring_write_seq(sup->rings[CW_RING_PACKETS]);
+    sup->frames_seq = cw_ring_write_seq(sup->rings[CW_RING_FRAMES]);
     *exit_code = CW_EXIT_OK;
     return 0;
 }

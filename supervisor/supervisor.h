@@ -1,6 +1,7 @@
 /*
  * One run of the supervisor for one camera: the libuv loop, the camera's
- * rings, the stages (three always, camwatch-http when HTTP_LISTEN is set), the periodic checks
+ * rings, the stages (three always, camwatch-http when HTTP_LISTEN is set, a second capture
+ * worker for the sub-stream when DETECT_URL is set), the periodic checks
  * (heartbeats, the camera's progress, the status line, systemd's watchdog), the stop signals and
  * the ordered stop (whose steps stop.c decides). main.c reads the command line and the
  * configuration and hands them over here.
@@ -53,6 +54,9 @@ typedef struct Sup {
     uint64_t packets_seq;
     int64_t packets_seq_change_ns; /* 0: no packet since we started */
     SupOutage outage;              /* the camera's, told by capture's exits 75 */
+    /* With DETECT_URL, the sub-stream's: its worker's exits 75, ended by frames arriving. */
+    uint64_t frames_seq;
+    SupOutage sub_outage;
 } Sup;
 
 /*

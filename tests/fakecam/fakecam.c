@@ -8,6 +8,12 @@
  * its RTP packets on purpose, so that packet loss is reproducible without
  * touching the network.
  *
+ * With --sub-path it serves a second mount, a camera's sub-stream: the same
+ * footage scaled down (--sub-width x --sub-height) and encoded as H.264.
+ * SIGUSR1 drops the main mount (its clients are disconnected, new ones get
+ * 404) or restores it; SIGUSR2 does the same for the sub mount, so that a
+ * test can lose either stream alone.
+ *
  * File mode does not put the file into the RTSP media pipeline directly.
  * A file-backed media is not live: it would be seekable, a second client's
  * PLAY with "Range: npt=0-" could rewind everybody, and it cannot loop.
@@ -96,6 +102,9 @@ typedef struct {
     GstRTSPLowerTrans protocols; /* lower transports a client may SETUP */
     int refuse_status;           /* what a refused SETUP gets: 461, or 400 */
     double drop_percent;         /* share of RTP packets never sent */
+    const char *sub_path;        /* the sub-stream's mount; NULL: none */
+    int sub_width;
+    int sub_height;
 } Options;
 
 static const char *codec_name(Codec c)
@@ -130,6 +139,7 @@ static void print_usage(FILE *out)
             "                        [--width W --height H --fps N]\n"
             "                        [--protocols tcp|udp|all [--refuse-status 461|400]]\n"
             "                        [--drop-percent P]\n"
+            "                        [--sub-path /NAME [--sub-width W --sub-height H]]\n"
             "\n"
             "Serves a test camera at rtsp://127.0.0.1:PORT/NAME (127.0.0.1 only).\n"
             "\n"
@@ -156,6 +166,11 @@ static void print_usage(FILE *out)
             "  --drop-percent P  drop P %% (0-100, decimals allowed) of the RTP packets\n"
             "                    after the payloader, with a fixed random seed; the count\n"
             "                    is printed on exit\n"
+            "  --sub-path /NAME  also serve the same footage scaled down, as a camera's\n"
+            "                    sub-stream (H.264), at --sub-width x --sub-height\n"
+            "                    (default 640x360)\n"
+            "  SIGUSR1, SIGUSR2  drop the main (USR1) or the sub (USR2) mount, its clients\n"
+            "                    disconnected, or restore it; one line tells which\n"
             "\n"
             "Prints \"" PROG ": serving rtsp://127.0.0.1:PORT/NAME\" once listening.\n"
             "Exit status: 0 on SIGTERM/SIGINT, 64 bad arguments, 66 unusable --file,\n"
@@ -213,6 +228,16 @@ static gboolean valid_path(const char *p)
     return TRUE;
 }
 
+/* The value of `opt` (--path, --sub-path) if it is a valid mount path; else exit 64. */
+static const char *mount_path(const char *opt, const char *val)
+{
+    if (!valid_path(val))
+        usage_error("%s must start with '/', name something, and "
+                    "contain no spaces, '?', '#' or '%%': '%s'",
+                    opt, val);
+    return val;
+}
+
 static void parse_args(int argc, char **argv, Options *o)
 {
     gboolean width_given = FALSE, height_given = FALSE;
@@ -225,6 +250,8 @@ static void parse_args(int argc, char **argv, Options *o)
         .fps = DEFAULT_FPS,
         .protocols = ALL_PROTOCOLS,
         .refuse_status = 461,
+        .sub_width = 640,
+        .sub_height = 360,
     };
 
     for (int i = 1; i < argc; i++) {
@@ -248,8 +275,9 @@ static void parse_args(int argc, char **argv, Options *o)
         name[len] = '\0';
 
         static const char *const with_value[] = {
-            "--port",  "--path",   "--file", "--codec",     "--user",          "--password",
-            "--width", "--height", "--fps",  "--protocols", "--refuse-status", "--drop-percent",
+            "--port",          "--path",         "--file",     "--codec",     "--user",
+            "--password",      "--width",        "--height",   "--fps",       "--protocols",
+            "--refuse-status", "--drop-percent", "--sub-path", "--sub-width", "--sub-height",
         };
         gboolean is_flag = strcmp(name, "--pattern") == 0 || strcmp(name, "--loop") == 0;
         gboolean known = is_flag;
@@ -272,11 +300,7 @@ static void parse_args(int argc, char **argv, Options *o)
         if (strcmp(name, "--port") == 0) {
             o->port = (guint)parse_int(name, val, 0, 65535);
         } else if (strcmp(name, "--path") == 0) {
-            if (!valid_path(val))
-                usage_error("--path must start with '/', name something, and "
-                            "contain no spaces, '?', '#' or '%%': '%s'",
-                            val);
-            o->path = val;
+            o->path = mount_path(name, val);
         } else if (strcmp(name, "--file") == 0) {
             if (val[0] == '\0')
                 usage_error("--file needs a file name");
@@ -318,6 +342,12 @@ static void parse_args(int argc, char **argv, Options *o)
                 usage_error("--refuse-status must be 461 or 400, got '%s'", val);
         } else if (strcmp(name, "--drop-percent") == 0) {
             o->drop_percent = parse_percent(name, val);
+        } else if (strcmp(name, "--sub-path") == 0) {
+            o->sub_path = mount_path(name, val);
+        } else if (strcmp(name, "--sub-width") == 0) {
+            o->sub_width = parse_int(name, val, 16, 7680);
+        } else if (strcmp(name, "--sub-height") == 0) {
+            o->sub_height = parse_int(name, val, 16, 4320);
         }
     }
 
@@ -336,6 +366,11 @@ static void parse_args(int argc, char **argv, Options *o)
      * the first client connects. */
     if (o->width % 2 != 0 || o->height % 2 != 0)
         usage_error("--width and --height must be even (got %dx%d)", o->width, o->height);
+    if (o->sub_width % 2 != 0 || o->sub_height % 2 != 0)
+        usage_error("--sub-width and --sub-height must be even (got %dx%d)", o->sub_width,
+                    o->sub_height);
+    if (o->sub_path && strcmp(o->sub_path, o->path) == 0)
+        usage_error("--sub-path must differ from --path (both are '%s')", o->path);
 
     if (o->refuse_status != 461 && o->protocols == ALL_PROTOCOLS)
         usage_error("--refuse-status needs --protocols tcp or udp (all refuses nothing)");
@@ -890,6 +925,95 @@ static void on_client_connected(GstRTSPServer *server, GstRTSPClient *client, gp
 }
 
 /* ------------------------------------------------------------------ */
+/* Dropping and restoring one mount (SIGUSR1: main, SIGUSR2: sub)      */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    GstRTSPServer *server;
+    GstRTSPMediaFactory *factory; /* our reference; the mount points hold another while served */
+    const char *path;
+    gboolean served;
+} Mount;
+
+typedef struct {
+    const char *path;
+    gboolean hit;
+} PathMatch;
+
+static GstRTSPFilterResult media_on_path(GstRTSPSession *sess, GstRTSPSessionMedia *media,
+                                         gpointer data)
+{
+    PathMatch *m = data;
+    gint matched;
+
+    (void)sess;
+    if (gst_rtsp_session_media_matches(media, m->path, &matched))
+        m->hit = TRUE;
+    return GST_RTSP_FILTER_KEEP;
+}
+
+static GstRTSPFilterResult session_on_path(GstRTSPClient *client, GstRTSPSession *sess,
+                                           gpointer data)
+{
+    (void)client;
+    gst_rtsp_session_filter(sess, media_on_path, data);
+    return GST_RTSP_FILTER_KEEP;
+}
+
+/* A client playing the mount is disconnected, as by a camera's stream that stops. */
+static GstRTSPFilterResult drop_client_of_path(GstRTSPServer *server, GstRTSPClient *client,
+                                               gpointer data)
+{
+    PathMatch m = {.path = data};
+
+    (void)server;
+    gst_rtsp_client_session_filter(client, session_on_path, &m);
+    return m.hit ? GST_RTSP_FILTER_REMOVE : GST_RTSP_FILTER_KEEP;
+}
+
+static gboolean on_toggle_mount(gpointer data)
+{
+    Mount *m = data;
+    GstRTSPMountPoints *mounts = gst_rtsp_server_get_mount_points(m->server);
+
+    if (m->served) {
+        gst_rtsp_mount_points_remove_factory(mounts, m->path);
+        gst_rtsp_server_client_filter(m->server, drop_client_of_path, (gpointer)m->path);
+    } else {
+        /* The mount points take a reference of their own. */
+        gst_rtsp_mount_points_add_factory(mounts, m->path, g_object_ref(m->factory));
+    }
+    g_object_unref(mounts);
+    m->served = !m->served;
+    printf(PROG ": mount %s %s\n", m->path, m->served ? "restored" : "dropped");
+    fflush(stdout);
+    return G_SOURCE_CONTINUE;
+}
+
+/*
+ * The sub-stream's media: the main one's source, decoded, scaled down and
+ * encoded again, as a camera's second encoder does. A file goes through a
+ * feeder of its own (on_media_configure), from the file's start when the
+ * mount's first client plays; two clients that start together, as the two
+ * capture workers of camwatch do, see the two mounts in step.
+ */
+static char *sub_launch(const Options *o, Codec codec)
+{
+    char scaled[256];
+    g_snprintf(scaled, sizeof scaled,
+               "videoscale ! video/x-raw,width=%d,height=%d "
+               "! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=20 "
+               "sliced-threads=false ! rtph264pay name=pay0 pt=96 config-interval=-1",
+               o->sub_width, o->sub_height);
+    if (o->file)
+        return g_strdup_printf("( appsrc name=src ! %s ! %s ! %s )", codec_parser(codec),
+                               codec == CODEC_H265 ? "avdec_h265" : "avdec_h264", scaled);
+    return g_strdup_printf("( videotestsrc pattern=ball is-live=true "
+                           "! video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! %s )",
+                           o->width, o->height, o->fps, scaled);
+}
+
+/* ------------------------------------------------------------------ */
 /* Main                                                                */
 /* ------------------------------------------------------------------ */
 
@@ -1018,7 +1142,33 @@ int main(int argc, char **argv)
                          &dropper);
 
     GstRTSPMountPoints *mounts = gst_rtsp_server_get_mount_points(server);
+    /* The mount points own their reference; the Mount keeps one for a restore. */
+    static Mount main_mount, sub_mount;
+    main_mount = (Mount){
+        .server = server, .factory = g_object_ref(factory), .path = opt.path, .served = TRUE};
     gst_rtsp_mount_points_add_factory(mounts, opt.path, factory);
+    if (opt.sub_path) {
+        require_element("x264enc", "gstreamer1.0-plugins-ugly");
+        require_element("videoscale", "gstreamer1.0-plugins-base");
+        if (opt.file)
+            require_element(codec == CODEC_H265 ? "avdec_h265" : "avdec_h264",
+                            "gstreamer1.0-libav");
+        GstRTSPMediaFactory *sub = gst_rtsp_media_factory_new();
+        char *sub_line = sub_launch(&opt, codec);
+        gst_rtsp_media_factory_set_launch(sub, sub_line);
+        g_free(sub_line);
+        gst_rtsp_media_factory_set_shared(sub, TRUE);
+        gst_rtsp_media_factory_set_protocols(sub, opt.protocols);
+        if (opt.file)
+            g_signal_connect(sub, "media-configure", G_CALLBACK(on_media_configure), &file_cfg);
+        if (opt.user)
+            gst_rtsp_media_factory_add_role(
+                sub, AUTH_ROLE, GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
+                GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, NULL);
+        sub_mount = (Mount){
+            .server = server, .factory = g_object_ref(sub), .path = opt.sub_path, .served = TRUE};
+        gst_rtsp_mount_points_add_factory(mounts, opt.sub_path, sub);
+    }
     g_object_unref(mounts);
 
     guint server_source = gst_rtsp_server_attach(server, NULL);
@@ -1031,11 +1181,17 @@ int main(int argc, char **argv)
     GMainLoop *loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGINT, on_quit_signal, loop);
     g_unix_signal_add(SIGTERM, on_quit_signal, loop);
+    g_unix_signal_add(SIGUSR1, on_toggle_mount, &main_mount);
+    if (opt.sub_path)
+        g_unix_signal_add(SIGUSR2, on_toggle_mount, &sub_mount);
 
     /* Tests wait for this line; it carries the port actually bound (which
      * matters with --port 0) and never the credentials. */
     printf(PROG ": serving rtsp://127.0.0.1:%d%s\n", gst_rtsp_server_get_bound_port(server),
            opt.path);
+    if (opt.sub_path)
+        printf(PROG ": serving rtsp://127.0.0.1:%d%s (sub-stream, %dx%d)\n",
+               gst_rtsp_server_get_bound_port(server), opt.sub_path, opt.sub_width, opt.sub_height);
     fflush(stdout);
 
     g_main_loop_run(loop);
@@ -1045,6 +1201,9 @@ int main(int argc, char **argv)
     g_source_remove(server_source);
     gst_rtsp_server_client_filter(server, drop_client, NULL);
     g_main_loop_unref(loop);
+    g_object_unref(main_mount.factory);
+    if (sub_mount.factory)
+        g_object_unref(sub_mount.factory);
     g_object_unref(server);
     if (opt.drop_percent > 0) {
         g_mutex_lock(&dropper.lock);

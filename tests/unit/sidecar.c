@@ -32,6 +32,10 @@ static const char *const fields[] = {
     "height",
     "codec",
     "cut_short",
+    "snapshot_source",
+    "boxes_frame",
+    "detect_width",
+    "detect_height",
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -52,6 +56,9 @@ static RecClipInfo clip_info(void)
     info.height = 1080;
     snprintf(info.codec, sizeof(info.codec), "h264");
     info.cut_short = REC_CUT_CAMERA_LOST;
+    info.snapshot_source = REC_SNAPSHOT_SUB;
+    info.detect_width = 640;
+    info.detect_height = 360;
     return info;
 }
 
@@ -179,6 +186,10 @@ static void test_every_field(void)
     check_int(root, "height", 1080);
     check_string(root, "codec", "h264");
     check_string(root, "cut_short", "camera_lost");
+    check_string(root, "snapshot_source", "sub");
+    check_string(root, "boxes_frame", "main");
+    check_int(root, "detect_width", 640);
+    check_int(root, "detect_height", 360);
     /* The clip's name and folder come from the motion's local time. */
     CHECK(!strcmp(info.name, "porch-20261126-143325"));
     CHECK(!strcmp(info.day, "2026-11-26"));
@@ -197,6 +208,8 @@ static void test_nulls(void)
     info.box_count = 0;
     cJSON *root = render(&info, "v.mp4", NULL);
     check_null(root, "snapshot");
+    check_null(root, "snapshot_source"); /* no snapshot: no source, whatever was known */
+    check_null(root, "detect_width");    /* no motion event */
     check_null(root, "cut_short");
     check_null(root, "peak_changed_percent");
     check_null(root, "duration_seconds");
