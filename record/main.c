@@ -62,6 +62,7 @@ typedef struct Recorder {
     AVPacket *pkt; /* reused for every packet copied out of the ring */
     AVCodecParameters *par;
     RecSnapshot *snap;   /* the peak frame of the clip in progress */
+    CwPolygonSet zones;  /* MOTION_ZONES, for the names the sidecar gives */
     CwEvent last_motion; /* the newest event with motion (box_count 0 before any) */
     bool have_last_motion;
 
@@ -216,6 +217,7 @@ static void begin_clip(Recorder *r, int64_t motion_ns)
     r->info.motion_start_ns = motion_ns;
     r->info.start_ns = motion_ns;
     r->info.peak_changed_percent = -1;
+    r->info.zone_set = &r->zones;
     describe_stream(r);
     r->clip = NULL;
     r->torn = r->lost = 0;
@@ -404,6 +406,7 @@ static void handle_event(Recorder *r, const CwEvent *ev)
     if (ev->motion) {
         r->last_motion = *ev;
         r->have_last_motion = true;
+        r->info.zones |= ev->zones;
     }
     update_peak(r, ev);
 }
@@ -656,6 +659,13 @@ int main(int argc, char **argv)
         .write_retry_ns = REC_WRITE_RETRY_NS,
     };
     rec_clip_policy_init(&r->policy, &rules);
+    char err[512];
+    /* The loader checked it already: a failure here is a bug. */
+    if (cw_polygons_parse("MOTION_ZONES", r->cfg.motion_zones, true, &r->zones, err, sizeof(err)) <
+        0) {
+        cw_crit("%s", err);
+        return CW_EXIT_CONFIG;
+    }
     r->no_stream_log = (CwRateLimit)CW_RATELIMIT_INIT(NO_STREAM_LOG_NS);
 
     r->pkt = av_packet_alloc();

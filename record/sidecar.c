@@ -77,6 +77,25 @@ static bool add_size(cJSON *obj, const RecClipInfo *info)
            cJSON_AddNumberToObject(obj, "detect_height", info->detect_height);
 }
 
+static bool add_zones(cJSON *obj, const RecClipInfo *info)
+{
+    if (!info->zone_set)
+        return cJSON_AddNullToObject(obj, "zones");
+    cJSON *zones = cJSON_AddArrayToObject(obj, "zones");
+    if (!zones)
+        return false;
+    for (int i = 0; i < info->zone_set->count && i < CW_POLYGONS_MAX; i++) {
+        if (!(info->zones & (1u << i)))
+            continue;
+        cJSON *name = cJSON_CreateString(info->zone_set->polygons[i].name);
+        if (!name || !cJSON_AddItemToArray(zones, name)) {
+            cJSON_Delete(name);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* The sidecar as a cJSON tree (the caller deletes it), or NULL: out of memory. */
 static cJSON *sidecar_tree(const RecClipInfo *info, const char *video, const char *snapshot)
 {
@@ -105,7 +124,8 @@ static cJSON *sidecar_tree(const RecClipInfo *info, const char *video, const cha
         !add_string(root, "codec", info->codec) ||
         !add_string(root, "cut_short", info->cut_short) ||
         !add_string(root, "snapshot_source", snapshot ? info->snapshot_source : NULL) ||
-        !add_string(root, "boxes_frame", REC_SNAPSHOT_MAIN) || !add_size(root, info)) {
+        !add_string(root, "boxes_frame", REC_SNAPSHOT_MAIN) || !add_size(root, info) ||
+        !add_zones(root, info)) {
         cJSON_Delete(root);
         return NULL;
     }

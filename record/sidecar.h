@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "payload.h"
+#include "polygon.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,10 @@ typedef struct RecClipInfo {
      * REC_SNAPSHOT_SUB (DETECT_URL's pictures); NULL: not known yet. */
     const char *snapshot_source;
     int detect_width, detect_height; /* the picture the peak event's boxes were found in */
+    /* MOTION_ZONES (not owned; NULL: not known, as for a recovered clip)
+     * and the bits of those the clip's motion touched. */
+    const CwPolygonSet *zone_set;
+    uint32_t zones;
 } RecClipInfo;
 
 /* Values of the sidecar's "snapshot_source". */
@@ -75,7 +80,8 @@ int rec_sidecar_write(const char *path, const RecClipInfo *info, const char *vid
  * width x height when drawn), "boxes_frame" ("main": the boxes are always
  * in the video's pixels, width x height, whatever picture detection saw),
  * "detect_width", "detect_height" (integers, the picture detection analysed;
- * null when no motion event came).
+ * null when no motion event came), "zones" (the names of the MOTION_ZONES
+ * the clip's motion touched, in their order; null when not known).
  * Returns its length, -ENOSPC if it does not fit in `size` bytes, or -ENOMEM.
  */
 int rec_sidecar_format(char *buf, size_t size, const RecClipInfo *info, const char *video,

@@ -36,11 +36,19 @@ static const char *const fields[] = {
     "boxes_frame",
     "detect_width",
     "detect_height",
+    "zones",
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
+static CwPolygonSet zone_set;
+
 static RecClipInfo clip_info(void)
 {
+    char err[256];
+    CHECK(cw_polygons_parse("MOTION_ZONES",
+                            "door:0,0 0.5,0 0.5,0.5; drive:0.5,0.5 1,0.5 1,1; "
+                            "gate:0,0.5 0.5,0.5 0,1",
+                            true, &zone_set, err, sizeof(err)) == 0);
     RecClipInfo info;
     memset(&info, 0, sizeof(info));
     CHECK(rec_clip_name(&info, "porch", T0 + 5 * CW_NS_PER_SEC) == 0);
@@ -59,6 +67,8 @@ static RecClipInfo clip_info(void)
     info.snapshot_source = REC_SNAPSHOT_SUB;
     info.detect_width = 640;
     info.detect_height = 360;
+    info.zone_set = &zone_set;
+    info.zones = 1u << 0 | 1u << 2; /* door and gate */
     return info;
 }
 
@@ -190,6 +200,10 @@ static void test_every_field(void)
     check_string(root, "boxes_frame", "main");
     check_int(root, "detect_width", 640);
     check_int(root, "detect_height", 360);
+    const cJSON *zones = field(root, "zones");
+    CHECK(cJSON_IsArray(zones) && cJSON_GetArraySize(zones) == 2);
+    CHECK(!strcmp(cJSON_GetArrayItem(zones, 0)->valuestring, "door"));
+    CHECK(!strcmp(cJSON_GetArrayItem(zones, 1)->valuestring, "gate"));
     /* The clip's name and folder come from the motion's local time. */
     CHECK(!strcmp(info.name, "porch-20261126-143325"));
     CHECK(!strcmp(info.day, "2026-11-26"));
@@ -215,6 +229,14 @@ static void test_nulls(void)
     check_null(root, "duration_seconds");
     CHECK(cJSON_IsArray(field(root, "boxes")) && cJSON_GetArraySize(field(root, "boxes")) == 0);
     check_string(root, "start", "2026-11-26T13:33:20.123+00:00");
+    cJSON_Delete(root);
+    info.zones = 0; /* zones configured, none touched: an empty list */
+    root = render(&info, "v.mp4", NULL);
+    CHECK(cJSON_IsArray(field(root, "zones")) && cJSON_GetArraySize(field(root, "zones")) == 0);
+    cJSON_Delete(root);
+    info.zone_set = NULL; /* not known (a recovered clip) */
+    root = render(&info, "v.mp4", NULL);
+    check_null(root, "zones");
     cJSON_Delete(root);
     info.duration_s = INFINITY;
     root = render(&info, "v.mp4", NULL);
