@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "deliver.h"
+#include "reserve.h"
 
 #include "fsutil.h"
 #include "log.h"
@@ -138,6 +139,8 @@ int rec_deliver(const CwConfig *cfg, const char *staging_mp4, RecSnapshot *snap,
      * snapshot only once it is in place), the video last. A failure of the
      * first two is logged and costs only them. */
     bool want_jpg = snap && rec_snapshot_has_frame(snap);
+    /* The room held while the clip recorded is theirs now (reserve.h). */
+    rec_reserve_release(staging_mp4);
     ret = rec_sidecar_write(json_tmp, info, video_name, want_jpg ? jpg_name : NULL);
     bool json_ok = ret == 0;
     if (want_jpg && rec_snapshot_write(snap, jpg_tmp) == 0) {

@@ -23,6 +23,7 @@
 #include "recover.h"
 #include "retention_run.h"
 #include "sidecar.h"
+#include "reserve.h"
 #include "snapshot.h"
 
 #include "avlog.h"
@@ -330,6 +331,10 @@ static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *vi
     ret = rec_clip_open(&r->clip, r->staging_path, &spec);
     if (ret < 0)
         return ret;
+    int held = rec_reserve_hold(r->staging_path, r->info.width, r->info.height);
+    if (held < 0)
+        cw_debug("clip %s: no room held for its snapshot and sidecar: %s", r->info.name,
+                 strerror(-held));
     r->clip_first_stamp = view->stamp;
     r->clip_first_dts = ph->dts != CW_TS_NONE ? ph->dts : ph->pts;
     r->info.start_ns = view->stamp;

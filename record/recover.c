@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "recover.h"
+#include "reserve.h"
 
 #include "clip.h"
 #include "clock.h"
@@ -437,8 +438,10 @@ int rec_recover_all(const CwConfig *cfg, void (*tick)(void *), void *arg)
             else
                 unlisted++;
         } else if (has_suffix(de->d_name, REMUX_SUFFIX) || has_suffix(de->d_name, ".jpg.part") ||
-                   has_suffix(de->d_name, ".json.part")) {
-            /* Derived from a .part or a delivered clip: made again if needed. */
+                   has_suffix(de->d_name, ".json.part") ||
+                   has_suffix(de->d_name, REC_RESERVE_SUFFIX)) {
+            /* Derived from a .part or a delivered clip, or room held for
+             * one (reserve.h): made again if needed. */
             if (rec_path_fmt(path, sizeof(path), "%s/%s", cfg->staging_dir, de->d_name) == 0) {
                 cw_debug("removing leftover %s", path);
                 unlink(path);

@@ -185,12 +185,13 @@ road=$(grep -cE 'camwatch-detect.*INFO: motion:.* in zone road$' "$WORK/camwatch
 if [ "$lines" -lt 4 ] || [ "$road" != "$lines" ]; then
     fail "$road of $lines motion log lines name the zone road"
 fi
-# And so does every clip's sidecar.
+# And every clip's sidecar names the road among the zones its motion
+# touched (people walking far off also cross the building's zone).
 for clip in $(clips); do
-    z=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["zones"])' "${clip%.mp4}.json")
-    [ "$z" = "['road']" ] || fail "$(basename "$clip")'s sidecar gives zones $z, want ['road']"
+    z=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["zones"]))' "${clip%.mp4}.json")
+    case " $z " in *" road "*) ;; *) fail "$(basename "$clip")'s sidecar gives zones '$z', without the road" ;; esac
+    log "$(basename "$clip"): zones $z"
 done
-log "every sidecar gives zones ['road']"
 
 # --debug-dir, as a user runs it: capture and detect by hand, 20 frames.
 rm -f /dev/shm/camwatch."$CAMERA_NAME".*
