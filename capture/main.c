@@ -1,6 +1,6 @@
 /*
  * camwatch-capture: reads the camera named by RTSP_URL, publishes every
- * compressed video packet into the packets ring and decoded frames, at
+ * compressed video and audio packet into the packets ring and decoded frames, at
  * DETECT_FPS, into the frames ring. It never reconnects by itself: when the
  * camera is lost it exits 75 and whoever supervises it starts a fresh one,
  * so a reconnect never inherits state from a broken connection.
@@ -89,9 +89,14 @@ static void log_connected(const Capture *cap)
     if (rate.den > 0)
         snprintf(fps, sizeof(fps), "%.4g fps", av_q2d(rate));
     const char *transport = capture_source_transport(cap->source);
-    cw_info("connected to %s: %s %dx%d %s%s%s", cap->cfg.rtsp_url,
+    const AVStream *audio = capture_source_audio(cap->source);
+    char sound[96] = "";
+    if (audio)
+        snprintf(sound, sizeof(sound), ", audio %s %d Hz",
+                 avcodec_get_name(audio->codecpar->codec_id), audio->codecpar->sample_rate);
+    cw_info("connected to %s: %s %dx%d %s%s%s%s", cap->cfg.rtsp_url,
             avcodec_get_name(video->codecpar->codec_id), video->codecpar->width,
-            video->codecpar->height, fps, transport ? ", RTP over " : "",
+            video->codecpar->height, fps, sound, transport ? ", RTP over " : "",
             transport ? transport : "");
 }
 
@@ -190,10 +195,18 @@ static int capture_loop(Capture *cap)
             return read_end_exit_code(cap, ret);
         int64_t wall_ns = cw_wall_ns(); /* arrival: what a recorder's clock means */
         cap->bytes_read += (uint64_t)cap->pkt->size;
-        capture_publish_packet(&cap->publisher, cap->pkt, wall_ns);
-        note_loss(cap);
-        ret = capture_decoder_decode(cap->decoder, cap->pkt, wall_ns, on_frame, cap);
-        av_packet_unref(cap->pkt);
+        const AVStream *audio = capture_source_audio(cap->source);
+        if (audio && cap->pkt->stream_index == audio->index) {
+            /* Sound goes to record only: never to the video decoder. */
+            capture_publish_audio_packet(&cap->publisher, cap->pkt, wall_ns);
+            av_packet_unref(cap->pkt);
+            ret = 0;
+        } else {
+            capture_publish_packet(&cap->publisher, cap->pkt, wall_ns);
+            note_loss(cap);
+            ret = capture_decoder_decode(cap->decoder, cap->pkt, wall_ns, on_frame, cap);
+            av_packet_unref(cap->pkt);
+        }
         if (ret < 0) {
             cw_error("cannot process decoded video: %s", av_err2str(ret));
             return CW_EXIT_SOFTWARE;
@@ -269,6 +282,8 @@ int main(int argc, char **argv)
     capture_publish_params(&cap.publisher, capture_source_video(cap.source),
                            capture_source_time_base(cap.source),
                            capture_source_frame_rate(cap.source));
+    if (capture_source_audio(cap.source))
+        capture_publish_audio_params(&cap.publisher, capture_source_audio(cap.source));
     log_connected(&cap);
     cap.stats_ns = cw_mono_ns();
     cap.stats_base = totals_now(&cap);
