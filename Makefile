@@ -17,7 +17,7 @@ ifneq ($(SAN),)
 SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer
 endif
 
-AV_PKGS  := libavformat libavcodec libavutil libswscale libavdevice
+AV_PKGS  := libavformat libavcodec libavutil libswscale libswresample libavdevice
 AV_CFLAGS := $(shell pkg-config --cflags $(AV_PKGS) 2>/dev/null)
 AV_LIBS   := $(shell pkg-config --libs $(AV_PKGS) 2>/dev/null)
 # opencv4.pc comes with libopencv-dev only; the -core/-imgproc packages we

@@ -284,6 +284,8 @@ int main(int argc, char **argv)
                            capture_source_frame_rate(cap.source));
     if (capture_source_audio(cap.source))
         capture_publish_audio_params(&cap.publisher, capture_source_audio(cap.source));
+    else
+        capture_publish_no_audio(&cap.publisher);
     log_connected(&cap);
     cap.stats_ns = cw_mono_ns();
     cap.stats_base = totals_now(&cap);

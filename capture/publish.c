@@ -69,6 +69,16 @@ uint64_t capture_publish_audio_params(CapturePublisher *pub, const AVStream *aud
     return pub->audio_epoch;
 }
 
+void capture_publish_no_audio(CapturePublisher *pub)
+{
+    static CwStreamParams params; /* zero: codec AV_CODEC_ID_NONE */
+    CwStreamParams before;
+    /* Only a sound an earlier connection published needs taking back. */
+    if (cw_rings_get_params(pub->packets, CW_STREAM_AUDIO, &before) == 0 &&
+        before.codec_id != AV_CODEC_ID_NONE)
+        cw_rings_set_params(pub->packets, CW_STREAM_AUDIO, &params, &pub->audio_epoch);
+}
+
 /* One packet of `stream` (of epoch `epoch`) into the ring; `flags` are the slot's. */
 static void publish(CapturePublisher *pub, const AVPacket *pkt, int64_t wall_ns, unsigned stream,
                     uint64_t epoch, uint32_t flags)

@@ -53,6 +53,13 @@ uint64_t capture_publish_params(CapturePublisher *pub, const AVStream *video, AV
 uint64_t capture_publish_audio_params(CapturePublisher *pub, const AVStream *audio);
 
 /*
+ * This connection has no sound (or RECORD_AUDIO=off): if an earlier one
+ * published audio parameters, publish empty ones (codec AV_CODEC_ID_NONE),
+ * so that record does not wait for a sound that will not come.
+ */
+void capture_publish_no_audio(CapturePublisher *pub);
+
+/*
  * Copy one video packet into the packets ring, stamped with its arrival
  * time `wall_ns` (CLOCK_REALTIME). A packet larger than half the ring is
  * dropped (logged once). No allocation.

@@ -61,7 +61,11 @@ typedef struct Recorder {
     CwRingReader pkt_rd, ev_rd;
     AVPacket *pkt; /* reused for every packet copied out of the ring */
     AVCodecParameters *par;
-    RecSnapshot *snap; /* the peak frame of the clip in progress */
+    AVCodecParameters *apar;      /* of the clip's sound */
+    CwStreamParams aparams;       /* the sound of the clip in progress (its epoch) */
+    bool clip_audio;              /* the clip in progress records aparams' packets */
+    uint64_t audio_dropped_epoch; /* the sound whose codec MP4 cannot carry, said once */
+    RecSnapshot *snap;            /* the peak frame of the clip in progress */
 
     RecClipPolicy policy;  /* when clips start, end and are cut (clippolicy.c) */
     CwStreamParams params; /* of the clip in progress (its epoch) */
@@ -286,6 +290,66 @@ static int fill_codecpar(AVCodecParameters *par, const CwStreamParams *p)
     return 0;
 }
 
+/* Codec parameters of the clip's sound, from the ring's audio parameters. */
+static int fill_audio_codecpar(AVCodecParameters *par, const CwStreamParams *p)
+{
+    av_freep(&par->extradata);
+    par->extradata_size = 0;
+    av_channel_layout_uninit(&par->ch_layout);
+    par->codec_type = AVMEDIA_TYPE_AUDIO;
+    par->codec_id = (enum AVCodecID)p->codec_id;
+    par->codec_tag = 0;
+    par->sample_rate = p->sample_rate;
+    /* The muxer wants it for its sample table; AAC-LC's frames are 1024
+     * samples (RTP's SDP states no other). */
+    par->frame_size = par->codec_id == AV_CODEC_ID_AAC ? 1024 : 0;
+    av_channel_layout_default(&par->ch_layout, p->channels > 0 ? p->channels : 1);
+    uint32_t n = p->extradata_size > CW_STREAM_EXTRADATA_MAX ? 0 : p->extradata_size;
+    if (n) {
+        par->extradata = av_mallocz(n + AV_INPUT_BUFFER_PADDING_SIZE);
+        if (!par->extradata)
+            return AVERROR(ENOMEM);
+        memcpy(par->extradata, p->extradata, n);
+        par->extradata_size = (int)n;
+    }
+    return 0;
+}
+
+/*
+ * Whether the clip about to open records the camera's sound (RECORD_AUDIO,
+ * what capture publishes, what MP4 can carry); fills r->aparams, r->apar
+ * and the spec's audio fields when it does. A sound MP4 cannot carry is
+ * said once per stream epoch.
+ */
+static void plan_audio(Recorder *r, RecClipSpec *spec)
+{
+    r->clip_audio = false;
+    if (strcmp(r->cfg.record_audio, "off") == 0 ||
+        cw_rings_get_params(r->packets, CW_STREAM_AUDIO, &r->aparams) < 0)
+        return;
+    /* A sound published by an earlier connection of the camera is not this one's. */
+    if (r->aparams.codec_id == AV_CODEC_ID_NONE || r->aparams.sample_rate <= 0)
+        return;
+    enum AVCodecID id = (enum AVCodecID)r->aparams.codec_id;
+    enum RecAudioPlan plan = rec_clip_audio_plan(id, (int)r->aparams.extradata_size);
+    if (plan == REC_AUDIO_DROP) {
+        if (r->audio_dropped_epoch != r->aparams.epoch)
+            cw_warn("the camera's %s sound is left out of clips: MP4 cannot carry it (AAC, Opus, "
+                    "MP3 are copied, G.711 is transcoded to AAC)",
+                    avcodec_get_name(id));
+        r->audio_dropped_epoch = r->aparams.epoch;
+        return;
+    }
+    if (fill_audio_codecpar(r->apar, &r->aparams) < 0)
+        return; /* out of memory: the clip goes without sound */
+    spec->audio_par = r->apar;
+    spec->audio_time_base = (AVRational){r->aparams.time_base_num, r->aparams.time_base_den};
+    if (spec->audio_time_base.num <= 0 || spec->audio_time_base.den <= 0)
+        spec->audio_time_base = (AVRational){1, r->aparams.sample_rate};
+    spec->audio_transcode = plan == REC_AUDIO_TRANSCODE;
+    r->clip_audio = true;
+}
+
 /* Create the staging file at the clip's first keyframe. */
 static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *view)
 {
@@ -323,7 +387,15 @@ static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *vi
         .start_ns = view->stamp,
         .motion_start_ns = r->info.motion_start_ns,
     };
+    plan_audio(r, &spec);
     ret = rec_clip_open(&r->clip, r->staging_path, &spec);
+    if (ret < 0 && ret != AVERROR(ENOMEM) && spec.audio_par) {
+        /* The video must not be lost for its sound (logged above). */
+        cw_warn("clip %s: trying again without its sound", r->info.name);
+        spec.audio_par = NULL;
+        r->clip_audio = false;
+        ret = rec_clip_open(&r->clip, r->staging_path, &spec);
+    }
     if (ret < 0)
         return ret;
     r->clip_first_stamp = view->stamp;
@@ -419,6 +491,27 @@ static void continue_clip(Recorder *r, int64_t stamp)
     cw_info("motion continues: recording %s", r->info.name);
 }
 
+/* One audio packet of the ring into the clip (a torn one is left out). */
+static void copy_audio(Recorder *r, const CwPacketHeader *ph, CwRingView *view)
+{
+    if (av_new_packet(r->pkt, (int)ph->size) < 0) {
+        cw_ring_done(&r->pkt_rd, view);
+        return; /* a moment of silence rather than a lost clip */
+    }
+    memcpy(r->pkt->data, view->data + sizeof(*ph), ph->size);
+    if (!cw_ring_done(&r->pkt_rd, view)) {
+        av_packet_unref(r->pkt); /* overwritten while copied */
+        return;
+    }
+    r->pkt->pts = ph->pts;
+    r->pkt->dts = ph->dts;
+    r->pkt->duration = ph->duration;
+    r->pkt->flags = AV_PKT_FLAG_KEY;
+    r->pkt->stream_index = 1;
+    /* A write error is sticky in the clip: the next video packet ends it. */
+    rec_clip_write(r->clip, r->pkt, view->stamp);
+}
+
 /*
  * Copy every new packet into the clip in progress; clippolicy.c decides what
  * each packet does to the clip. This loop only reads the ring: it notices
@@ -462,9 +555,13 @@ static void drain_packets(Recorder *r)
             continue;
         }
         if (ph.stream != CW_STREAM_MAIN) {
-            /* Only the main video is recorded for now; other streams (audio,
-             * a sub-stream) are left out until record muxes them. */
-            cw_ring_done(&r->pkt_rd, &view);
+            /* The sound follows the video into an open clip; the policy
+             * (starts, ends, cuts) is the video's alone. */
+            if (ph.stream == CW_STREAM_AUDIO && r->clip && r->clip_audio &&
+                ph.epoch == r->aparams.epoch)
+                copy_audio(r, &ph, &view);
+            else
+                cw_ring_done(&r->pkt_rd, &view);
             continue;
         }
         bool key = view.flags & CW_SLOT_KEY;
@@ -628,7 +725,8 @@ int main(int argc, char **argv)
 
     r->pkt = av_packet_alloc();
     r->par = avcodec_parameters_alloc();
-    if (!r->pkt || !r->par || rec_snapshot_alloc(&r->snap) < 0) {
+    r->apar = avcodec_parameters_alloc();
+    if (!r->pkt || !r->par || !r->apar || rec_snapshot_alloc(&r->snap) < 0) {
         cw_crit("out of memory");
         goto end;
     }
@@ -661,6 +759,7 @@ end:
     rec_retention_close(&r->retention);
     rec_snapshot_free(&r->snap);
     avcodec_parameters_free(&r->par);
+    avcodec_parameters_free(&r->apar);
     av_packet_free(&r->pkt);
     return code;
 }

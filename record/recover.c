@@ -435,8 +435,9 @@ int rec_recover_all(const CwConfig *cfg, void (*tick)(void *), void *arg)
                 parts[count++] = name;
             else
                 unlisted++;
-        } else if (has_suffix(de->d_name, REMUX_SUFFIX) || has_suffix(de->d_name, ".jpg.part") ||
-                   has_suffix(de->d_name, ".json.part")) {
+        } else if (has_suffix(de->d_name, REMUX_SUFFIX) ||
+                   has_suffix(de->d_name, ".mp4.faststart") ||
+                   has_suffix(de->d_name, ".jpg.part") || has_suffix(de->d_name, ".json.part")) {
             /* Derived from a .part or a delivered clip: made again if needed. */
             if (rec_path_fmt(path, sizeof(path), "%s/%s", cfg->staging_dir, de->d_name) == 0) {
                 cw_debug("removing leftover %s", path);
