@@ -126,6 +126,8 @@ $(BUILD)/tests/preroll: $(BUILD)/record/preroll.o
 $(BUILD)/tests/boxscale: $(BUILD)/record/boxscale.o
 $(BUILD)/tests/tsmap: $(BUILD)/record/tsmap.o
 $(BUILD)/tests/tsmap: TEST_LIBS = $(AV_LIBS)
+$(BUILD)/tests/audioenc: $(BUILD)/record/audioenc.o $(BUILD)/record/avquiet.o
+$(BUILD)/tests/audioenc: TEST_LIBS = $(AV_LIBS)
 $(BUILD)/tests/mp4scan: $(BUILD)/record/mp4scan.o
 $(BUILD)/tests/mp4scan: TEST_LIBS = $(AV_LIBS)
 $(BUILD)/tests/sidecar: $(BUILD)/record/sidecar.o $(BUILD)/record/fsutil.o

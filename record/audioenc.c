@@ -1,5 +1,7 @@
 #include "audioenc.h"
 
+#include "avquiet.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <libavutil/audio_fifo.h>
@@ -16,6 +18,7 @@ struct RecAudioEnc {
     bool anchored;          /* the first samples have their place on the clip's timeline */
     int64_t skip;           /* samples still to leave out (see rec_audioenc_send()) */
     int64_t next_pts;       /* of the next encoder frame, in 1/sample rate */
+    int64_t end_pts;        /* just after the last real sample (not padding) handed in */
     bool flushing, flushed; /* no more input; the encoder was told so */
 };
 
@@ -205,6 +208,7 @@ static int feed_encoder(RecAudioEnc *e, int n)
         return AVERROR_BUG;
     e->frame->pts = e->next_pts;
     e->next_pts += e->frame->nb_samples;
+    e->end_pts = e->frame->pts + n;
     return avcodec_send_frame(e->enc, e->frame);
 }
 
@@ -214,6 +218,15 @@ int rec_audioenc_receive(RecAudioEnc *e, AVPacket *out)
 
     for (;;) {
         ret = avcodec_receive_packet(e->enc, out);
+        if (ret == 0 && out->pts + out->duration > e->end_pts) {
+            /* The last frame is padded with silence to a whole frame: the
+             * sound ends where its last sample does, not up to a frame later. */
+            if (out->pts >= e->end_pts) {
+                av_packet_unref(out);
+                continue;
+            }
+            out->duration = e->end_pts - out->pts;
+        }
         if (ret != AVERROR(EAGAIN))
             return ret; /* a packet, AVERROR_EOF after the flush, or a failure */
         int queued = av_audio_fifo_size(e->fifo);
@@ -237,15 +250,10 @@ void rec_audioenc_free(RecAudioEnc **pe)
     if (!e)
         return;
     avcodec_free_context(&e->dec);
-    /* The native encoder says its average quantiser at INFO when closed,
-     * once per clip: a statistic for encoder developers, not for a
-     * recorder's log. record is single-threaded, so lowering libav's
-     * (global) level around the close hides only that line. */
-    int level = av_log_get_level();
-    if (level >= AV_LOG_INFO && level < AV_LOG_VERBOSE)
-        av_log_set_level(AV_LOG_WARNING);
+    /* The native encoder's average quantiser, at INFO (avquiet.h). */
+    int level = rec_avquiet_begin();
     avcodec_free_context(&e->enc);
-    av_log_set_level(level);
+    rec_avquiet_end(level);
     swr_free(&e->swr);
     if (e->fifo)
         av_audio_fifo_free(e->fifo);

@@ -1,5 +1,6 @@
 #include "faststart.h"
 
+#include "avquiet.h"
 #include "fsutil.h"
 
 #include <errno.h>
@@ -7,12 +8,23 @@
 #include <libavformat/avformat.h>
 #include <unistd.h>
 
+/* One packet of `ic` into the same stream of `oc`; takes its reference. */
+static int write_copy(AVFormatContext *ic, AVFormatContext *oc, AVPacket *pkt)
+{
+    av_packet_rescale_ts(pkt, ic->streams[pkt->stream_index]->time_base,
+                         oc->streams[pkt->stream_index]->time_base);
+    pkt->pos = -1;
+    return av_interleaved_write_frame(oc, pkt);
+}
+
 int rec_faststart(const char *src, const char *dst)
 {
     AVFormatContext *ic = NULL, *oc = NULL;
     AVDictionary *opts = NULL;
-    AVPacket *pkt = NULL;
+    AVPacket *pkt = NULL, *held = NULL;
     bool created = false;
+    int video = -1;
+    int64_t video_end = AV_NOPTS_VALUE; /* in the video's time base */
     int ret;
 
     ret = avformat_open_input(&ic, src, NULL, NULL);
@@ -51,23 +63,48 @@ int rec_faststart(const char *src, const char *dst)
     ret = avformat_write_header(oc, &opts);
     if (ret < 0)
         goto end;
+    video = av_find_best_stream(ic, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
     pkt = av_packet_alloc();
-    if (!pkt) {
+    held = av_packet_alloc();
+    if (!pkt || !held) {
         ret = AVERROR(ENOMEM);
         goto end;
     }
     /* AVERROR_EOF ends the copy: the normal way out. */
     while ((ret = av_read_frame(ic, pkt)) >= 0) {
-        AVStream *ist = ic->streams[pkt->stream_index];
-        av_packet_rescale_ts(pkt, ist->time_base, oc->streams[pkt->stream_index]->time_base);
-        pkt->pos = -1;
-        ret = av_interleaved_write_frame(oc, pkt); /* takes the packet's reference */
-        if (ret < 0)
+        if (pkt->stream_index == video && pkt->pts != AV_NOPTS_VALUE &&
+            (video_end == AV_NOPTS_VALUE || pkt->pts + pkt->duration > video_end))
+            video_end = pkt->pts + pkt->duration;
+        /* The last sound packet waits for the end (see below). */
+        if (pkt->stream_index != video) {
+            if (held->data && (ret = write_copy(ic, oc, held)) < 0)
+                goto end;
+            av_packet_move_ref(held, pkt);
+            continue;
+        }
+        if ((ret = write_copy(ic, oc, pkt)) < 0)
             goto end;
     }
     if (ret != AVERROR_EOF)
         goto end;
+    if (held->data) {
+        /* A fragmented MP4 gives its last sound packet a whole frame
+         * whatever it held (the padding of the encoder's last frame):
+         * the sound ends with the picture, not up to a frame later. */
+        AVRational vtb = video >= 0 ? ic->streams[video]->time_base : (AVRational){0, 1};
+        AVRational atb = ic->streams[held->stream_index]->time_base;
+        if (video_end != AV_NOPTS_VALUE && held->pts != AV_NOPTS_VALUE) {
+            int64_t end = av_rescale_q(video_end, vtb, atb);
+            if (held->pts < end && held->pts + held->duration > end)
+                held->duration = end - held->pts;
+        }
+        if ((ret = write_copy(ic, oc, held)) < 0)
+            goto end;
+    }
+    /* The muxer's "second pass" line at INFO (avquiet.h). */
+    int level = rec_avquiet_begin();
     ret = av_write_trailer(oc);
+    rec_avquiet_end(level);
     if (ret < 0)
         goto end;
     ret = avio_closep(&oc->pb);
@@ -77,6 +114,7 @@ int rec_faststart(const char *src, const char *dst)
 
 end:
     av_packet_free(&pkt);
+    av_packet_free(&held);
     av_dict_free(&opts);
     if (oc && oc->pb)
         avio_closep(&oc->pb);

@@ -41,6 +41,7 @@ instance() {
     CAMERA_NAME=$base-$name VIDEO_DIR=$WORK/$name RECORD_AUDIO=$audio \
         RTSP_URL="rtsp://127.0.0.1:$port/cam" "$BIN/camwatch" >>"$WORK/$name.log" 2>&1 &
     CW_PIDS+=($!)
+    eval "SUP_$name=$!"
     CW_CLEANUP+=("rm -f /dev/shm/camwatch.$base-$name.*")
 }
 instance alaw "$port_a" auto
@@ -58,6 +59,22 @@ done
 streams() {
     ffprobe -v error -show_entries stream=codec_type,codec_name,start_time,duration \
         -of csv=p=0 "$1" | awk -F, '{print $2, $1, $3, $4}'
+}
+
+# is_faststart CLIP: a regular MP4, its index (moov) before its media (mdat), no fragments.
+is_faststart() {
+    python3 - "$1" <<'PY'
+import struct, sys
+kinds, off, data = [], 0, open(sys.argv[1], "rb").read()
+while off + 8 <= len(data):
+    n, kind = struct.unpack(">I4s", data[off:off + 8])
+    n = struct.unpack(">Q", data[off + 8:off + 16])[0] if n == 1 else n
+    kinds.append(kind.decode())
+    off += n
+print(" ".join(kinds))
+ok = "moov" in kinds and "mdat" in kinds and kinds.index("moov") < kinds.index("mdat") and "moof" not in kinds
+sys.exit(0 if ok else 1)
+PY
 }
 
 check_clip() {
@@ -85,19 +102,7 @@ if abs(ad - vd) > 0.02 * vd:
     print(f"audio lasts {ad:.3f} s, video {vd:.3f} s: more than 2 % apart")
     sys.exit(1)
 PY
-    # Fast start: the index (moov) comes before the media (mdat), no fragments.
-    python3 - "$clip" <<'PY' || fail "$name: $clip is not a fast-start MP4"
-import struct, sys
-kinds, off, data = [], 0, open(sys.argv[1], "rb").read()
-while off + 8 <= len(data):
-    n, kind = struct.unpack(">I4s", data[off:off + 8])
-    n = struct.unpack(">Q", data[off + 8:off + 16])[0] if n == 1 else n
-    kinds.append(kind.decode())
-    off += n
-print(" ".join(kinds))
-ok = "moov" in kinds and "mdat" in kinds and kinds.index("moov") < kinds.index("mdat") and "moof" not in kinds
-sys.exit(0 if ok else 1)
-PY
+    is_faststart "$clip" || fail "$name: $clip is not a fast-start MP4"
     # Pre-roll: the first picture is one of the motion-free frames.
     local first
     first=$(ffmpeg -loglevel error -i "$clip" -map 0:v -frames:v 1 -f framemd5 - | grep -v '^#' | awk -F', *' '{print $6}')
@@ -108,6 +113,24 @@ check_clip alaw audio
 check_clip aac audio
 check_clip mulaw audio
 check_clip off video
+
+# A crash mid-clip: the recovered clip keeps its sound, and is fast start too.
+record=$(pgrep -P "$SUP_alaw" -f '(^|/)camwatch-record$' || true)
+[ -n "$record" ] || fail "alaw: camwatch-record is not running"
+wait_for 20 "alaw: a clip being recorded" compgen -G "$WORK/alaw/.staging/*.mp4.part"
+sleep 3
+log "alaw: killing camwatch-record ($record) mid-clip"
+kill -KILL "$record"
+crashed() { grep -lE '"cut_short":[[:space:]]*"crash"' "$WORK"/alaw/20*/*.json 2>/dev/null | head -n 1; }
+has_crashed() { [ -n "$(crashed)" ]; }
+wait_for 30 "alaw: the crashed clip to be recovered" has_crashed
+recovered=$(crashed)
+recovered=${recovered%.json}.mp4
+[ -s "$recovered" ] || fail "alaw: no video beside $(crashed)"
+streams "$recovered" >"$WORK/recovered.streams"
+log "recovered: $(tr '\n' ';' <"$WORK/recovered.streams")"
+grep -q '^audio aac 0' "$WORK/recovered.streams" || fail "alaw: the recovered clip lost its sound"
+is_faststart "$recovered" || fail "alaw: the recovered clip $recovered is not a fast-start MP4"
 grep -q "audio pcm_alaw 8000 Hz" "$WORK/alaw.log" || fail "capture did not report the A-law sound"
 ! grep -q "audio " "$WORK/off.log" || fail "RECORD_AUDIO=off still read the camera's sound"
 

@@ -176,7 +176,7 @@ static void test_first_shift(void)
     AVRational tb8k = {1, 8000};
     rec_tsmap_init(&m, tb8k, tb8k, NO_RATE);
     m.first_shift = 240; /* arrived 30 ms after the clip's first packet */
-    int64_t o = 987654; /* the audio's own clock */
+    int64_t o = 987654;  /* the audio's own clock */
     CHECK_OUT(map(&m, o, o, 160, 30), 240, 240);
     CHECK_OUT(map(&m, o + 160, o + 160, 160, 50), 400, 400);
     /* Untimed packets start there too. */
