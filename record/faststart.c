@@ -17,6 +17,26 @@ static int write_copy(AVFormatContext *ic, AVFormatContext *oc, AVPacket *pkt)
     return av_interleaved_write_frame(oc, pkt);
 }
 
+/*
+ * A fragmented MP4 cannot say that a stream starts later than the file: the
+ * muxer starts it at zero and lengthens its first sample instead, which a
+ * player would play at zero, early. When the first packet `first` lasts
+ * longer than a frame, it is put back where it belongs, one frame before
+ * `next` (the regular MP4 says so with an edit list).
+ */
+static void place_first(const AVStream *st, AVPacket *first, const AVPacket *next)
+{
+    const AVCodecParameters *par = st->codecpar;
+    if (par->frame_size <= 0 || par->sample_rate <= 0 || first->pts == AV_NOPTS_VALUE ||
+        next->pts == AV_NOPTS_VALUE)
+        return;
+    int64_t frame = av_rescale_q(par->frame_size, (AVRational){1, par->sample_rate}, st->time_base);
+    if (next->pts - first->pts <= frame)
+        return;
+    first->pts = first->dts = next->pts - frame;
+    first->duration = frame;
+}
+
 int rec_faststart(const char *src, const char *dst)
 {
     AVFormatContext *ic = NULL, *oc = NULL;
@@ -24,6 +44,7 @@ int rec_faststart(const char *src, const char *dst)
     AVPacket *pkt = NULL, *held = NULL;
     bool created = false;
     int video = -1;
+    bool held_first = false;            /* `held` is the first packet of its stream */
     int64_t video_end = AV_NOPTS_VALUE; /* in the video's time base */
     int ret;
 
@@ -75,8 +96,12 @@ int rec_faststart(const char *src, const char *dst)
         if (pkt->stream_index == video && pkt->pts != AV_NOPTS_VALUE &&
             (video_end == AV_NOPTS_VALUE || pkt->pts + pkt->duration > video_end))
             video_end = pkt->pts + pkt->duration;
-        /* The last sound packet waits for the end (see below). */
+        /* A sound packet waits for the next one (its start, see
+         * place_first()) and the last for the end (below). */
         if (pkt->stream_index != video) {
+            if (held->data && held_first && held->stream_index == pkt->stream_index)
+                place_first(ic->streams[pkt->stream_index], held, pkt);
+            held_first = !held->data;
             if (held->data && (ret = write_copy(ic, oc, held)) < 0)
                 goto end;
             av_packet_move_ref(held, pkt);

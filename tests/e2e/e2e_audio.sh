@@ -80,7 +80,6 @@ PY
 check_clip() {
     local name=$1 want=$2 clip
     clip=$(first_clip "$name")
-    VIDEO_DIR=$WORK/$name check_video_dir "$WORK/$name.log"
     streams "$clip" >"$WORK/$name.streams"
     log "$name: $(tr '\n' ';' <"$WORK/$name.streams")"
     python3 - "$WORK/$name.streams" "$want" <<'PY' || fail "$name: $clip does not hold what it should (above)"
@@ -103,6 +102,7 @@ if abs(ad - vd) > 0.02 * vd:
     sys.exit(1)
 PY
     is_faststart "$clip" || fail "$name: $clip is not a fast-start MP4"
+    VIDEO_DIR=$WORK/$name check_video_dir "$WORK/$name.log"
     # Pre-roll: the first picture is one of the motion-free frames.
     local first
     first=$(ffmpeg -loglevel error -i "$clip" -map 0:v -frames:v 1 -f framemd5 - | grep -v '^#' | awk -F', *' '{print $6}')
