@@ -117,7 +117,12 @@ check_clip off video
 # A crash mid-clip: the recovered clip keeps its sound, and is fast start too.
 record=$(pgrep -P "$SUP_alaw" -f '(^|/)camwatch-record$' || true)
 [ -n "$record" ] || fail "alaw: camwatch-record is not running"
-wait_for 20 "alaw: a clip being recorded" compgen -G "$WORK/alaw/.staging/*.mp4.part"
+# Clips follow one another (MAX_CLIP_SECONDS): right after a delivery the
+# next clip has just begun; 3 s later it holds complete fragments.
+alaw_clips() { find "$WORK/alaw" -path "$WORK/alaw/.staging" -prune -o -name '*.mp4' -print | wc -l; }
+n_alaw=$(alaw_clips)
+more_alaw() { [ "$(alaw_clips)" -gt "$n_alaw" ]; }
+wait_for 20 "alaw: the next clip" more_alaw
 sleep 3
 log "alaw: killing camwatch-record ($record) mid-clip"
 kill -KILL "$record"
