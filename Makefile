@@ -17,7 +17,7 @@ ifneq ($(SAN),)
 SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer
 endif
 
-AV_PKGS  := libavformat libavcodec libavutil libswscale libavdevice
+AV_PKGS  := libavformat libavcodec libavutil libswscale libswresample libavdevice
 AV_CFLAGS := $(shell pkg-config --cflags $(AV_PKGS) 2>/dev/null)
 AV_LIBS   := $(shell pkg-config --libs $(AV_PKGS) 2>/dev/null)
 # opencv4.pc comes with libopencv-dev only; the -core/-imgproc packages we
@@ -126,6 +126,8 @@ $(BUILD)/tests/preroll: $(BUILD)/record/preroll.o
 $(BUILD)/tests/boxscale: $(BUILD)/record/boxscale.o
 $(BUILD)/tests/tsmap: $(BUILD)/record/tsmap.o
 $(BUILD)/tests/tsmap: TEST_LIBS = $(AV_LIBS)
+$(BUILD)/tests/audioenc: $(BUILD)/record/audioenc.o $(BUILD)/record/avquiet.o
+$(BUILD)/tests/audioenc: TEST_LIBS = $(AV_LIBS)
 $(BUILD)/tests/mp4scan: $(BUILD)/record/mp4scan.o
 $(BUILD)/tests/mp4scan: TEST_LIBS = $(AV_LIBS)
 $(BUILD)/tests/sidecar: $(BUILD)/record/sidecar.o $(BUILD)/record/fsutil.o

@@ -1,11 +1,12 @@
 /*
  * camwatch-capture: reads the camera named by RTSP_URL, publishes every
- * compressed video packet into the packets ring and decoded frames, at
- * DETECT_FPS, into the frames ring. With DETECT_URL two of it run (role.h):
- * one copies RTSP_URL's packets and never decodes, one (--role=sub)
- * decodes DETECT_URL into the frames ring. It never reconnects by itself:
- * when the camera is lost it exits 75 and whoever supervises it starts a
- * fresh one, so a reconnect never inherits state from a broken connection.
+ * compressed video and audio packet into the packets ring and decoded
+ * frames, at DETECT_FPS, into the frames ring. With DETECT_URL two of it run
+ * (role.h): one copies RTSP_URL's packets (and sound) and never decodes, one
+ * (--role=sub) decodes DETECT_URL into the frames ring. It never reconnects
+ * by itself: when the camera is lost it exits 75 and whoever supervises it
+ * starts a fresh one, so a reconnect never inherits state from a broken
+ * connection.
  *
  * Exit codes: 0 stopped on request or the file ended, 75 camera unreachable
  * or lost, 78 configuration error, 70 internal error.
@@ -102,9 +103,14 @@ static void log_connected(const Capture *cap)
         [CAPTURE_ROLE_MAIN] = " (main stream: copied for recording, not decoded)",
         [CAPTURE_ROLE_SUB] = " (sub-stream: decoded for detection)",
     };
-    cw_info("connected to %s: %s %dx%d %s%s%s%s", cap->cfg.rtsp_url,
+    const AVStream *audio = capture_source_audio(cap->source);
+    char sound[96] = "";
+    if (audio)
+        snprintf(sound, sizeof(sound), ", audio %s %d Hz",
+                 avcodec_get_name(audio->codecpar->codec_id), audio->codecpar->sample_rate);
+    cw_info("connected to %s: %s %dx%d %s%s%s%s%s", cap->cfg.rtsp_url,
             avcodec_get_name(video->codecpar->codec_id), video->codecpar->width,
-            video->codecpar->height, fps, transport ? ", RTP over " : "",
+            video->codecpar->height, fps, sound, transport ? ", RTP over " : "",
             transport ? transport : "", doing[cap->role]);
 }
 
@@ -206,15 +212,25 @@ static int capture_loop(Capture *cap)
             return read_end_exit_code(cap, ret);
         int64_t wall_ns = cw_wall_ns(); /* arrival: what a recorder's clock means */
         cap->bytes_read += (uint64_t)cap->pkt->size;
-        if (capture_role_copies(cap->role))
-            capture_publish_packet(&cap->publisher, cap->pkt, wall_ns);
-        else
-            cap->packets_unpublished++;
-        note_loss(cap);
-        /* The main role has no decoder: the packets are only copied. */
-        ret = cap->decoder ? capture_decoder_decode(cap->decoder, cap->pkt, wall_ns, on_frame, cap)
-                           : 0;
-        av_packet_unref(cap->pkt);
+        const AVStream *audio = capture_source_audio(cap->source);
+        if (audio && cap->pkt->stream_index == audio->index) {
+            /* Sound goes to record only: never to the video decoder. */
+            if (capture_role_copies(cap->role))
+                capture_publish_audio_packet(&cap->publisher, cap->pkt, wall_ns);
+            av_packet_unref(cap->pkt);
+            ret = 0;
+        } else {
+            if (capture_role_copies(cap->role))
+                capture_publish_packet(&cap->publisher, cap->pkt, wall_ns);
+            else
+                cap->packets_unpublished++;
+            note_loss(cap);
+            /* The main role has no decoder: the packets are only copied. */
+            ret = cap->decoder
+                      ? capture_decoder_decode(cap->decoder, cap->pkt, wall_ns, on_frame, cap)
+                      : 0;
+            av_packet_unref(cap->pkt);
+        }
         if (ret < 0) {
             cw_error("cannot process decoded video: %s", av_err2str(ret));
             return CW_EXIT_SOFTWARE;
@@ -282,6 +298,8 @@ int main(int argc, char **argv)
         capture_transport_keep_in(cap.frames);
         capture_publish_init(&cap.publisher, cap.frames, NULL, cap.cfg.packet_buffer_mb);
         cap.publisher.stage = CW_STAGE_CAPTURE_SUB;
+        /* The clip's sound is the main stream's: the sub-stream's is not read. */
+        snprintf(cap.cfg.record_audio, sizeof(cap.cfg.record_audio), "off");
     }
     if (decodes)
         capture_frames_init(&cap.frame_out, cap.frames, cap.cfg.detect_fps,
@@ -316,6 +334,10 @@ int main(int argc, char **argv)
     capture_publish_params(&cap.publisher, capture_source_video(cap.source),
                            capture_source_time_base(cap.source),
                            capture_source_frame_rate(cap.source));
+    if (capture_source_audio(cap.source))
+        capture_publish_audio_params(&cap.publisher, capture_source_audio(cap.source));
+    else
+        capture_publish_no_audio(&cap.publisher);
     log_connected(&cap);
     cap.stats_ns = cw_mono_ns();
     cap.stats_base = totals_now(&cap);

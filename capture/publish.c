@@ -47,7 +47,41 @@ uint64_t capture_publish_params(CapturePublisher *pub, const AVStream *video, AV
     return pub->epoch;
 }
 
-void capture_publish_packet(CapturePublisher *pub, const AVPacket *pkt, int64_t wall_ns)
+uint64_t capture_publish_audio_params(CapturePublisher *pub, const AVStream *audio)
+{
+    static CwStreamParams params; /* as in capture_publish_params() */
+    const AVCodecParameters *par = audio->codecpar;
+
+    memset(&params, 0, sizeof(params));
+    params.codec_id = par->codec_id;
+    params.time_base_num = audio->time_base.num;
+    params.time_base_den = audio->time_base.den;
+    params.sample_rate = par->sample_rate;
+    params.channels = par->ch_layout.nb_channels;
+    if (par->extradata_size > 0 && par->extradata_size <= CW_STREAM_EXTRADATA_MAX) {
+        memcpy(params.extradata, par->extradata, (size_t)par->extradata_size);
+        params.extradata_size = (uint32_t)par->extradata_size;
+    } else if (par->extradata_size > CW_STREAM_EXTRADATA_MAX) {
+        cw_warn("audio extradata of %d bytes exceeds the ring's %d; not published",
+                par->extradata_size, CW_STREAM_EXTRADATA_MAX);
+    }
+    cw_rings_set_params(pub->packets, CW_STREAM_AUDIO, &params, &pub->audio_epoch);
+    return pub->audio_epoch;
+}
+
+void capture_publish_no_audio(CapturePublisher *pub)
+{
+    static CwStreamParams params; /* zero: codec AV_CODEC_ID_NONE */
+    CwStreamParams before;
+    /* Only a sound an earlier connection published needs taking back. */
+    if (cw_rings_get_params(pub->packets, CW_STREAM_AUDIO, &before) == 0 &&
+        before.codec_id != AV_CODEC_ID_NONE)
+        cw_rings_set_params(pub->packets, CW_STREAM_AUDIO, &params, &pub->audio_epoch);
+}
+
+/* One packet of `stream` (of epoch `epoch`) into the ring; `flags` are the slot's. */
+static void publish(CapturePublisher *pub, const AVPacket *pkt, int64_t wall_ns, unsigned stream,
+                    uint64_t epoch, uint32_t flags)
 {
     uint32_t len = (uint32_t)sizeof(CwPacketHeader) + (uint32_t)pkt->size;
     CwPacketHeader *hdr = cw_ring_reserve(pub->packets, len);
@@ -57,26 +91,38 @@ void capture_publish_packet(CapturePublisher *pub, const AVPacket *pkt, int64_t 
          * be read intact, so it is dropped (a recorder will see a gap). */
         pub->packets_dropped++;
         if (!pub->too_big_logged) {
-            cw_error("dropping a video packet of %d bytes: it needs PACKET_BUFFER_MB of at least "
+            cw_error("dropping a %s packet of %d bytes: it needs PACKET_BUFFER_MB of at least "
                      "%d (now %d)",
-                     pkt->size, (int)(((uint64_t)len * 2 + (1 << 20) - 1) >> 20),
-                     pub->packet_buffer_mb);
+                     stream == CW_STREAM_AUDIO ? "audio" : "video", pkt->size,
+                     (int)(((uint64_t)len * 2 + (1 << 20) - 1) >> 20), pub->packet_buffer_mb);
             pub->too_big_logged = true;
         }
         return;
     }
-    hdr->epoch = pub->epoch;
+    hdr->epoch = epoch;
     hdr->pts = pkt->pts == AV_NOPTS_VALUE ? CW_TS_NONE : pkt->pts;
     hdr->dts = pkt->dts == AV_NOPTS_VALUE ? CW_TS_NONE : pkt->dts;
     hdr->duration = pkt->duration > 0 ? pkt->duration : 0;
     hdr->wall_ns = wall_ns;
     hdr->size = (uint32_t)pkt->size;
-    hdr->stream = CW_STREAM_MAIN;
+    hdr->stream = (uint16_t)stream;
     hdr->reserved = 0;
     if (pkt->size > 0)
         memcpy(hdr + 1, pkt->data, (size_t)pkt->size);
-    cw_ring_publish(pub->packets, len, (pkt->flags & AV_PKT_FLAG_KEY) ? CW_SLOT_KEY : 0, wall_ns);
+    cw_ring_publish(pub->packets, len, flags, wall_ns);
     pub->packets_published++;
+}
+
+void capture_publish_packet(CapturePublisher *pub, const AVPacket *pkt, int64_t wall_ns)
+{
+    publish(pub, pkt, wall_ns, CW_STREAM_MAIN, pub->epoch,
+            (pkt->flags & AV_PKT_FLAG_KEY) ? CW_SLOT_KEY : 0);
+}
+
+void capture_publish_audio_packet(CapturePublisher *pub, const AVPacket *pkt, int64_t wall_ns)
+{
+    /* Never CW_SLOT_KEY: a clip starts at a video keyframe (payload.h). */
+    publish(pub, pkt, wall_ns, CW_STREAM_AUDIO, pub->audio_epoch, 0);
 }
 
 void capture_publish_heartbeat(CapturePublisher *pub, int64_t now_ns)

@@ -1,6 +1,6 @@
 /*
  * The packets ring as capture writes it: the stream parameters of the
- * current connection, every compressed video packet as the camera sent it
+ * current connection, every compressed video (and audio) packet as the camera sent it
  * (the ring is record's pre-roll buffer), and capture's heartbeat.
  *
  * Errors: none of these functions fails (a packet the ring cannot hold is
@@ -22,7 +22,8 @@ typedef struct CapturePublisher {
     CwRing *frames;       /* not owned; only heartbeats go here; NULL: none */
     enum CwStage stage;   /* whose heartbeat (zeroed: CW_STAGE_CAPTURE) */
     int packet_buffer_mb; /* PACKET_BUFFER_MB, for the "too big" message */
-    uint64_t epoch;       /* of the parameters published last */
+    uint64_t epoch;       /* of the video parameters published last */
+    uint64_t audio_epoch; /* of the audio parameters published last; 0: none */
     bool too_big_logged;
     int64_t heartbeat_ns; /* CLOCK_MONOTONIC of the last heartbeat */
     uint64_t packets_published;
@@ -46,11 +47,32 @@ uint64_t capture_publish_params(CapturePublisher *pub, const AVStream *video, AV
                                 AVRational frame_rate);
 
 /*
+ * Publish the parameters of the camera's `audio` stream (codec, sample rate,
+ * channels, time base of its packets, extradata if it fits) as stream
+ * CW_STREAM_AUDIO of the packets ring. Returns the new audio epoch, which
+ * every audio packet of this connection carries.
+ */
+uint64_t capture_publish_audio_params(CapturePublisher *pub, const AVStream *audio);
+
+/*
+ * This connection has no sound (or RECORD_AUDIO=off): if an earlier one
+ * published audio parameters, publish empty ones (codec AV_CODEC_ID_NONE),
+ * so that record does not wait for a sound that will not come.
+ */
+void capture_publish_no_audio(CapturePublisher *pub);
+
+/*
  * Copy one video packet into the packets ring, stamped with its arrival
  * time `wall_ns` (CLOCK_REALTIME). A packet larger than half the ring is
  * dropped (logged once). No allocation.
  */
 void capture_publish_packet(CapturePublisher *pub, const AVPacket *pkt, int64_t wall_ns);
+
+/*
+ * The same for one packet of the audio stream (CW_STREAM_AUDIO, the audio
+ * epoch, never flagged CW_SLOT_KEY), as the camera sent it.
+ */
+void capture_publish_audio_packet(CapturePublisher *pub, const AVPacket *pkt, int64_t wall_ns);
 
 /*
  * Leave pub->stage's heartbeat in both rings (those bound) if the last one is older than

@@ -38,6 +38,7 @@ enum SourceKind { SOURCE_NETWORK, SOURCE_RTSP, SOURCE_FILE, SOURCE_V4L2 };
 struct CaptureSource {
     AVFormatContext *fmt;
     AVStream *video;
+    AVStream *audio; /* the camera's sound; NULL: none, or RECORD_AUDIO=off */
     enum SourceKind kind;
     CaptureTransport transport; /* RTSP: the one asked for (libav refuses another) */
     uint64_t packets_lost;      /* RTP packets the demuxer found missing */
@@ -182,6 +183,7 @@ static int open_attempt(CaptureSource *src, const CwConfig *cfg, const AVInputFo
     /* A failed probe leaves the context of the previous attempt open. */
     close_input(src);
     src->video = NULL;
+    src->audio = NULL;
     src->transport = transport;
     src->fmt = avformat_alloc_context();
     if (!src->fmt) {
@@ -386,9 +388,15 @@ int capture_source_open(CaptureSource **out, const CwConfig *cfg, const volatile
     if (av_strstart(url, "rtsps://", NULL))
         src->transport = CAPTURE_TRANSPORT_TCP;
 
-    /* Video only for now: the demuxer can drop other streams early. */
+    /* The video, and the sound that goes with it unless RECORD_AUDIO=off:
+     * the demuxer can drop every other stream early. */
+    if (strcmp(cfg->record_audio, "off") != 0) {
+        int a = av_find_best_stream(src->fmt, AVMEDIA_TYPE_AUDIO, -1, src->video->index, NULL, 0);
+        if (a >= 0)
+            src->audio = src->fmt->streams[a];
+    }
     for (unsigned i = 0; i < src->fmt->nb_streams; i++)
-        if (src->fmt->streams[i] != src->video)
+        if (src->fmt->streams[i] != src->video && src->fmt->streams[i] != src->audio)
             src->fmt->streams[i]->discard = AVDISCARD_ALL;
     src->last_video_ns = cw_mono_ns();
     /* libav invents timestamps for such sources from a guessed frame rate
@@ -424,7 +432,11 @@ static int pace(CaptureSource *src, const AVPacket *pkt)
     int64_t ts = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
     int64_t ts_ns;
     if (ts != AV_NOPTS_VALUE) {
-        ts_ns = av_rescale_q(ts, src->video->time_base, (AVRational){1, CW_NS_PER_SEC});
+        /* A file's streams share one timeline, each in its own time base. */
+        AVRational tb = src->fmt->streams[pkt->stream_index]->time_base;
+        ts_ns = av_rescale_q(ts, tb, (AVRational){1, CW_NS_PER_SEC});
+    } else if (pkt->stream_index != src->video->index) {
+        return 0; /* untimed sound: sent as it comes */
     } else {
         /* A raw elementary stream has no timestamps: one frame per packet at
          * the rate the stream states (or libav's default guess). */
@@ -466,7 +478,8 @@ int capture_source_read(CaptureSource *src, AVPacket *pkt)
         }
         if (ret < 0)
             return ret;
-        if (pkt->stream_index != src->video->index) {
+        bool is_audio = src->audio && pkt->stream_index == src->audio->index;
+        if (pkt->stream_index != src->video->index && !is_audio) {
             av_packet_unref(pkt);
             continue;
         }
@@ -477,6 +490,8 @@ int capture_source_read(CaptureSource *src, AVPacket *pkt)
                 return ret;
             }
         }
+        if (is_audio)
+            return 0; /* the deadline and the restamping are the video's */
         src->last_video_ns = cw_mono_ns();
         if (src->restamp) {
             if (!src->restamp_base_ns)
@@ -492,6 +507,11 @@ int capture_source_read(CaptureSource *src, AVPacket *pkt)
 const AVStream *capture_source_video(const CaptureSource *src)
 {
     return src->video;
+}
+
+const AVStream *capture_source_audio(const CaptureSource *src)
+{
+    return src->audio;
 }
 
 AVRational capture_source_time_base(const CaptureSource *src)

@@ -51,8 +51,11 @@ int capture_source_open(CaptureSource **src, const CwConfig *cfg, const volatile
                         CaptureWaitFn on_wait, void *wait_arg);
 
 /*
- * Read the next packet of the video stream into `pkt` (which the caller
- * unreferences after use); packets of other streams are discarded. A file
+ * Read the next packet of the video stream or of the audio stream
+ * (capture_source_audio(); pkt->stream_index tells them apart) into `pkt`
+ * (which the caller unreferences after use); packets of other streams are
+ * discarded. Audio packets keep their own timestamps (in their stream's
+ * time base) and never count as a sign of life of the video. A file
  * source sleeps until the packet is due; a source without timestamps gets
  * its arrival time as pts and dts (see capture_source_time_base()). Returns 0, AVERROR_EOF at the
  * end of the file or stream, AVERROR_EXIT when stopped, CAPTURE_ERR_STALLED when no video arrived
@@ -62,6 +65,13 @@ int capture_source_read(CaptureSource *src, AVPacket *pkt);
 
 /* The video stream (valid while the source is open). */
 const AVStream *capture_source_video(const CaptureSource *src);
+
+/*
+ * The audio stream read beside the video (valid while the source is open),
+ * the one libav rates best for the video; NULL if the camera sends no sound
+ * or RECORD_AUDIO=off.
+ */
+const AVStream *capture_source_audio(const CaptureSource *src);
 
 /*
  * Time base of the pts/dts that read() returns: the stream's, except for

@@ -91,6 +91,8 @@ static const VarSpec var_specs[] = {
      "shared memory for compressed video (holds the pre-roll)"},
     {"FRAME_BUFFER_MB", VAR_INT, NUM(frame_buffer_mb), "16", 1, 1024, NULL,
      "shared memory for decoded frames handed to detection"},
+    {"RECORD_AUDIO", VAR_ENUM, STR(record_audio), "auto", 0, 0, "auto|off",
+     "auto: clips carry the camera's sound (AAC and Opus copied, G.711 as AAC); off: video only"},
     {"RETAIN_DAYS", VAR_INT, NUM(retain_days), "0", 0, 36500, NULL,
      "clips older than this many days are deleted; 0: no age limit"},
     {"RETAIN_MAX_GB", VAR_NUMBER, NUM(retain_max_gb), "0", 0, 100000, NULL,

@@ -15,20 +15,22 @@
 #endif
 
 /*
- * Slot flag (CwRingView.flags) of a packet that is a keyframe of its stream:
- * in the descriptor rather than the payload, so that record finds the
- * pre-roll's keyframe without reading packet data.
+ * Slot flag (CwRingView.flags) of a packet that is a keyframe of the main
+ * video: in the descriptor rather than the payload, so that record finds the
+ * pre-roll's keyframe without reading packet data. Audio packets never carry
+ * it (every one of them is a "keyframe", and none can start a clip).
  */
 #define CW_SLOT_KEY 0x1u
 
 /*
  * Streams of one packets ring. Each packet names its stream
  * (CwPacketHeader.stream), and each stream has its own parameters and epoch.
- * 0 is the camera's main video, the only stream written today; audio and a
- * sub-stream will take the next indices.
+ * 0 is the camera's main video, 1 its audio (when it sends any and
+ * RECORD_AUDIO is not off); a sub-stream will take the next index.
  */
-#define CW_STREAM_MAIN 0
-#define CW_STREAM_MAX  4
+#define CW_STREAM_MAIN  0
+#define CW_STREAM_AUDIO 1
+#define CW_STREAM_MAX   4
 
 #define CW_STREAM_EXTRADATA_MAX 4096
 
@@ -40,12 +42,14 @@
 typedef struct CwStreamParams {
     uint64_t epoch;
     int32_t codec_id; /* enum AVCodecID */
-    int32_t width;
+    int32_t width;    /* video; 0 for audio */
     int32_t height;
     int32_t time_base_num;
     int32_t time_base_den;
     int32_t frame_rate_num;
     int32_t frame_rate_den;
+    int32_t sample_rate; /* audio, in Hz; 0 for video */
+    int32_t channels;    /* audio; 0 for video */
     uint32_t extradata_size;
     uint8_t extradata[CW_STREAM_EXTRADATA_MAX];
 } CwStreamParams;
@@ -58,7 +62,7 @@ typedef struct CwPacketHeader {
     int64_t duration; /* idem; 0 if unknown */
     int64_t wall_ns;  /* CLOCK_REALTIME when capture received it */
     uint32_t size;    /* bytes of data after this header */
-    uint16_t stream;  /* below CW_STREAM_MAX; CW_STREAM_MAIN today */
+    uint16_t stream;  /* below CW_STREAM_MAX: CW_STREAM_MAIN or CW_STREAM_AUDIO */
     uint16_t reserved;
 } CwPacketHeader;
 
@@ -114,10 +118,11 @@ typedef struct CwEvent {
 } CwEvent;
 
 /* Shared between processes: the layout is pinned. */
-_Static_assert(sizeof(CwStreamParams) == 36 + CW_STREAM_EXTRADATA_MAX + 4, "params layout");
+_Static_assert(sizeof(CwStreamParams) == 48 + CW_STREAM_EXTRADATA_MAX, "params layout");
 _Static_assert(offsetof(CwStreamParams, codec_id) == 8, "params layout");
-_Static_assert(offsetof(CwStreamParams, extradata_size) == 36, "params layout");
-_Static_assert(offsetof(CwStreamParams, extradata) == 40, "params layout");
+_Static_assert(offsetof(CwStreamParams, sample_rate) == 36, "params layout");
+_Static_assert(offsetof(CwStreamParams, extradata_size) == 44, "params layout");
+_Static_assert(offsetof(CwStreamParams, extradata) == 48, "params layout");
 _Static_assert(sizeof(CwPacketHeader) == 48, "packet header layout");
 _Static_assert(offsetof(CwPacketHeader, wall_ns) == 32, "packet header layout");
 _Static_assert(offsetof(CwPacketHeader, size) == 40, "packet header layout");

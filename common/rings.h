@@ -34,7 +34,7 @@ enum CwStage {
 
 /* Layout version of CwRingsUser (CwRingGeometry.user_version): bump it with
  * any change of the struct below. */
-#define CW_RINGS_USER_VERSION 3
+#define CW_RINGS_USER_VERSION 4
 /* Heartbeat places: the three stages, and room for the readers to come. */
 #define CW_RINGS_HEARTBEAT_MAX 8
 /* Bytes set aside per stream for its status figures (see CwRingsUser). */
@@ -102,7 +102,7 @@ _Static_assert(sizeof(CwSupStatus) == 384, "supervisor status layout");
 typedef struct CwRingsUser {
     /* CLOCK_MONOTONIC ns of each stage's last sign of life, by enum CwStage. */
     _Atomic uint64_t heartbeat_ns[CW_RINGS_HEARTBEAT_MAX];
-    /* By stream index (CwPacketHeader.stream); only CW_STREAM_MAIN is used today. */
+    /* By stream index (CwPacketHeader.stream): CW_STREAM_MAIN and CW_STREAM_AUDIO. */
     CwRingsStream streams[CW_STREAM_MAX];
     /*
      * Reserved, zero: per-stream status figures that `camwatch status` and

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "clip.h"
 
+#include "audioenc.h"
 #include "fsutil.h"
 #include "log.h"
 #include "mp4scan.h"
@@ -18,6 +19,12 @@
 struct RecClip {
     AVFormatContext *oc;
     AVStream *st;
+    AVStream *ast;     /* the sound; NULL: video only */
+    RecTsMap ats;      /* the sound's timestamps -> the file's */
+    RecAudioEnc *aenc; /* G.711 -> AAC; NULL when the sound is copied */
+    AVPacket *apkt;    /* an AAC packet out of aenc */
+    bool audio_off;    /* the sound failed: left out from there on */
+    int64_t zero_ns;   /* arrival of the video's first packet: time zero */
     char path[4096];
     int error;   /* first write error, sticky */
     RecTsMap ts; /* source timestamps -> the file's, from zero */
@@ -37,6 +44,57 @@ static void clip_fail(RecClip *c, int err, const char *what)
     /* One ERROR per clip: the path, what failed and the errno behind it. */
     cw_error("cannot %s %s: %s (errno %d)", what, c->path, av_err2str(err),
              err < 0 && err > -4096 ? -err : 0);
+}
+
+enum RecAudioPlan rec_clip_audio_plan(enum AVCodecID id, int extradata_size)
+{
+    switch (id) {
+    case AV_CODEC_ID_PCM_ALAW:
+    case AV_CODEC_ID_PCM_MULAW:
+        return REC_AUDIO_TRANSCODE;
+    case AV_CODEC_ID_AAC:
+        return extradata_size > 0 ? REC_AUDIO_COPY : REC_AUDIO_DROP;
+    case AV_CODEC_ID_OPUS:
+    case AV_CODEC_ID_MP3:
+        /* Only what this FFmpeg's MP4 muxer takes without -strict experimental. */
+        return avformat_query_codec(av_guess_format("mp4", NULL, NULL), id, FF_COMPLIANCE_NORMAL) ==
+                       1
+                   ? REC_AUDIO_COPY
+                   : REC_AUDIO_DROP;
+    default:
+        return REC_AUDIO_DROP;
+    }
+}
+
+/* The clip's sound stream, as spec describes it; on failure the clip has none. */
+static int add_audio(RecClip *c, const RecClipSpec *spec)
+{
+    const AVCodecParameters *par = spec->audio_par;
+    AVRational tb = spec->audio_time_base;
+    int ret;
+
+    if (spec->audio_transcode) {
+        ret = rec_audioenc_open(&c->aenc, spec->audio_par);
+        if (ret < 0) {
+            cw_warn("clip %s is recorded without its %s sound: cannot transcode it to AAC: %s",
+                    c->path, avcodec_get_name(spec->audio_par->codec_id), av_err2str(ret));
+            return ret == AVERROR(ENOMEM) ? ret : 0;
+        }
+        par = rec_audioenc_par(c->aenc);
+        tb = rec_audioenc_time_base(c->aenc);
+        c->apkt = av_packet_alloc();
+        if (!c->apkt)
+            return AVERROR(ENOMEM);
+    }
+    c->ast = avformat_new_stream(c->oc, NULL);
+    if (!c->ast)
+        return AVERROR(ENOMEM);
+    ret = avcodec_parameters_copy(c->ast->codecpar, par);
+    if (ret < 0)
+        return ret;
+    c->ast->codecpar->codec_tag = 0; /* as for the video: the muxer's choice */
+    c->ast->time_base = tb;
+    return 0;
 }
 
 static void set_times_metadata(AVFormatContext *oc, const RecClipSpec *spec)
@@ -83,6 +141,13 @@ int rec_clip_open(RecClip **clip, const char *path, const RecClipSpec *spec)
     c->st->time_base = spec->time_base;
     if (spec->frame_rate.num > 0 && spec->frame_rate.den > 0)
         c->st->avg_frame_rate = spec->frame_rate;
+    c->zero_ns = spec->start_ns;
+    if (spec->audio_par) {
+        ret = add_audio(c, spec);
+        if (ret < 0)
+            goto end;
+    }
+    AVRational audio_src_tb = c->aenc ? rec_audioenc_time_base(c->aenc) : spec->audio_time_base;
     set_times_metadata(c->oc, spec);
 
     /* Without extradata (a camera that sends SPS/PPS only in-band) the moov
@@ -112,6 +177,8 @@ int rec_clip_open(RecClip **clip, const char *path, const RecClipSpec *spec)
     c->written_pos = avio_tell(c->oc->pb);
     /* The muxer may have chosen another time base than ours: only now is it known. */
     rec_tsmap_init(&c->ts, spec->time_base, c->st->time_base, spec->frame_rate);
+    if (c->ast)
+        rec_tsmap_init(&c->ats, audio_src_tb, c->ast->time_base, (AVRational){0, 1});
     while ((left = av_dict_get(opts, "", left, AV_DICT_IGNORE_SUFFIX)))
         cw_warn("mp4 muxer ignored option %s=%s", left->key, left->value);
     c->stats.first_wall_ns = spec->start_ns;
@@ -128,8 +195,92 @@ end:
             unlink(path); /* only a header, or less: nothing to keep */
         }
         avformat_free_context(c->oc);
+        rec_audioenc_free(&c->aenc);
+        av_packet_free(&c->apkt);
         av_free(c);
     }
+    return ret;
+}
+
+/* The muxer hands a fragment to the file when a packet starts the next one
+ * (flush_packets puts it there at once): note where the file now ends. */
+static void note_fragment(RecClip *c, int64_t duration_before)
+{
+    int64_t pos = avio_tell(c->oc->pb);
+    if (pos != c->written_pos) {
+        c->written_pos = pos;
+        c->flushed_pos = pos;
+        c->flushed_duration = duration_before;
+    }
+}
+
+/* One packet of the sound, in the time base of c->ats, into the file. */
+static int mux_audio(RecClip *c, AVPacket *pkt, int64_t wall_ns)
+{
+    if (c->ats.packets == 0) {
+        /* The sound starts where its first packet arrived on the video's timeline. */
+        int64_t offset_ns = wall_ns > c->zero_ns ? wall_ns - c->zero_ns : 0;
+        c->ats.first_shift = av_rescale_q(offset_ns, (AVRational){1, 1000000000}, c->ats.src_tb);
+    }
+    rec_tsmap_packet(&c->ats, pkt, wall_ns);
+    pkt->stream_index = c->ast->index;
+    pkt->pos = -1;
+    int64_t duration_before = c->stats.packets ? c->max_pts_end - c->min_pts : 0;
+    int ret = av_write_frame(c->oc, pkt);
+    av_packet_unref(pkt);
+    if (ret < 0) {
+        clip_fail(c, ret, "write");
+        return ret;
+    }
+    note_fragment(c, duration_before);
+    return 0;
+}
+
+/* A sound that cannot be transcoded is left out; the video goes on. */
+static int audio_failed(RecClip *c, int err)
+{
+    if (err == AVERROR(ENOMEM) || c->error)
+        return c->error ? c->error : err;
+    cw_warn("clip %s: its sound cannot be transcoded (%s); the rest of the clip has none", c->path,
+            av_err2str(err));
+    c->audio_off = true;
+    return 0;
+}
+
+/* Every AAC packet the encoder has ready, into the file. */
+static int mux_encoded(RecClip *c)
+{
+    AVRational tb = rec_audioenc_time_base(c->aenc);
+    for (;;) {
+        int ret = rec_audioenc_receive(c->aenc, c->apkt);
+        /* EAGAIN: it needs more samples; EOF: flushed and empty. Both: done for now. */
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+            return 0;
+        if (ret < 0)
+            return audio_failed(c, ret);
+        /* Encoded packets are timed by their samples already: their arrival
+         * time is only what places the first on the timeline. */
+        int64_t wall = c->zero_ns + av_rescale_q(c->apkt->pts, tb, (AVRational){1, 1000000000});
+        ret = mux_audio(c, c->apkt, wall);
+        if (ret < 0)
+            return ret;
+    }
+}
+
+static int write_audio(RecClip *c, AVPacket *pkt, int64_t wall_ns)
+{
+    int ret = 0;
+
+    if (!c->ast || c->audio_off)
+        goto end;
+    if (!c->aenc)
+        return mux_audio(c, pkt, wall_ns); /* unreferences pkt */
+    ret = rec_audioenc_send(c->aenc, pkt, wall_ns - c->zero_ns);
+    av_packet_unref(pkt);
+    ret = ret < 0 ? audio_failed(c, ret) : mux_encoded(c);
+
+end:
+    av_packet_unref(pkt);
     return ret;
 }
 
@@ -139,6 +290,8 @@ int rec_clip_write(RecClip *c, AVPacket *pkt, int64_t wall_ns)
 
     if (ret < 0)
         goto end;
+    if (pkt->stream_index == 1)
+        return write_audio(c, pkt, wall_ns);
     if (c->stats.packets == 0)
         c->stats.first_wall_ns = wall_ns;
     if (rec_tsmap_packet(&c->ts, pkt, wall_ns))
@@ -155,14 +308,7 @@ int rec_clip_write(RecClip *c, AVPacket *pkt, int64_t wall_ns)
         clip_fail(c, ret, "write");
         goto end;
     }
-    /* The muxer writes a fragment (every packet before this one) when this
-     * packet starts the next; flush_packets puts it in the file at once. */
-    int64_t pos = avio_tell(c->oc->pb);
-    if (pos != c->written_pos) {
-        c->written_pos = pos;
-        c->flushed_pos = pos;
-        c->flushed_duration = duration_before;
-    }
+    note_fragment(c, duration_before);
     if (c->stats.packets == 0 || pts < c->min_pts)
         c->min_pts = pts;
     if (c->stats.packets == 0 || pts_end > c->max_pts_end)
@@ -229,6 +375,10 @@ int rec_clip_finish(RecClip **clip, RecClipStats *stats, bool *playable)
     memset(stats, 0, sizeof(*stats));
     if (!c)
         return 0;
+    if (!c->error && c->stats.packets > 0 && c->aenc && !c->audio_off) {
+        rec_audioenc_flush(c->aenc);
+        mux_encoded(c); /* an error is the clip's (c->error) or the sound's (left out) */
+    }
     if (!c->error && c->stats.packets > 0) {
         ret = av_write_trailer(c->oc);
         if (ret < 0)
@@ -279,6 +429,8 @@ int rec_clip_finish(RecClip **clip, RecClipStats *stats, bool *playable)
     }
     ret = c->error;
     avformat_free_context(c->oc);
+    rec_audioenc_free(&c->aenc);
+    av_packet_free(&c->apkt);
     av_free(c);
     *clip = NULL;
     return ret;

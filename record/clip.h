@@ -2,7 +2,10 @@
  * One clip: compressed packets remuxed, never re-encoded, into a fragmented
  * MP4 (frag_keyframe+empty_moov+default_base_moof), so that a crash or a
  * full disk leaves a file playable up to its last complete fragment.
- * Timestamps are mapped by tsmap.h.
+ * Timestamps are mapped by tsmap.h. Stream 0 is the video; stream 1, if
+ * the clip has sound, the camera's audio: copied, or for G.711, which MP4
+ * cannot carry, transcoded to AAC (audioenc.h), placed on the video's
+ * timeline by the arrival time of its first packet.
  *
  * Errors: every function here returns 0 or a negative AVERROR code. A
  * negative errno from fsutil.h is passed on unchanged, because on POSIX
@@ -26,12 +29,32 @@ _Static_assert(AVERROR(ENOSPC) == -ENOSPC, "a negative errno is its own AVERROR 
 
 typedef struct RecClip RecClip;
 
+/* What a clip does with a camera's sound (rec_clip_audio_plan()). */
+enum RecAudioPlan {
+    REC_AUDIO_COPY,      /* MP4 carries it as it is (AAC, Opus, MP3) */
+    REC_AUDIO_TRANSCODE, /* G.711: to AAC with FFmpeg's native encoder */
+    REC_AUDIO_DROP,      /* MP4 cannot carry it: left out */
+};
+
+/*
+ * The plan for a sound of codec `id` with `extradata_size` bytes of codec
+ * configuration (AAC is unusable without its AudioSpecificConfig).
+ */
+enum RecAudioPlan rec_clip_audio_plan(enum AVCodecID id, int extradata_size);
+
 typedef struct RecClipSpec {
     const AVCodecParameters *par; /* the one video stream (copied; codec_tag is reset) */
     AVRational time_base;         /* of the timestamps handed to rec_clip_write() */
     AVRational frame_rate;        /* {0, 1} if unknown */
     int64_t start_ns;             /* CLOCK_REALTIME of the first packet */
     int64_t motion_start_ns;      /* CLOCK_REALTIME of the first motion event */
+    /* The clip's sound: NULL for video only. Its parameters (copied), the
+     * time base of its packets, and whether it is transcoded (the plan was
+     * REC_AUDIO_TRANSCODE) rather than copied. If it cannot be set up, the
+     * clip is recorded without it (logged). */
+    const AVCodecParameters *audio_par;
+    AVRational audio_time_base;
+    bool audio_transcode;
 } RecClipSpec;
 
 typedef struct RecClipStats {
@@ -51,21 +74,27 @@ typedef struct RecClipStats {
 int rec_clip_open(RecClip **clip, const char *path, const RecClipSpec *spec);
 
 /*
- * Write one packet. Its pts/dts/duration are in spec->time_base and may be
+ * Write one packet of stream pkt->stream_index: 0, the video, or 1, the
+ * sound (ignored in a clip without sound). Its pts/dts/duration are in
+ * spec->time_base (spec->audio_time_base for the sound) and may be
  * AV_NOPTS_VALUE (== CW_TS_NONE): they are then derived from `wall_ns`, the
  * packet's arrival time, so that playback speed stays right. Timestamps are
- * rebased to start at 0 and kept strictly increasing. Takes the packet's
+ * rebased to start at 0 (the sound: at its first packet's arrival after
+ * spec->start_ns) and kept strictly increasing. A sound that fails to
+ * transcode is left out from there on (logged once); the video goes on.
+ * Takes the packet's
  * reference (the packet is unreferenced on return, success or not). Returns
  * 0 or a negative AVERROR: the first write error is logged as an ERROR
  * naming the path, and every later write returns it too.
  */
 int rec_clip_write(RecClip *clip, AVPacket *pkt, int64_t wall_ns);
 
-/* Packets written so far (0 until the first rec_clip_write() succeeds). */
+/* Video packets written so far (0 until the first rec_clip_write() of one succeeds). */
 uint64_t rec_clip_packets(const RecClip *clip);
 
 /*
- * Close the clip: write the trailer, close and fsync the file. After a write
+ * Close the clip: write what the audio encoder still holds and the trailer,
+ * close and fsync the file. After a write
  * error the file is cut back to its last complete fragment instead (and
  * fsynced), so what is kept plays cleanly. Sets *playable when the file holds
  * at least one playable packet, fills *stats, frees the clip and sets *clip

@@ -2,6 +2,8 @@
 #include "deliver.h"
 #include "reserve.h"
 
+#include "clock.h"
+#include "faststart.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -97,7 +99,8 @@ int rec_deliver(const CwConfig *cfg, const char *staging_mp4, RecSnapshot *snap,
 {
     char day_dir[4096], base[REC_NAME_MAX + 16];
     char jpg_tmp[4096], json_tmp[4096], mp4_dst[4096], jpg_dst[4096], json_dst[4096];
-    char video_name[REC_NAME_MAX + 32], jpg_name[REC_NAME_MAX + 32];
+    char video_name[REC_NAME_MAX + 32], jpg_name[REC_NAME_MAX + 32], fast_tmp[4096];
+    const char *video_src = staging_mp4; /* what is renamed into VIDEO_DIR */
     bool have_jpg = false, have_json = false;
     struct stat st;
     int ret;
@@ -130,6 +133,26 @@ int rec_deliver(const CwConfig *cfg, const char *staging_mp4, RecSnapshot *snap,
     }
     snprintf(video_name, sizeof(video_name), "%s.mp4", base);
     snprintf(jpg_name, sizeof(jpg_name), "%s.jpg", base);
+
+    /* Fast start: the clip as delivered has its index in front. Made before
+     * the snapshot and the sidecar go in, so they never wait for their
+     * video. A copy that fails (a full disk) costs only the fast start: the
+     * fragmented file as written plays in every player that reads MP4. */
+    if (rec_path_fmt(fast_tmp, sizeof(fast_tmp), "%s/%s.mp4.faststart", cfg->staging_dir, base) ==
+        0) {
+        unlink(fast_tmp); /* a copy a crash interrupted */
+        int64_t t0_ns = cw_mono_ns();
+        int fs = rec_faststart(staging_mp4, fast_tmp);
+        if (fs == 0) {
+            video_src = fast_tmp;
+            cw_debug("%s: fast-start copy took %.1f ms", info->name,
+                     (double)(cw_mono_ns() - t0_ns) / 1e6);
+        } else {
+            cw_warn("clip %s is delivered as recorded (fragmented MP4, no fast start): cannot "
+                    "write its fast-start copy %s: %s",
+                    info->name, fast_tmp, av_err2str(fs));
+        }
+    }
 
     /* The small sidecar is written first, naming the snapshot to come: on a
      * nearly full disk a snapshot that does not fit must not cost the
@@ -169,10 +192,11 @@ int rec_deliver(const CwConfig *cfg, const char *staging_mp4, RecSnapshot *snap,
             have_json = true;
         }
     }
-    ret = rec_rename_noreplace(staging_mp4, mp4_dst);
+    ret = rec_rename_noreplace(video_src, mp4_dst);
     if (ret < 0) {
-        cw_error("cannot move %s to %s: %s (left in staging)", staging_mp4, mp4_dst,
-                 strerror(-ret));
+        cw_error("cannot move %s to %s: %s (left in staging)", video_src, mp4_dst, strerror(-ret));
+        if (video_src != staging_mp4)
+            unlink(fast_tmp); /* the recording stays, and is recovered */
         /* A snapshot and a sidecar must not stand for a video that is not
          * there: take them back out (the video is recovered at next start). */
         if (have_jpg)
@@ -184,6 +208,12 @@ int rec_deliver(const CwConfig *cfg, const char *staging_mp4, RecSnapshot *snap,
     int sync = rec_fsync_path(day_dir);
     if (sync < 0)
         cw_warn("cannot fsync %s: %s", day_dir, strerror(-sync));
+    if (video_src != staging_mp4) {
+        /* The recording the copy came from. A crash just before this costs
+         * a duplicate (recovered at the next start), never the clip. */
+        unlink(staging_mp4);
+        rec_fsync_path(cfg->staging_dir);
+    }
 
     cw_info("clip saved: %s (%.1f s, pre-roll %.1f s)", mp4_dst, info->duration_s,
             (double)(info->motion_start_ns - info->start_ns) / 1e9);

@@ -62,9 +62,13 @@ typedef struct Recorder {
     CwRingReader pkt_rd, ev_rd;
     AVPacket *pkt; /* reused for every packet copied out of the ring */
     AVCodecParameters *par;
-    RecSnapshot *snap;   /* the peak frame of the clip in progress */
-    CwPolygonSet zones;  /* MOTION_ZONES, for the names the sidecar gives */
-    CwEvent last_motion; /* the newest event with motion (box_count 0 before any) */
+    AVCodecParameters *apar;      /* of the clip's sound */
+    CwStreamParams aparams;       /* the sound of the clip in progress (its epoch) */
+    bool clip_audio;              /* the clip in progress records aparams' packets */
+    uint64_t audio_dropped_epoch; /* the sound whose codec MP4 cannot carry, said once */
+    RecSnapshot *snap;            /* the peak frame of the clip in progress */
+    CwPolygonSet zones;           /* MOTION_ZONES, for the names the sidecar gives */
+    CwEvent last_motion;          /* the newest event with motion (box_count 0 before any) */
     bool have_last_motion;
 
     RecClipPolicy policy;  /* when clips start, end and are cut (clippolicy.c) */
@@ -291,6 +295,66 @@ static int fill_codecpar(AVCodecParameters *par, const CwStreamParams *p)
     return 0;
 }
 
+/* Codec parameters of the clip's sound, from the ring's audio parameters. */
+static int fill_audio_codecpar(AVCodecParameters *par, const CwStreamParams *p)
+{
+    av_freep(&par->extradata);
+    par->extradata_size = 0;
+    av_channel_layout_uninit(&par->ch_layout);
+    par->codec_type = AVMEDIA_TYPE_AUDIO;
+    par->codec_id = (enum AVCodecID)p->codec_id;
+    par->codec_tag = 0;
+    par->sample_rate = p->sample_rate;
+    /* The muxer wants it for its sample table; AAC-LC's frames are 1024
+     * samples (RTP's SDP states no other). */
+    par->frame_size = par->codec_id == AV_CODEC_ID_AAC ? 1024 : 0;
+    av_channel_layout_default(&par->ch_layout, p->channels > 0 ? p->channels : 1);
+    uint32_t n = p->extradata_size > CW_STREAM_EXTRADATA_MAX ? 0 : p->extradata_size;
+    if (n) {
+        par->extradata = av_mallocz(n + AV_INPUT_BUFFER_PADDING_SIZE);
+        if (!par->extradata)
+            return AVERROR(ENOMEM);
+        memcpy(par->extradata, p->extradata, n);
+        par->extradata_size = (int)n;
+    }
+    return 0;
+}
+
+/*
+ * Whether the clip about to open records the camera's sound (RECORD_AUDIO,
+ * what capture publishes, what MP4 can carry); fills r->aparams, r->apar
+ * and the spec's audio fields when it does. A sound MP4 cannot carry is
+ * said once per stream epoch.
+ */
+static void plan_audio(Recorder *r, RecClipSpec *spec)
+{
+    r->clip_audio = false;
+    if (strcmp(r->cfg.record_audio, "off") == 0 ||
+        cw_rings_get_params(r->packets, CW_STREAM_AUDIO, &r->aparams) < 0)
+        return;
+    /* A sound published by an earlier connection of the camera is not this one's. */
+    if (r->aparams.codec_id == AV_CODEC_ID_NONE || r->aparams.sample_rate <= 0)
+        return;
+    enum AVCodecID id = (enum AVCodecID)r->aparams.codec_id;
+    enum RecAudioPlan plan = rec_clip_audio_plan(id, (int)r->aparams.extradata_size);
+    if (plan == REC_AUDIO_DROP) {
+        if (r->audio_dropped_epoch != r->aparams.epoch)
+            cw_warn("the camera's %s sound is left out of clips: MP4 cannot carry it (AAC, Opus, "
+                    "MP3 are copied, G.711 is transcoded to AAC)",
+                    avcodec_get_name(id));
+        r->audio_dropped_epoch = r->aparams.epoch;
+        return;
+    }
+    if (fill_audio_codecpar(r->apar, &r->aparams) < 0)
+        return; /* out of memory: the clip goes without sound */
+    spec->audio_par = r->apar;
+    spec->audio_time_base = (AVRational){r->aparams.time_base_num, r->aparams.time_base_den};
+    if (spec->audio_time_base.num <= 0 || spec->audio_time_base.den <= 0)
+        spec->audio_time_base = (AVRational){1, r->aparams.sample_rate};
+    spec->audio_transcode = plan == REC_AUDIO_TRANSCODE;
+    r->clip_audio = true;
+}
+
 /* Create the staging file at the clip's first keyframe. */
 static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *view)
 {
@@ -328,7 +392,15 @@ static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *vi
         .start_ns = view->stamp,
         .motion_start_ns = r->info.motion_start_ns,
     };
+    plan_audio(r, &spec);
     ret = rec_clip_open(&r->clip, r->staging_path, &spec);
+    if (ret < 0 && ret != AVERROR(ENOMEM) && spec.audio_par) {
+        /* The video must not be lost for its sound (logged above). */
+        cw_warn("clip %s: trying again without its sound", r->info.name);
+        spec.audio_par = NULL;
+        r->clip_audio = false;
+        ret = rec_clip_open(&r->clip, r->staging_path, &spec);
+    }
     if (ret < 0)
         return ret;
     int held = rec_reserve_hold(r->staging_path, r->info.width, r->info.height);
@@ -359,6 +431,24 @@ static int64_t clip_media_elapsed_ns(const Recorder *r, const CwPacketHeader *ph
 }
 
 /* A new peak of motion: remember its numbers and try to keep its frame. */
+/* The picture of `ev` (its frame_seq) becomes the snapshot; rec_snapshot_take's result. */
+static int take_snapshot(Recorder *r, const CwEvent *ev)
+{
+    /* JPEG cameras deliver full-range YUV, everything else video range.
+     * With DETECT_URL the pictures are the sub-stream's, whose parameters
+     * its capture worker keeps in the frames ring. */
+    static CwStreamParams sub; /* 4 KiB: not on the stack */
+    int codec_id = r->params.codec_id;
+    if (r->cfg.detect_url[0])
+        codec_id = cw_rings_get_params(r->frames, CW_STREAM_MAIN, &sub) == 0 ? sub.codec_id : 0;
+    int ret = rec_snapshot_take(r->snap, r->frames, ev, codec_id == AV_CODEC_ID_MJPEG);
+    /* With DETECT_URL the frames ring holds the sub-stream's pictures; the
+     * main stream is never decoded. */
+    if (ret == 0)
+        r->info.snapshot_source = r->cfg.detect_url[0] ? REC_SNAPSHOT_SUB : REC_SNAPSHOT_MAIN;
+    return ret;
+}
+
 static void update_peak(Recorder *r, const CwEvent *ev)
 {
     if (!(ev->changed_percent > r->info.peak_changed_percent))
@@ -374,19 +464,7 @@ static void update_peak(Recorder *r, const CwEvent *ev)
      * smaller picture (a sub-stream). */
     for (int i = 0; i < count; i++)
         r->info.boxes[i] = rec_box_scale(ev->boxes[i], ref_w, ref_h, r->info.width, r->info.height);
-    /* JPEG cameras deliver full-range YUV, everything else video range.
-     * With DETECT_URL the pictures are the sub-stream's, whose parameters
-     * its capture worker keeps in the frames ring. */
-    static CwStreamParams sub; /* 4 KiB: not on the stack */
-    int codec_id = r->params.codec_id;
-    if (r->cfg.detect_url[0])
-        codec_id = cw_rings_get_params(r->frames, CW_STREAM_MAIN, &sub) == 0 ? sub.codec_id : 0;
-    bool full_range = codec_id == AV_CODEC_ID_MJPEG;
-    int ret = rec_snapshot_take(r->snap, r->frames, ev, full_range);
-    /* With DETECT_URL the frames ring holds the sub-stream's pictures; the
-     * main stream is never decoded. */
-    if (ret == 0)
-        r->info.snapshot_source = r->cfg.detect_url[0] ? REC_SNAPSHOT_SUB : REC_SNAPSHOT_MAIN;
+    int ret = take_snapshot(r, ev);
     if (ret < 0)
         cw_debug("frame %llu of the peak is not available for the snapshot: %s",
                  (unsigned long long)ev->frame_seq, av_err2str(ret));
@@ -454,9 +532,29 @@ static void continue_clip(Recorder *r, int64_t stamp)
         uint64_t head = cw_ring_write_seq(r->frames);
         CwEvent newest = {.frame_seq = head ? head - 1 : 0};
         if (head)
-            (void)rec_snapshot_take(r->snap, r->frames, &newest,
-                                    r->params.codec_id == AV_CODEC_ID_MJPEG);
+            (void)take_snapshot(r, &newest);
     }
+}
+
+/* One audio packet of the ring into the clip (a torn one is left out). */
+static void copy_audio(Recorder *r, const CwPacketHeader *ph, CwRingView *view)
+{
+    if (av_new_packet(r->pkt, (int)ph->size) < 0) {
+        cw_ring_done(&r->pkt_rd, view);
+        return; /* a moment of silence rather than a lost clip */
+    }
+    memcpy(r->pkt->data, view->data + sizeof(*ph), ph->size);
+    if (!cw_ring_done(&r->pkt_rd, view)) {
+        av_packet_unref(r->pkt); /* overwritten while copied */
+        return;
+    }
+    r->pkt->pts = ph->pts;
+    r->pkt->dts = ph->dts;
+    r->pkt->duration = ph->duration;
+    r->pkt->flags = AV_PKT_FLAG_KEY;
+    r->pkt->stream_index = 1;
+    /* A write error is sticky in the clip: the next video packet ends it. */
+    rec_clip_write(r->clip, r->pkt, view->stamp);
 }
 
 /*
@@ -502,9 +600,13 @@ static void drain_packets(Recorder *r)
             continue;
         }
         if (ph.stream != CW_STREAM_MAIN) {
-            /* Only the main video is recorded for now; other streams (audio,
-             * a sub-stream) are left out until record muxes them. */
-            cw_ring_done(&r->pkt_rd, &view);
+            /* The sound follows the video into an open clip; the policy
+             * (starts, ends, cuts) is the video's alone. */
+            if (ph.stream == CW_STREAM_AUDIO && r->clip && r->clip_audio &&
+                ph.epoch == r->aparams.epoch)
+                copy_audio(r, &ph, &view);
+            else
+                cw_ring_done(&r->pkt_rd, &view);
             continue;
         }
         bool key = view.flags & CW_SLOT_KEY;
@@ -675,7 +777,8 @@ int main(int argc, char **argv)
 
     r->pkt = av_packet_alloc();
     r->par = avcodec_parameters_alloc();
-    if (!r->pkt || !r->par || rec_snapshot_alloc(&r->snap) < 0) {
+    r->apar = avcodec_parameters_alloc();
+    if (!r->pkt || !r->par || !r->apar || rec_snapshot_alloc(&r->snap) < 0) {
         cw_crit("out of memory");
         goto end;
     }
@@ -708,6 +811,7 @@ end:
     rec_retention_close(&r->retention);
     rec_snapshot_free(&r->snap);
     avcodec_parameters_free(&r->par);
+    avcodec_parameters_free(&r->apar);
     av_packet_free(&r->pkt);
     return code;
 }

@@ -284,6 +284,9 @@ static bool recover_one(const CwConfig *cfg, const char *file, RecSnapshot *snap
         goto end;
     }
     AVStream *ist = ic->streams[idx];
+    /* The sound the clip was recorded with (AAC already: copied again). */
+    int aidx = av_find_best_stream(ic, AVMEDIA_TYPE_AUDIO, -1, idx, NULL, 0);
+    AVStream *ast = aidx >= 0 ? ic->streams[aidx] : NULL;
     clip_times(ic, base, &start_ns, &motion_ns);
     double motion_offset_s = (double)(motion_ns - start_ns) / CW_NS_PER_SEC;
 
@@ -293,7 +296,12 @@ static bool recover_one(const CwConfig *cfg, const char *file, RecSnapshot *snap
         .frame_rate = ist->avg_frame_rate,
         .start_ns = start_ns,
         .motion_start_ns = motion_ns,
+        .audio_par = ast ? ast->codecpar : NULL,
+        .audio_time_base = ast ? ast->time_base : (AVRational){0, 1},
     };
+    /* Where the video starts in the file: the sound keeps its place beside it. */
+    double zero_s =
+        ist->start_time != AV_NOPTS_VALUE ? ist->start_time * av_q2d(ist->time_base) : 0;
     unlink(dst); /* an unfinished remux from an earlier attempt */
     if (rec_clip_open(&clip, dst, &spec) < 0) {
         cw_error("cannot recover %s now; it stays in staging for the next start", src);
@@ -309,6 +317,14 @@ static bool recover_one(const CwConfig *cfg, const char *file, RecSnapshot *snap
     /* AVERROR_EOF (the end of the last complete fragment) ends the copy; so
      * does any read error: nothing after it could be trusted. */
     while ((read_ret = av_read_frame(ic, pkt)) >= 0) {
+        if (ast && pkt->stream_index == aidx) {
+            int64_t ts = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
+            double t = ts == AV_NOPTS_VALUE ? 0 : ts * av_q2d(ast->time_base) - zero_s;
+            pkt->stream_index = 1;
+            if (rec_clip_write(clip, pkt, start_ns + (int64_t)(t * 1e9)) < 0)
+                break; /* logged */
+            continue;
+        }
         if (pkt->stream_index != idx) {
             av_packet_unref(pkt);
             continue;
@@ -437,8 +453,9 @@ int rec_recover_all(const CwConfig *cfg, void (*tick)(void *), void *arg)
                 parts[count++] = name;
             else
                 unlisted++;
-        } else if (has_suffix(de->d_name, REMUX_SUFFIX) || has_suffix(de->d_name, ".jpg.part") ||
-                   has_suffix(de->d_name, ".json.part") ||
+        } else if (has_suffix(de->d_name, REMUX_SUFFIX) ||
+                   has_suffix(de->d_name, ".mp4.faststart") ||
+                   has_suffix(de->d_name, ".jpg.part") || has_suffix(de->d_name, ".json.part") ||
                    has_suffix(de->d_name, REC_RESERVE_SUFFIX)) {
             /* Derived from a .part or a delivered clip, or room held for
              * one (reserve.h): made again if needed. */

@@ -22,9 +22,9 @@ static bool map_relative(RecTsMap *m, const AVPacket *pkt, int64_t wall_ns, int6
     if (src_dts == AV_NOPTS_VALUE) {
         /* No stream clock (MJPEG over HTTP): arrival times are the clock. */
         if (m->packets == 0)
-            *rel_dts = 0;
+            *rel_dts = m->first_shift;
         else if (!m->have_origin)
-            *rel_dts = av_rescale_q(wall_ns - m->first_wall_ns, ns_q, m->src_tb);
+            *rel_dts = m->first_shift + av_rescale_q(wall_ns - m->first_wall_ns, ns_q, m->src_tb);
         else
             *rel_dts = m->last_rel_dts + (wall_step > 0 ? wall_step : 1);
         *rel_pts = *rel_dts;
@@ -35,7 +35,7 @@ static bool map_relative(RecTsMap *m, const AVPacket *pkt, int64_t wall_ns, int6
          * had no timestamps, the arrival time elapsed since them). */
         m->have_origin = true;
         m->origin = src_dts;
-        m->shift = m->packets ? m->last_rel_dts + (wall_step > 0 ? wall_step : 1) : 0;
+        m->shift = m->packets ? m->last_rel_dts + (wall_step > 0 ? wall_step : 1) : m->first_shift;
     }
     *rel_dts = src_dts - m->origin + m->shift;
     *rel_pts = (pkt->pts != AV_NOPTS_VALUE ? pkt->pts : src_dts) - m->origin + m->shift;

@@ -27,7 +27,11 @@ typedef struct RecTsMap {
     AVRational src_tb;     /* of the timestamps given */
     AVRational out_tb;     /* of the file's stream */
     AVRational frame_rate; /* {0, 1} if unknown: guesses a missing duration */
-    uint64_t packets;      /* mapped so far */
+    /* Where the first packet goes (src_tb, >= 0; 0 after init): a stream
+     * that joins a clip later than its first stream (audio beside video) is
+     * placed by when its first packet arrived. Set before the first packet. */
+    int64_t first_shift;
+    uint64_t packets; /* mapped so far */
     int64_t first_wall_ns, last_wall_ns;
     /* rel = src - origin + shift, in src_tb */
     bool have_origin;
@@ -45,7 +49,8 @@ void rec_tsmap_init(RecTsMap *map, AVRational src_tb, AVRational out_tb, AVRatio
 /*
  * Map the next packet of the clip, in place: pkt->pts/dts/duration, in
  * src_tb (AV_NOPTS_VALUE or a duration <= 0 when unknown), become times in
- * out_tb. The clip's first timed packet is time zero (plus, if packets
+ * out_tb. The clip's first timed packet is time first_shift (0 unless the
+ * caller set it), plus, if packets
  * without timestamps came before it, the arrival time elapsed since the
  * first). `wall_ns` is the packet's arrival time (CLOCK_REALTIME). Returns
  * true when the stream's clock jumped (more than REC_TS_BACKSTEP_NS back,

@@ -86,6 +86,14 @@ typedef enum {
     CODEC_H265,
 } Codec;
 
+/* Sound sent beside the video (--audio). */
+typedef enum {
+    AUDIO_NONE = 0,
+    AUDIO_AAC,
+    AUDIO_PCMA, /* G.711 A-law */
+    AUDIO_PCMU, /* G.711 mu-law */
+} Audio;
+
 typedef struct {
     guint port;
     const char *path;
@@ -105,6 +113,7 @@ typedef struct {
     const char *sub_path;        /* the sub-stream's mount; NULL: none */
     int sub_width;
     int sub_height;
+    Audio audio;
 } Options;
 
 static const char *codec_name(Codec c)
@@ -127,6 +136,31 @@ static const char *codec_payloader(Codec c)
     return c == CODEC_H265 ? "rtph265pay" : "rtph264pay";
 }
 
+/*
+ * The launch-string branch of --audio (empty for none): a live tone on the
+ * media's clock, like a camera's microphone beside its video. 20 ms
+ * buffers, as cameras packetise G.711.
+ */
+static const char *audio_branch(Audio a)
+{
+    switch (a) {
+    case AUDIO_AAC:
+        return "audiotestsrc is-live=true wave=sine samplesperbuffer=320 "
+               "! audio/x-raw,rate=16000,channels=1 ! audioconvert ! avenc_aac ! aacparse "
+               "! rtpmp4gpay name=pay1 pt=97 ";
+    case AUDIO_PCMA:
+        return "audiotestsrc is-live=true wave=sine samplesperbuffer=160 "
+               "! audio/x-raw,rate=8000,channels=1 ! audioconvert ! alawenc "
+               "! rtppcmapay name=pay1 pt=8 ";
+    case AUDIO_PCMU:
+        return "audiotestsrc is-live=true wave=sine samplesperbuffer=160 "
+               "! audio/x-raw,rate=8000,channels=1 ! audioconvert ! mulawenc "
+               "! rtppcmupay name=pay1 pt=0 ";
+    default:
+        return "";
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* Command line                                                        */
 /* ------------------------------------------------------------------ */
@@ -138,7 +172,7 @@ static void print_usage(FILE *out)
             "                        [--codec h264|h265] [--user U --password P]\n"
             "                        [--width W --height H --fps N]\n"
             "                        [--protocols tcp|udp|all [--refuse-status 461|400]]\n"
-            "                        [--drop-percent P]\n"
+            "                        [--drop-percent P] [--audio aac|pcma|pcmu]\n"
             "                        [--sub-path /NAME [--sub-width W --sub-height H]]\n"
             "\n"
             "Serves a test camera at rtsp://127.0.0.1:PORT/NAME (127.0.0.1 only).\n"
@@ -171,6 +205,8 @@ static void print_usage(FILE *out)
             "                    (default 640x360)\n"
             "  SIGUSR1, SIGUSR2  drop the main (USR1) or the sub (USR2) mount, its clients\n"
             "                    disconnected, or restore it; one line tells which\n"
+            "  --audio A         also send a live tone: aac (16 kHz, rtpmp4gpay), pcma or\n"
+            "                    pcmu (G.711 A-law or mu-law at 8 kHz), as stream pay1\n"
             "\n"
             "Prints \"" PROG ": serving rtsp://127.0.0.1:PORT/NAME\" once listening.\n"
             "Exit status: 0 on SIGTERM/SIGINT, 64 bad arguments, 66 unusable --file,\n"
@@ -275,9 +311,10 @@ static void parse_args(int argc, char **argv, Options *o)
         name[len] = '\0';
 
         static const char *const with_value[] = {
-            "--port",          "--path",         "--file",     "--codec",     "--user",
-            "--password",      "--width",        "--height",   "--fps",       "--protocols",
-            "--refuse-status", "--drop-percent", "--sub-path", "--sub-width", "--sub-height",
+            "--port",     "--path",      "--file",          "--codec",
+            "--user",     "--password",  "--width",         "--height",
+            "--fps",      "--protocols", "--refuse-status", "--drop-percent",
+            "--sub-path", "--sub-width", "--sub-height",    "--audio",
         };
         gboolean is_flag = strcmp(name, "--pattern") == 0 || strcmp(name, "--loop") == 0;
         gboolean known = is_flag;
@@ -348,6 +385,15 @@ static void parse_args(int argc, char **argv, Options *o)
             o->sub_width = parse_int(name, val, 16, 7680);
         } else if (strcmp(name, "--sub-height") == 0) {
             o->sub_height = parse_int(name, val, 16, 4320);
+        } else if (strcmp(name, "--audio") == 0) {
+            if (strcmp(val, "aac") == 0)
+                o->audio = AUDIO_AAC;
+            else if (strcmp(val, "pcma") == 0)
+                o->audio = AUDIO_PCMA;
+            else if (strcmp(val, "pcmu") == 0)
+                o->audio = AUDIO_PCMU;
+            else
+                usage_error("--audio must be aac, pcma or pcmu, got '%s'", val);
         }
     }
 
@@ -1072,6 +1118,20 @@ int main(int argc, char **argv)
     FileConfig file_cfg = {0};
 
     require_element(codec_payloader(codec), "gstreamer1.0-plugins-good");
+    if (opt.audio != AUDIO_NONE) {
+        require_element("audiotestsrc", "gstreamer1.0-plugins-base");
+        require_element("audioconvert", "gstreamer1.0-plugins-base");
+    }
+    if (opt.audio == AUDIO_AAC) {
+        require_element("avenc_aac", "gstreamer1.0-libav");
+        require_element("aacparse", "gstreamer1.0-plugins-good");
+        require_element("rtpmp4gpay", "gstreamer1.0-plugins-good");
+    } else if (opt.audio != AUDIO_NONE) {
+        require_element(opt.audio == AUDIO_PCMA ? "alawenc" : "mulawenc",
+                        "gstreamer1.0-plugins-good");
+        require_element(opt.audio == AUDIO_PCMA ? "rtppcmapay" : "rtppcmupay",
+                        "gstreamer1.0-plugins-good");
+    }
     if (opt.file) {
         require_element("filesrc", "gstreamer1.0-plugins-base");
         require_element("qtdemux", "gstreamer1.0-plugins-good");
@@ -1090,8 +1150,8 @@ int main(int argc, char **argv)
         /* config-interval=-1: parameter sets in front of every keyframe, so
          * a client joining mid-stream can decode from the next one. */
         launch = g_strdup_printf("( appsrc name=src ! %s name=pay0 pt=96 "
-                                 "config-interval=-1 )",
-                                 codec_payloader(codec));
+                                 "config-interval=-1 %s)",
+                                 codec_payloader(codec), audio_branch(opt.audio));
     } else {
         const char *enc = codec == CODEC_H265 ? "x265enc" : "x264enc";
 
@@ -1106,10 +1166,10 @@ int main(int argc, char **argv)
         launch = g_strdup_printf("( videotestsrc pattern=ball is-live=true "
                                  "! video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 "
                                  "! %s tune=zerolatency speed-preset=ultrafast key-int-max=%d %s"
-                                 "! %s name=pay0 pt=96 config-interval=-1 )",
+                                 "! %s name=pay0 pt=96 config-interval=-1 %s)",
                                  opt.width, opt.height, opt.fps, enc, 2 * opt.fps,
                                  codec == CODEC_H265 ? "" : "sliced-threads=false ",
-                                 codec_payloader(codec));
+                                 codec_payloader(codec), audio_branch(opt.audio));
     }
 
     GstRTSPServer *server = gst_rtsp_server_new();
@@ -1123,6 +1183,13 @@ int main(int argc, char **argv)
     g_free(launch);
     /* One pipeline for all clients: they all see the same live stream. */
     gst_rtsp_media_factory_set_shared(factory, TRUE);
+    /* A live tone beside the file's appsrc makes the pipeline answer the
+     * seeking query (audiotestsrc can seek), so PLAY would seek, which the
+     * appsrc refuses (503). Media that publish their clock and offset are
+     * never seeked, and FFmpeg ignores the SDP lines that say so. */
+    if (opt.file && opt.audio != AUDIO_NONE)
+        gst_rtsp_media_factory_set_publish_clock_mode(factory,
+                                                      GST_RTSP_PUBLISH_CLOCK_MODE_CLOCK_AND_OFFSET);
     if (opt.file)
         g_signal_connect(factory, "media-configure", G_CALLBACK(on_media_configure), &file_cfg);
     if (opt.user)

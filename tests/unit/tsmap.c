@@ -168,6 +168,24 @@ static void test_strictly_increasing(void)
     CHECK_OUT(map(&m, 5 * FRAME_TB, 5 * FRAME_TB, 0, 200), 5 * FRAME_TB + 1, 5 * FRAME_TB + 1);
 }
 
+/* A stream that joins the clip later (audio beside video) starts where
+ * first_shift puts it, and follows its own clock from there. */
+static void test_first_shift(void)
+{
+    RecTsMap m;
+    AVRational tb8k = {1, 8000};
+    rec_tsmap_init(&m, tb8k, tb8k, NO_RATE);
+    m.first_shift = 240; /* arrived 30 ms after the clip's first packet */
+    int64_t o = 987654;  /* the audio's own clock */
+    CHECK_OUT(map(&m, o, o, 160, 30), 240, 240);
+    CHECK_OUT(map(&m, o + 160, o + 160, 160, 50), 400, 400);
+    /* Untimed packets start there too. */
+    rec_tsmap_init(&m, tb8k, tb8k, NO_RATE);
+    m.first_shift = 80;
+    CHECK_OUT(map(&m, NONE, NONE, 0, 10), 80, 80);
+    CHECK_OUT(map(&m, NONE, NONE, 0, 30), 240, 240);
+}
+
 int main(void)
 {
     pkt = av_packet_alloc();
@@ -181,6 +199,7 @@ int main(void)
     RUN(test_jump_ahead);
     RUN(test_jump_back);
     RUN(test_strictly_increasing);
+    RUN(test_first_shift);
     av_packet_free(&pkt);
     return 0;
 }
