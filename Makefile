@@ -52,12 +52,14 @@ SUPER_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard supervisor/*.c))
 HTTP_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard http/*.c))
 MHD_CFLAGS  := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS    := $(or $(shell pkg-config --libs libmicrohttpd 2>/dev/null),-lmicrohttpd)
+MQTT_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard mqtt/*.c))
+MOSQ_LIBS   := $(or $(shell pkg-config --libs libmosquitto 2>/dev/null),-lmosquitto)
 
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 PROGRAMS := $(BUILD)/camwatch $(BUILD)/camwatch-capture $(BUILD)/camwatch-detect \
-            $(BUILD)/camwatch-record $(BUILD)/camwatch-http
+            $(BUILD)/camwatch-record $(BUILD)/camwatch-http $(BUILD)/camwatch-mqtt
 FAKECAM  := $(BUILD)/camwatch-fakecam
 
 .PHONY: all programs fakecam tests test bench run install clean format check-format deps \
@@ -72,6 +74,8 @@ tests: $(UNIT_BINS)
 $(BUILD)/capture/%.o $(BUILD)/record/%.o $(BUILD)/common/av/%.o: OBJ_CFLAGS := -Icommon/av $(AV_CFLAGS)
 # camwatch-http encodes JPEGs with libavcodec and serves with libmicrohttpd.
 $(BUILD)/http/%.o: OBJ_CFLAGS := -Icommon/av $(AV_CFLAGS) $(MHD_CFLAGS)
+# camwatch-mqtt names MOTION_ZONES' zones with the detector's parser.
+$(BUILD)/mqtt/%.o: OBJ_CFLAGS := -Idetect
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -103,6 +107,10 @@ $(BUILD)/camwatch-record: $(RECORD_OBJ) $(AV_LIB) $(COMMON_LIB)
 # Off the data path: a reader of the rings and the clip folder.
 $(BUILD)/camwatch-http: $(HTTP_OBJ) $(AV_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MHD_LIBS) $(AV_LIBS) $(CJSON_LIBS) -lm -lpthread
+
+# Off the data path too: a reader of the events ring and the clip folder.
+$(BUILD)/camwatch-mqtt: $(MQTT_OBJ) $(BUILD)/detect/polygon.o $(COMMON_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MOSQ_LIBS) $(CJSON_LIBS) -lm -lpthread
 
 $(BUILD)/camwatch: $(SUPER_OBJ) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(UV_LIBS) $(CJSON_LIBS) -lm -lpthread

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "log.h"
+#include "mqtturl.h"
 #include "url.h"
 
 #include <arpa/inet.h>
@@ -23,8 +24,10 @@ enum VarType {
     VAR_INT,
     VAR_LEVEL,
     VAR_TEXT,
-    VAR_SECRET, /* text that is a credential: never printed, masked in every message */
-    VAR_LISTEN  /* "ADDR:PORT": an IPv4 address, [IPv6] or localhost, and a port */
+    VAR_SECRET,   /* text that is a credential: never printed, masked in every message */
+    VAR_LISTEN,   /* "ADDR:PORT": an IPv4 address, [IPv6] or localhost, and a port */
+    VAR_MQTT_URL, /* mqtt(s)://[user:password@]host[:port] (mqtturl.h), or unset */
+    VAR_TOPIC     /* MQTT topic levels: no wildcard, no empty level */
 };
 
 typedef struct VarSpec {
@@ -101,6 +104,14 @@ static const VarSpec var_specs[] = {
      "HTTP Basic password of camwatch-http (required when HTTP_LISTEN is not a loopback address)"},
     {"LIVE_FPS", VAR_NUMBER, NUM(live_fps), "5", 0.2, 30, NULL,
      "most frames a second /live.mjpeg sends"},
+    {"MQTT_URL", VAR_MQTT_URL, STR(mqtt_url), "", 0, 0, NULL,
+     "MQTT broker camwatch-mqtt publishes to (Home Assistant): mqtt://user:password@host:1883, "
+     "mqtts:// for TLS (unset: no MQTT stage)"},
+    {"MQTT_TOPIC_PREFIX", VAR_TOPIC, STR(mqtt_topic_prefix), "camwatch", 0, 0, NULL,
+     "first topic levels of camwatch-mqtt's topics (PREFIX/CAMERA/motion, ...)"},
+    {"MQTT_CA_FILE", VAR_PATH_OPT, STR(mqtt_ca_file), "", 0, 0, NULL,
+     "CA certificates (PEM) that sign the broker's certificate for mqtts:// (default: the "
+     "system's)"},
 };
 
 #define VAR_COUNT (sizeof(var_specs) / sizeof(var_specs[0]))
@@ -401,6 +412,34 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
         strcpy(field, value);
         return 0;
     }
+    case VAR_MQTT_URL: {
+        CwMqttUrl parsed;
+        const char *problem = "";
+        if (*value &&
+            (strlen(value) >= v->size || cw_mqtt_url_parse(value, &parsed, &problem) < 0)) {
+            fail(err, err_size, v->name,
+                 "=\"%s\" is not accepted: %s; use mqtt://[user:password@]host[:port] or "
+                 "mqtts://... (e.g. mqtt://camwatch:secret@192.168.1.2:1883)",
+                 value, strlen(value) >= v->size ? "it is too long" : problem);
+            return -EINVAL;
+        }
+        strcpy(field, value);
+        return 0;
+    }
+    case VAR_TOPIC: {
+        size_t n = strlen(value);
+        bool ok = n > 0 && n < v->size && value[0] != '/' && value[n - 1] != '/' &&
+                  !strstr(value, "//") && strcspn(value, "+#") == n;
+        if (!ok) {
+            fail(err, err_size, v->name,
+                 "=\"%s\" is not accepted: use 1 to %zu characters of topic levels without "
+                 "'+', '#', a leading or trailing '/' or an empty level (e.g. camwatch, home/cams)",
+                 value, v->size - 1);
+            return -EINVAL;
+        }
+        strcpy(field, value);
+        return 0;
+    }
     case VAR_NAME: {
         size_t n = strlen(value);
         bool ok = n > 0 && n < v->size;
@@ -478,11 +517,14 @@ int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
     }
     /* Before anything can quote the URL, its password is a secret; and so
      * is every secret variable's value, which a message may quote too. */
-    const char *url = getenv("RTSP_URL");
-    if (url && cw_url_register_secrets(url) < 0) {
-        fail(err, err_size, "RTSP_URL", ": out of memory while reading it");
-        ret = -ENOMEM;
-        goto end;
+    static const char *const url_vars[] = {"RTSP_URL", "MQTT_URL"};
+    for (size_t i = 0; i < sizeof(url_vars) / sizeof(url_vars[0]); i++) {
+        const char *url = getenv(url_vars[i]);
+        if (url && cw_url_register_secrets(url) < 0) {
+            fail(err, err_size, url_vars[i], ": out of memory while reading it");
+            ret = -ENOMEM;
+            goto end;
+        }
     }
     for (size_t i = 0; i < VAR_COUNT; i++) {
         const char *secret = var_specs[i].type == VAR_SECRET ? getenv(var_specs[i].name) : NULL;

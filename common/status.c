@@ -22,17 +22,15 @@
 
 static const char *const kind_names[CW_RING_KIND_COUNT] = {"packets", "frames", "events"};
 static const char *const stage_names[CW_STAGE_COUNT] = {
-    [CW_STAGE_CAPTURE] = "camwatch-capture",
-    [CW_STAGE_DETECT] = "camwatch-detect",
-    [CW_STAGE_RECORD] = "camwatch-record",
-    [CW_STAGE_HTTP] = "camwatch-http",
+    [CW_STAGE_CAPTURE] = "camwatch-capture", [CW_STAGE_DETECT] = "camwatch-detect",
+    [CW_STAGE_RECORD] = "camwatch-record",   [CW_STAGE_HTTP] = "camwatch-http",
+    [CW_STAGE_MQTT] = "camwatch-mqtt",
 };
 /* Where each stage beats (as the supervisor looks for it). */
 static const enum CwRingKind beat_ring[CW_STAGE_COUNT] = {
-    [CW_STAGE_CAPTURE] = CW_RING_PACKETS,
-    [CW_STAGE_DETECT] = CW_RING_EVENTS,
-    [CW_STAGE_RECORD] = CW_RING_PACKETS,
-    [CW_STAGE_HTTP] = CW_RING_EVENTS,
+    [CW_STAGE_CAPTURE] = CW_RING_PACKETS, [CW_STAGE_DETECT] = CW_RING_EVENTS,
+    [CW_STAGE_RECORD] = CW_RING_PACKETS,  [CW_STAGE_HTTP] = CW_RING_EVENTS,
+    [CW_STAGE_MQTT] = CW_RING_EVENTS,
 };
 static const char *const state_names[] = {
     [CW_STAGE_UNKNOWN] = "unknown", [CW_STAGE_IDLE] = "starting",

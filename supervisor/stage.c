@@ -15,10 +15,9 @@
 #define SPAWN_FAILED_STATUS 127
 
 static const char *const stage_names[CW_STAGE_COUNT] = {
-    [CW_STAGE_CAPTURE] = "camwatch-capture",
-    [CW_STAGE_DETECT] = "camwatch-detect",
-    [CW_STAGE_RECORD] = "camwatch-record",
-    [CW_STAGE_HTTP] = "camwatch-http",
+    [CW_STAGE_CAPTURE] = "camwatch-capture", [CW_STAGE_DETECT] = "camwatch-detect",
+    [CW_STAGE_RECORD] = "camwatch-record",   [CW_STAGE_HTTP] = "camwatch-http",
+    [CW_STAGE_MQTT] = "camwatch-mqtt",
 };
 
 const char *sup_stage_name(enum CwStage id)

@@ -40,6 +40,11 @@ static bool http_wanted(const CwConfig *cfg)
     return cfg->http_listen[0] != '\0';
 }
 
+static bool mqtt_wanted(const CwConfig *cfg)
+{
+    return cfg->mqtt_url[0] != '\0';
+}
+
 /*
  * The stages, in start order: the readers of the data path first, so that
  * they are attached to the rings before capture publishes its first
@@ -60,6 +65,7 @@ static const SupStageRow stage_table[] = {
     {CW_STAGE_DETECT, CW_RING_EVENTS, true, NULL},
     {CW_STAGE_CAPTURE, CW_RING_PACKETS, true, NULL},
     {CW_STAGE_HTTP, CW_RING_EVENTS, false, http_wanted},
+    {CW_STAGE_MQTT, CW_RING_EVENTS, false, mqtt_wanted},
 };
 #define STAGE_ROWS (sizeof(stage_table) / sizeof(stage_table[0]))
 _Static_assert(STAGE_ROWS == CW_STAGE_COUNT, "a row per stage");
@@ -285,6 +291,7 @@ static void stop_carry_out(Sup *sup, SupStopStep step, int exit_code, const char
         sup_stage_kill(&sup->stages[CW_STAGE_RECORD], SIGTERM);
         sup_stage_kill(&sup->stages[CW_STAGE_DETECT], SIGTERM);
         sup_stage_kill(&sup->stages[CW_STAGE_HTTP], SIGTERM); /* nothing if unused */
+        sup_stage_kill(&sup->stages[CW_STAGE_MQTT], SIGTERM);
     }
     if (step.actions & SUP_STOP_KILL_CAPTURE) {
         cw_warn("%s pid=%d did not stop within %d s, killing it", capture->name, capture->pid,
