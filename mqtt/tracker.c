@@ -108,19 +108,21 @@ void mqtt_tracker_on_tick(MqttTracker *t, int64_t now_ns, MqttEmit emit, void *d
     maybe_end(e, now_ns, emit, data);
 }
 
-static bool clip_matches(const MqttEvent *e, int64_t motion_start_ns)
+/* A clip that continues one cut at MAX_CLIP_SECONDS begins where the cut
+ * was, which may be in the event's post-capture time. */
+static bool clip_matches(const MqttTracker *t, const MqttEvent *e, int64_t motion_start_ns)
 {
     return e->open && motion_start_ns >= e->start_ns - MQTT_CLIP_MATCH_SLACK_NS &&
-           motion_start_ns <= e->last_motion_ns + MQTT_CLIP_MATCH_SLACK_NS;
+           motion_start_ns <= e->last_motion_ns + t->post_capture_ns + MQTT_CLIP_MATCH_SLACK_NS;
 }
 
 bool mqtt_tracker_on_clip(MqttTracker *t, int64_t motion_start_ns, bool final, const char *clip,
                           const char *snapshot, const char *sidecar, int64_t now_ns, MqttEmit emit,
                           void *data)
 {
-    MqttEvent *e = clip_matches(&t->closing, motion_start_ns)   ? &t->closing
-                   : clip_matches(&t->current, motion_start_ns) ? &t->current
-                                                                : NULL;
+    MqttEvent *e = clip_matches(t, &t->closing, motion_start_ns)   ? &t->closing
+                   : clip_matches(t, &t->current, motion_start_ns) ? &t->current
+                                                                   : NULL;
     if (!e)
         return false;
     snprintf(e->clip, sizeof(e->clip), "%s", clip);

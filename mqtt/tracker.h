@@ -20,7 +20,8 @@
 #define MQTT_CLIP_WAIT_NS (30 * 1000000000LL)
 /* Updates of one event at most this often. */
 #define MQTT_UPDATE_INTERVAL_NS (1000000000LL)
-/* A clip belongs to an event if its motion began within the event, or this near it. */
+/* A clip belongs to an event if its motion began within the event (its post-capture
+ * included), or this near it. */
 #define MQTT_CLIP_MATCH_SLACK_NS (1000000000LL)
 
 enum MqttEventType { MQTT_EVENT_START, MQTT_EVENT_UPDATE, MQTT_EVENT_END };
