@@ -39,7 +39,8 @@
 #include "stage_start.h"
 #include "tracker.h"
 
-/* How long one turn waits on the broker's socket or the events ring. */
+/* How long one turn waits on the broker's socket (or sleeps without one):
+ * the most a motion frame waits before its ON is sent. */
 #define TURN_MS 50
 /* The state is looked at this often, and published when it changed. */
 #define STATE_CHECK_NS (2 * CW_NS_PER_SEC)
@@ -70,7 +71,7 @@ typedef struct Mqtt {
     char base[512];     /* PREFIX/CAMERA */
     char topics[T_COUNT][600];
     CwRing *rings[CW_RING_KIND_COUNT];
-    CwRingReader reader; /* of the events ring */
+    uint64_t next_seq; /* the events ring's slot read next (no reader entry: see drain_events) */
     MqttLink *link;
     MqttClipWatch *clips; /* NULL until VIDEO_DIR can be watched */
     int64_t next_watch_try_ns;
@@ -255,18 +256,28 @@ static void emit(const MqttEvent *e, enum MqttEventType type, void *data)
     free(json);
 }
 
+/*
+ * Every event published since the last call, by sequence number. No reader
+ * entry is taken (as camwatch-http takes none): a camwatch-mqtt started by
+ * hand beside the supervisor's must not take over the other's entry, and
+ * the 8 entries are kept for the data path. A turn is 50 ms and the ring
+ * holds seconds of events, so falling behind means a stall: then the
+ * oldest intact events are skipped to.
+ */
 static void drain_events(Mqtt *m)
 {
+    CwRing *ring = m->rings[CW_RING_EVENTS];
     CwRingView view;
     CwEvent ev;
-    while (cw_ring_next(&m->reader, &view) == 0) {
-        if (view.len < offsetof(CwEvent, boxes)) {
-            cw_ring_done(&m->reader, &view);
-            continue;
-        }
+    uint64_t head = cw_ring_write_seq(ring), slots = cw_ring_slot_count(ring);
+    if (head - m->next_seq > slots / 2)
+        m->next_seq = head - slots / 2;
+    for (; m->next_seq < head; m->next_seq++) {
+        if (cw_ring_peek(ring, m->next_seq, &view) < 0 || view.len < offsetof(CwEvent, boxes))
+            continue; /* gone, or not an event */
         memset(&ev, 0, sizeof(ev));
         memcpy(&ev, view.data, view.len < sizeof(ev) ? view.len : sizeof(ev));
-        if (!cw_ring_done(&m->reader, &view))
+        if (!cw_ring_view_intact(ring, &view))
             continue; /* overwritten while read */
         size_t room = (view.len - offsetof(CwEvent, boxes)) / sizeof(CwBox);
         if (ev.box_count > room)
@@ -391,21 +402,19 @@ int main(int argc, char **argv)
     const CwRingUse uses[] = {
         {.kind = CW_RING_PACKETS, .ring = &m.rings[CW_RING_PACKETS]},
         {.kind = CW_RING_FRAMES, .ring = &m.rings[CW_RING_FRAMES]},
-        {.kind = CW_RING_EVENTS,
-         .ring = &m.rings[CW_RING_EVENTS],
-         .reader = &m.reader,
-         .role = "mqtt"},
+        {.kind = CW_RING_EVENTS, .ring = &m.rings[CW_RING_EVENTS]},
     };
     if (cw_rings_open_all(&m.cfg, uses, CW_RING_KIND_COUNT, &code) < 0)
         goto end; /* logged */
     mqtt_tracker_init(&m.tracker, (int64_t)(m.cfg.post_capture_s * CW_NS_PER_SEC),
                       CW_MOTION_DETECT_GRACE_NS);
+    m.next_seq = cw_ring_write_seq(m.rings[CW_RING_EVENTS]); /* from now on */
     cw_info("publishing camera %s to %s under %s/", m.cfg.camera, m.cfg.mqtt_url, m.base);
 
     while (!cw_stop_requested) {
         cw_rings_heartbeat(m.rings[CW_RING_EVENTS], CW_STAGE_MQTT);
         if (!mqtt_link_run(m.link, TURN_MS))
-            cw_ring_wait(&m.reader, TURN_MS);
+            sleep_ms(TURN_MS);
         drain_events(&m);
         int64_t now = cw_mono_ns();
         drain_clips(&m, now);
@@ -419,7 +428,6 @@ int main(int argc, char **argv)
         update_state(&m, now, false);
     }
     cw_info("stopping on request");
-    cw_ring_detach(&m.reader);
     for (int kind = 0; kind < CW_RING_KIND_COUNT; kind++)
         cw_ring_close(&m.rings[kind]);
 end:

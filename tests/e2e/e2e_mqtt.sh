@@ -31,12 +31,27 @@ bport=$(test_port 1883)
 MQ_USER=camwatch MQ_PASS='Mq-Secret9'
 mosquitto_passwd -b -c "$WORK/passwd" "$MQ_USER" "$MQ_PASS" >/dev/null 2>&1 ||
     { : >"$WORK/passwd"; mosquitto_passwd -b "$WORK/passwd" "$MQ_USER" "$MQ_PASS"; }
+# TLS on a second listener, from a CA made here.
+tport=$(test_port 8883)
+(
+    cd "$WORK"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=camwatch test CA" \
+        -keyout ca.key -out ca.pem
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server.key -out server.csr
+    printf 'subjectAltName=IP:127.0.0.1\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile server.ext -out server.pem
+) >"$WORK/openssl.log" 2>&1 || fail "cannot make the test certificates: $(cat "$WORK/openssl.log")"
 cat >"$WORK/mosquitto.conf" <<CONF
-listener $bport 127.0.0.1
 allow_anonymous false
 password_file $WORK/passwd
 persistence false
 user $(id -un)
+listener $bport 127.0.0.1
+listener $tport 127.0.0.1
+cafile $WORK/ca.pem
+certfile $WORK/server.pem
+keyfile $WORK/server.key
 CONF
 BROKER_PID=
 start_broker() {
@@ -203,6 +218,17 @@ lines=$(grep -c "refused camwatch-mqtt" "$WORK/wrong.log" || true)
 grep -q "wrong-pass" "$WORK/wrong.log" && fail "the wrong password is printed"
 grep -q "$MQ_PASS" "$WORK/camwatch.log" && fail "the password is printed in camwatch.log"
 log "wrong password: $lines lines in 3.5 s: $(grep -m1 refused "$WORK/wrong.log" | cut -c1-200)"
+
+# --- mqtts:// with MQTT_CA_FILE (by hand, with --forget: it needs no rings) ------
+tls=(env MQTT_URL="mqtts://$MQ_USER:$MQ_PASS@127.0.0.1:$tport" RETRY_SECONDS=1)
+"${tls[@]}" MQTT_CA_FILE="$WORK/ca.pem" "$BIN/camwatch-mqtt" --forget >"$WORK/tls.log" 2>&1 ||
+    fail "mqtts:// with MQTT_CA_FILE did not connect: $(cat "$WORK/tls.log")"
+grep -q "connected to the MQTT broker 127.0.0.1:$tport (TLS)" "$WORK/tls.log" || fail "no TLS connection: $(cat "$WORK/tls.log")"
+# Without the test CA the broker's certificate is not trusted.
+"${tls[@]}" "$BIN/camwatch-mqtt" --forget >"$WORK/tls-untrusted.log" 2>&1 &&
+    fail "mqtts:// connected to a broker whose certificate no CA of the system signed"
+grep -q "connected to the MQTT broker" "$WORK/tls-untrusted.log" && fail "connected without the CA"
+log "mqtts://: connected with MQTT_CA_FILE; refused without it: $(grep -m1 'cannot reach' "$WORK/tls-untrusted.log" | cut -c1-160)"
 
 # --- --forget ---------------------------------------------------------------------
 "$BIN/camwatch-mqtt" --forget >"$WORK/forget.log" 2>&1 || fail "--forget failed: $(cat "$WORK/forget.log")"
