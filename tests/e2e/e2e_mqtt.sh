@@ -173,42 +173,51 @@ for st in capture detect record; do
 done
 log "SIGKILL: offline by the Will, online again (pid $mqtt_pid -> $new_pid), no other stage restarted"
 
-# --- control topics -------------------------------------------------------------
-mosquitto_pub "${sub[@]}" -t "$T/record/set" -m OFF
+# --- control topics: detect ---------------------------------------------------
 mosquitto_pub "${sub[@]}" -t "$T/detect/set" -m OFF
-wait_for 5 "state echoes detect and record OFF" sh -c \
-    "grep ' $T/state ' '$WORK/messages.txt' | tail -n 1 | grep -q '\"detect\":\"OFF\",\"record\":\"OFF\"'"
+wait_for 5 "state echoes detect OFF" sh -c \
+    "grep ' $T/state ' '$WORK/messages.txt' | tail -n 1 | grep -q '\"detect\":\"OFF\",\"record\":\"ON\"'"
 wait_for 5 "detect honours the pause" grep -q "camwatch-detect.*detection paused" "$WORK/camwatch.log"
 # The pause lives in the events ring: a restarted detect keeps it.
 kill -KILL "$(stage_pid detect)"
 wait_for 10 "detect restarted, still paused" sh -c "[ \$(grep -c 'camwatch-detect.*detection paused' '$WORK/camwatch.log') -ge 2 ]"
 mosquitto_pub "${sub[@]}" -t "$T/detect/set" -m ON
 wait_for 5 "detection resumed" grep -q "camwatch-detect.*detection resumed" "$WORK/camwatch.log"
-wait_for 5 "record honours the pause" grep -q "camwatch-record.*recording paused" "$WORK/camwatch.log"
-mosquitto_pub "${sub[@]}" -t "$T/record/set" -m ON
-wait_for 5 "state echoes detect and record ON" sh -c \
-    "grep ' $T/state ' '$WORK/messages.txt' | tail -n 1 | grep -q '\"detect\":\"ON\",\"record\":\"ON\"'"
-log "control: detect and record paused and resumed, echoed on state, the pause kept over a detect restart"
+wait_for 5 "state echoes detect ON" sh -c \
+    "grep ' $T/state ' '$WORK/messages.txt' | tail -n 1 | grep -q '\"detect\":\"ON\"'"
+log "control: detection paused and resumed, echoed on state, the pause kept over a detect restart"
 
-# --- broker restart mid-event: the end is not lost ------------------------------
+# --- record paused during event 2, and a broker restart mid-event ---------------
+mosquitto_pub "${sub[@]}" -t "$T/record/set" -m OFF
+wait_for 5 "state echoes record OFF" sh -c \
+    "grep ' $T/state ' '$WORK/messages.txt' | tail -n 1 | grep -q '\"record\":\"OFF\"'"
+clips_before=$(clip_count)
 starts=$(count_events start)
 wait_for 40 "event 2 starts" sh -c "[ \$(grep -c '\"type\":\"start\"' '$WORK/messages.txt') -gt $starts ]"
 stop_broker
 kill -TERM "$SUB_PID" 2>/dev/null || true
-log "broker stopped during event 2"
-sleep 4
+id2=$(events start | tail -n 1 | jq -r .id)
+log "broker stopped during event $id2"
+# The event ends while the broker is away: its end waits in the outbox.
+wait_for 20 "event 2 ending while the broker is down" grep -q "camwatch-mqtt.*event $id2 ended" "$WORK/camwatch.log"
 start_broker
 mosquitto_sub "${sub[@]}" -v -F '%U %t %p' -t "$T/availability" -t "$T/motion" -t "$T/event" \
     -t "$T/state" >>"$WORK/messages.txt" 2>>"$WORK/sub.log" &
 SUB_PID=$!
 CW_PIDS+=("$SUB_PID")
-id2=$(events start | tail -n 1 | jq -r .id)
 wait_for 30 "event 2's end after the broker returned" sh -c \
     "grep ' $T/event ' '$WORK/messages.txt' | grep '\"type\":\"end\"' | grep -q '\"id\":\"$id2\"'"
 end2=$(events end | grep "\"id\":\"$id2\"" | tail -n 1)
-[ -s "$(jq -r .clip <<<"$end2")" ] || fail "event 2's end names no clip that exists: $end2"
 grep -q "connected to the MQTT broker .* again" "$WORK/camwatch.log" || fail "no reconnect logged"
-log "broker restart: event $id2 ended with $(jq -r .clip <<<"$end2")"
+log "broker restart: event $id2 ended while the broker was down; its end arrived when it came back"
+# Recording was paused: motion came, no clip was made, and the end says so.
+grep -q "camwatch-record.*recording paused" "$WORK/camwatch.log" || fail "record did not see the pause"
+[ "$(jq -r .clip <<<"$end2")" = null ] || fail "event 2 has a clip while recording was paused: $end2"
+[ "$(clip_count)" = "$clips_before" ] || fail "a clip was recorded while recording was paused: $(clips)"
+mosquitto_pub "${sub[@]}" -t "$T/record/set" -m ON
+wait_for 5 "state echoes record ON" sh -c \
+    "grep ' $T/state ' '$WORK/messages.txt' | tail -n 1 | grep -q '\"record\":\"ON\"'"
+log "control: no clip for event 2 while recording was paused; resumed, echoed on state"
 
 # --- wrong password: one clear line per RETRY_SECONDS --------------------------
 MQTT_URL="mqtt://$MQ_USER:wrong-pass@127.0.0.1:$bport" RETRY_SECONDS=1 \
