@@ -142,6 +142,7 @@ $(BUILD)/tests/damage: $(BUILD)/capture/damage.o
 $(BUILD)/tests/transport: $(BUILD)/capture/transport.o
 $(BUILD)/tests/polygon: $(BUILD)/detect/polygon.o
 $(BUILD)/tests/confirm: $(BUILD)/detect/confirm.o
+$(BUILD)/tests/mqtt_tracker: $(BUILD)/mqtt/tracker.o $(BUILD)/mqtt/outbox.o
 
 # The detector's lighting test: compiled as C, linked by the C++ driver with
 # the detector (C++ over OpenCV).
@@ -194,7 +195,7 @@ fuzz:
 
 # Installs what is missing, builds, runs every test; ends with "N passed, N failed".
 # The core tests run a second time built with ASan and UBSan.
-SAN_TESTS := ring ring_stress rings config url avhelpers motion polygon confirm motion_light \
+SAN_TESTS := ring ring_stress rings config url avhelpers motion polygon confirm motion_light mqtt_tracker \
              e2e_clip e2e_dropout e2e_crash_recovery e2e_http e2e_status
 test:
 	scripts/install-deps --check --test || scripts/install-deps --test

@@ -428,12 +428,16 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
     }
     case VAR_TOPIC: {
         size_t n = strlen(value);
-        bool ok = n > 0 && n < v->size && value[0] != '/' && value[n - 1] != '/' &&
-                  !strstr(value, "//") && strcspn(value, "+#") == n;
+        /* Plain levels only: no wildcard, no space or other character a
+         * broker's ACL or Home Assistant's templates would trip over. */
+        bool ok =
+            n > 0 && n < v->size && value[0] != '/' && value[n - 1] != '/' && !strstr(value, "//");
+        for (const char *c = value; *c && ok; c++)
+            ok = isalnum((unsigned char)*c) || strchr("-_./", *c);
         if (!ok) {
             fail(err, err_size, v->name,
-                 "=\"%s\" is not accepted: use 1 to %zu characters of topic levels without "
-                 "'+', '#', a leading or trailing '/' or an empty level (e.g. camwatch, home/cams)",
+                 "=\"%s\" is not accepted: use 1 to %zu letters, digits, '-', '_' or '.' in "
+                 "levels separated by '/', without an empty level (e.g. camwatch, home/cams)",
                  value, v->size - 1);
             return -EINVAL;
         }

@@ -61,7 +61,7 @@ void cw_status_close(CwRing *rings[CW_RING_KIND_COUNT])
             cw_ring_close(&rings[kind]);
 }
 
-static void add_time(cJSON *obj, const char *key, int64_t wall_ns)
+void cw_status_add_time(cJSON *obj, const char *key, int64_t wall_ns)
 {
     char buf[48];
     if (wall_ns > 0)
@@ -146,7 +146,7 @@ static cJSON *stage_json(enum CwStage id, const CwSupStatus *sup, CwRing *const 
             cJSON_AddNumberToObject(last, "status", s->last_exit_status);
             cJSON_AddNullToObject(last, "signal");
         }
-        add_time(last, "at", s->last_exit_wall_ns);
+        cw_status_add_time(last, "at", s->last_exit_wall_ns);
     } else {
         cJSON_AddNullToObject(st, "last_exit");
     }
@@ -227,10 +227,10 @@ static void add_clips(cJSON *obj, const CwConfig *cfg, int64_t now_wall_ns)
         snprintf(rel, sizeof(rel), "%s/%s", newest_day, newest);
         cJSON_AddStringToObject(last, "video", rel);
         snprintf(path, sizeof(path), "%s/%s", cfg->video_dir, rel);
-        add_time(last, "delivered",
-                 stat(path, &stb) == 0
-                     ? (int64_t)stb.st_mtim.tv_sec * CW_NS_PER_SEC + stb.st_mtim.tv_nsec
-                     : 0);
+        cw_status_add_time(last, "delivered",
+                           stat(path, &stb) == 0
+                               ? (int64_t)stb.st_mtim.tv_sec * CW_NS_PER_SEC + stb.st_mtim.tv_nsec
+                               : 0);
     } else {
         cJSON_AddNullToObject(clips, "last");
     }
@@ -264,7 +264,7 @@ cJSON *cw_status_json(const CwConfig *cfg, CwRing *const rings[CW_RING_KIND_COUN
     if (!root)
         return NULL;
     cJSON_AddStringToObject(root, "camera", cfg->camera);
-    add_time(root, "time", now_wall_ns);
+    cw_status_add_time(root, "time", now_wall_ns);
     if (have_sup) {
         cJSON *s = cJSON_AddObjectToObject(root, "supervisor");
         cJSON_AddNumberToObject(s, "pid", sup.supervisor_pid);
@@ -272,7 +272,7 @@ cJSON *cw_status_json(const CwConfig *cfg, CwRing *const rings[CW_RING_KIND_COUN
                                 (double)(int64_t)seconds(now_wall_ns - sup.started_wall_ns));
         cJSON *cam = cJSON_AddObjectToObject(root, "camera_state");
         cJSON_AddBoolToObject(cam, "online", sup.camera_online);
-        add_time(cam, "since", sup.camera_since_wall_ns);
+        cw_status_add_time(cam, "since", sup.camera_since_wall_ns);
         cJSON_AddNumberToObject(cam, "failed_attempts", sup.camera_attempts);
     } else {
         cJSON_AddNullToObject(root, "supervisor");

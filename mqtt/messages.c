@@ -11,16 +11,6 @@
 #include "status.h"
 #include "timefmt.h"
 
-static void add_time(cJSON *obj, const char *key, int64_t wall_ns)
-{
-    char buf[48];
-    if (wall_ns > 0)
-        cJSON_AddStringToObject(obj, key,
-                                cw_time_format(wall_ns, CW_TIME_ISO_LOCAL, buf, sizeof(buf)));
-    else
-        cJSON_AddNullToObject(obj, key);
-}
-
 static void add_path(cJSON *obj, const char *key, const char *path)
 {
     if (path && *path)
@@ -48,8 +38,8 @@ char *mqtt_event_json(const CwConfig *cfg, const CwPolygonSet *zones, const Mqtt
     cJSON_AddStringToObject(root, "type", types[type]);
     cJSON_AddStringToObject(root, "id", id);
     cJSON_AddStringToObject(root, "camera", cfg->camera);
-    add_time(root, "start", e->start_ns);
-    add_time(root, "end", type == MQTT_EVENT_END ? end_ns : 0);
+    cw_status_add_time(root, "start", e->start_ns);
+    cw_status_add_time(root, "end", type == MQTT_EVENT_END ? end_ns : 0);
     cJSON *boxes = cJSON_AddArrayToObject(root, "boxes");
     for (int i = 0; boxes && i < e->box_count; i++) {
         int v[4] = {e->boxes[i].x, e->boxes[i].y, e->boxes[i].w, e->boxes[i].h};
@@ -133,26 +123,6 @@ cJSON *mqtt_state_json(const CwConfig *cfg, CwRing *const rings[CW_RING_KIND_COU
     return root;
 }
 
-/* "2026-11-26T14:30:05.123+01:00" as ns since 1970. Returns false if it is not one. */
-static bool parse_iso_local(const char *s, int64_t *out_ns)
-{
-    int y, mo, d, h, mi, sec, ms, oh, om, n = 0;
-    char sign;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &ms, &sign,
-               &oh, &om, &n) != 10 ||
-        s[n] || (sign != '+' && sign != '-'))
-        return false;
-    struct tm tm = {.tm_year = y - 1900,
-                    .tm_mon = mo - 1,
-                    .tm_mday = d,
-                    .tm_hour = h,
-                    .tm_min = mi,
-                    .tm_sec = sec};
-    int64_t t = (int64_t)timegm(&tm) - (sign == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-    *out_ns = t * CW_NS_PER_SEC + (int64_t)ms * CW_NS_PER_MSEC;
-    return true;
-}
-
 int mqtt_sidecar_read(const char *path, char *camera, size_t camera_size, int64_t *motion_start_ns,
                       bool *final)
 {
@@ -171,7 +141,7 @@ int mqtt_sidecar_read(const char *path, char *camera, size_t camera_size, int64_
     const cJSON *cut = cJSON_GetObjectItemCaseSensitive(root, "cut_short");
     int ret = -EINVAL;
     if (cJSON_IsString(cam) && cJSON_IsString(start) &&
-        parse_iso_local(start->valuestring, motion_start_ns)) {
+        cw_time_parse_iso(start->valuestring, motion_start_ns)) {
         snprintf(camera, camera_size, "%s", cam->valuestring);
         *final = !(cJSON_IsString(cut) && strcmp(cut->valuestring, "max_length") == 0);
         ret = 0;

@@ -45,7 +45,11 @@ tport=$(test_port 8883)
 cat >"$WORK/mosquitto.conf" <<CONF
 allow_anonymous false
 password_file $WORK/passwd
-persistence false
+# Persistence keeps the observer's session (and the QoS 1 messages queued
+# for it) over the broker restart below: camwatch-mqtt may reconnect and
+# deliver an event's end before the observer is back.
+persistence true
+persistence_location $WORK/
 user $(id -un)
 listener $bport 127.0.0.1
 listener $tport 127.0.0.1
@@ -71,9 +75,11 @@ sub=(-h 127.0.0.1 -p "$bport" -u "$MQ_USER" -P "$MQ_PASS")
 export MAX_CLIP_SECONDS=30
 camwatch_env
 T=camwatch/$CAMERA_NAME
-# Every message but the snapshot's (binary), one a line: receive time, topic, payload.
-mosquitto_sub "${sub[@]}" -v -F '%U %t %p' -t "$T/availability" -t "$T/motion" -t "$T/event" \
-    -t "$T/state" -t "homeassistant/#" >"$WORK/messages.txt" 2>"$WORK/sub.log" &
+# Every message but the snapshot's (binary), one a line: receive time, topic,
+# payload; a persistent QoS 1 session, kept by the broker over its restart.
+observe=(mosquitto_sub "${sub[@]}" -i "observer-$CAMERA_NAME" -c -q 1 -v -F '%U %t %p'
+    -t "$T/availability" -t "$T/motion" -t "$T/event" -t "$T/state" -t "homeassistant/#")
+"${observe[@]}" >"$WORK/messages.txt" 2>"$WORK/sub.log" &
 SUB_PID=$!
 CW_PIDS+=("$SUB_PID")
 sleep 0.3
@@ -201,8 +207,7 @@ log "broker stopped during event $id2"
 # The event ends while the broker is away: its end waits in the outbox.
 wait_for 20 "event 2 ending while the broker is down" grep -q "camwatch-mqtt.*event $id2 ended" "$WORK/camwatch.log"
 start_broker
-mosquitto_sub "${sub[@]}" -v -F '%U %t %p' -t "$T/availability" -t "$T/motion" -t "$T/event" \
-    -t "$T/state" >>"$WORK/messages.txt" 2>>"$WORK/sub.log" &
+"${observe[@]}" >>"$WORK/messages.txt" 2>>"$WORK/sub.log" &
 SUB_PID=$!
 CW_PIDS+=("$SUB_PID")
 wait_for 30 "event 2's end after the broker returned" sh -c \
