@@ -418,8 +418,8 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
         if (*value &&
             (strlen(value) >= v->size || cw_mqtt_url_parse(value, &parsed, &problem) < 0)) {
             fail(err, err_size, v->name,
-                 "=\"%s\" is not accepted: %s; use mqtt://[user:password@]host[:port] or "
-                 "mqtts://... (e.g. mqtt://camwatch:secret@192.168.1.2:1883)",
+                 "=\"%s\" is not accepted: %s; use mqtt://HOST[:PORT] or mqtts://HOST[:PORT], "
+                 "with USER:PASSWORD@ before the host if the broker asks for one",
                  value, strlen(value) >= v->size ? "it is too long" : problem);
             return -EINVAL;
         }

@@ -62,8 +62,7 @@ int cw_mqtt_url_parse(const char *url, CwMqttUrl *out, const char **problem)
     if (end > p && end[-1] == '/')
         end--;
     if (memchr(p, '/', (size_t)(end - p)) || memchr(p, '?', (size_t)(end - p))) {
-        *problem =
-            "it has a path or a query after the host (use mqtt://[user:password@]host[:port])";
+        *problem = "it has a path or a query after the host";
         return -EINVAL;
     }
     const char *host = p, *host_end = end, *port = NULL;

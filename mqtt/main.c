@@ -370,7 +370,7 @@ int main(int argc, char **argv)
     const char *problem = "";
     if (!m.cfg.mqtt_url[0] || cw_mqtt_url_parse(m.cfg.mqtt_url, &m.url, &problem) < 0) {
         cw_crit("MQTT_URL is not set: camwatch-mqtt has no broker to publish to (set it to "
-                "mqtt://user:password@host:1883)");
+                "mqtt://HOST:1883, with USER:PASSWORD@ before the host if the broker asks)");
         return CW_EXIT_CONFIG;
     }
     if (m.cfg.mqtt_ca_file[0] && access(m.cfg.mqtt_ca_file, R_OK) < 0) {
