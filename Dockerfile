@@ -1,4 +1,4 @@
-# camwatch image: the five programs on Debian 12, built in one stage and
+# camwatch image: the six programs on Debian 12, built in one stage and
 # shipped in another that holds only their runtime libraries.
 #
 #   docker build -t camwatch .
@@ -16,8 +16,10 @@ FROM debian:12-slim AS build
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         build-essential pkg-config \
-        libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavdevice-dev \
+        libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev \
+        libavdevice-dev \
         libopencv-core-dev libopencv-imgproc-dev libuv1-dev libcjson-dev libmicrohttpd-dev \
+        libmosquitto-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the programs are built from: a change in tests/ or docs/ does
@@ -29,6 +31,7 @@ COPY detect/ detect/
 COPY record/ record/
 COPY supervisor/ supervisor/
 COPY http/ http/
+COPY mqtt/ mqtt/
 RUN make -j"$(nproc)" programs
 
 FROM debian:12-slim
@@ -38,12 +41,12 @@ FROM debian:12-slim
 # ldd on every program in the image: a library missing here fails it.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libavformat59 libavcodec59 libavutil57 libswscale6 libavdevice59 \
+        libavformat59 libavcodec59 libavutil57 libswscale6 libswresample4 libavdevice59 \
         libopencv-imgproc406 libopencv-core406 \
-        libuv1 libcjson1 libmicrohttpd12 tzdata \
+        libuv1 libcjson1 libmicrohttpd12 libmosquitto1 ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/camwatch /src/build/camwatch-capture \
-     /src/build/camwatch-detect /src/build/camwatch-record /src/build/camwatch-http \
+     /src/build/camwatch-detect /src/build/camwatch-record /src/build/camwatch-http /src/build/camwatch-mqtt \
      /usr/local/bin/
 # Never root. compose.yaml runs every stage as one uid (CAMWATCH_UID, 1000 by
 # default): the rings are created with mode 0600, so stages of different

@@ -52,12 +52,14 @@ SUPER_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard supervisor/*.c))
 HTTP_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard http/*.c))
 MHD_CFLAGS  := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS    := $(or $(shell pkg-config --libs libmicrohttpd 2>/dev/null),-lmicrohttpd)
+MQTT_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard mqtt/*.c))
+MOSQ_LIBS   := $(or $(shell pkg-config --libs libmosquitto 2>/dev/null),-lmosquitto)
 
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 PROGRAMS := $(BUILD)/camwatch $(BUILD)/camwatch-capture $(BUILD)/camwatch-detect \
-            $(BUILD)/camwatch-record $(BUILD)/camwatch-http
+            $(BUILD)/camwatch-record $(BUILD)/camwatch-http $(BUILD)/camwatch-mqtt
 FAKECAM  := $(BUILD)/camwatch-fakecam
 
 .PHONY: all programs fakecam tests test soak bench run install clean format check-format deps \
@@ -72,6 +74,8 @@ tests: $(UNIT_BINS)
 $(BUILD)/capture/%.o $(BUILD)/record/%.o $(BUILD)/common/av/%.o: OBJ_CFLAGS := -Icommon/av $(AV_CFLAGS)
 # camwatch-http encodes JPEGs with libavcodec and serves with libmicrohttpd.
 $(BUILD)/http/%.o: OBJ_CFLAGS := -Icommon/av $(AV_CFLAGS) $(MHD_CFLAGS)
+# camwatch-mqtt names MOTION_ZONES' zones with the detector's parser.
+$(BUILD)/mqtt/%.o: OBJ_CFLAGS := -Idetect
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -103,6 +107,10 @@ $(BUILD)/camwatch-record: $(RECORD_OBJ) $(AV_LIB) $(COMMON_LIB)
 # Off the data path: a reader of the rings and the clip folder.
 $(BUILD)/camwatch-http: $(HTTP_OBJ) $(AV_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MHD_LIBS) $(AV_LIBS) $(CJSON_LIBS) -lm -lpthread
+
+# Off the data path too: a reader of the events ring and the clip folder.
+$(BUILD)/camwatch-mqtt: $(MQTT_OBJ) $(BUILD)/detect/polygon.o $(COMMON_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MOSQ_LIBS) $(CJSON_LIBS) -lm -lpthread
 
 $(BUILD)/camwatch: $(SUPER_OBJ) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(UV_LIBS) $(CJSON_LIBS) -lm -lpthread
@@ -138,6 +146,7 @@ $(BUILD)/tests/role: $(BUILD)/capture/role.o
 $(BUILD)/tests/confirm: $(BUILD)/detect/confirm.o
 $(BUILD)/tests/http_clips: $(BUILD)/http/clips.o
 $(BUILD)/tests/http_clips: TEST_LIBS = $(CJSON_LIBS)
+$(BUILD)/tests/mqtt_tracker: $(BUILD)/mqtt/tracker.o $(BUILD)/mqtt/outbox.o
 
 # The detector's lighting test: compiled as C, linked by the C++ driver with
 # the detector (C++ over OpenCV).
@@ -192,7 +201,7 @@ fuzz:
 
 # Installs what is missing, builds, runs every test; ends with "N passed, N failed".
 # The core tests run a second time built with ASan and UBSan.
-SAN_TESTS := ring ring_stress rings config url avhelpers motion polygon confirm motion_light \
+SAN_TESTS := ring ring_stress rings config url avhelpers motion polygon confirm motion_light mqtt_tracker \
              e2e_clip e2e_dropout e2e_crash_recovery e2e_http e2e_status
 test:
 	scripts/install-deps --check --test || scripts/install-deps --test

@@ -3,6 +3,7 @@
 #include "polygon.h"
 
 #include "log.h"
+#include "mqtturl.h"
 #include "url.h"
 
 #include <arpa/inet.h>
@@ -24,10 +25,12 @@ enum VarType {
     VAR_INT,
     VAR_LEVEL,
     VAR_TEXT,
-    VAR_MASK,   /* MOTION_MASK's polygons (polygon.h) */
-    VAR_ZONES,  /* MOTION_ZONES's named polygons */
-    VAR_SECRET, /* text that is a credential: never printed, masked in every message */
-    VAR_LISTEN  /* "ADDR:PORT": an IPv4 address, [IPv6] or localhost, and a port */
+    VAR_MASK,     /* MOTION_MASK's polygons (polygon.h) */
+    VAR_ZONES,    /* MOTION_ZONES's named polygons */
+    VAR_SECRET,   /* text that is a credential: never printed, masked in every message */
+    VAR_LISTEN,   /* "ADDR:PORT": an IPv4 address, [IPv6] or localhost, and a port */
+    VAR_MQTT_URL, /* mqtt(s)://[user:password@]host[:port] (mqtturl.h), or unset */
+    VAR_TOPIC     /* MQTT topic levels: no wildcard, no empty level */
 };
 
 typedef struct VarSpec {
@@ -109,6 +112,14 @@ static const VarSpec var_specs[] = {
      "HTTP Basic password of camwatch-http (required when HTTP_LISTEN is not a loopback address)"},
     {"LIVE_FPS", VAR_NUMBER, NUM(live_fps), "5", 0.2, 30, NULL,
      "most frames a second /live.mjpeg sends"},
+    {"MQTT_URL", VAR_MQTT_URL, STR(mqtt_url), "", 0, 0, NULL,
+     "MQTT broker camwatch-mqtt publishes to (Home Assistant): mqtt://user:password@host:1883, "
+     "mqtts:// for TLS (unset: no MQTT stage)"},
+    {"MQTT_TOPIC_PREFIX", VAR_TOPIC, STR(mqtt_topic_prefix), "camwatch", 0, 0, NULL,
+     "first topic levels of camwatch-mqtt's topics (PREFIX/CAMERA/motion, ...)"},
+    {"MQTT_CA_FILE", VAR_PATH_OPT, STR(mqtt_ca_file), "", 0, 0, NULL,
+     "CA certificates (PEM) that sign the broker's certificate for mqtts:// (default: the "
+     "system's)"},
 };
 
 #define VAR_COUNT (sizeof(var_specs) / sizeof(var_specs[0]))
@@ -427,6 +438,38 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
         strcpy(field, value);
         return 0;
     }
+    case VAR_MQTT_URL: {
+        CwMqttUrl parsed;
+        const char *problem = "";
+        if (*value &&
+            (strlen(value) >= v->size || cw_mqtt_url_parse(value, &parsed, &problem) < 0)) {
+            fail(err, err_size, v->name,
+                 "=\"%s\" is not accepted: %s; use mqtt://HOST[:PORT] or mqtts://HOST[:PORT], "
+                 "with USER:PASSWORD@ before the host if the broker asks for one",
+                 value, strlen(value) >= v->size ? "it is too long" : problem);
+            return -EINVAL;
+        }
+        strcpy(field, value);
+        return 0;
+    }
+    case VAR_TOPIC: {
+        size_t n = strlen(value);
+        /* Plain levels only: no wildcard, no space or other character a
+         * broker's ACL or Home Assistant's templates would trip over. */
+        bool ok =
+            n > 0 && n < v->size && value[0] != '/' && value[n - 1] != '/' && !strstr(value, "//");
+        for (const char *c = value; *c && ok; c++)
+            ok = isalnum((unsigned char)*c) || strchr("-_./", *c);
+        if (!ok) {
+            fail(err, err_size, v->name,
+                 "=\"%s\" is not accepted: use 1 to %zu letters, digits, '-', '_' or '.' in "
+                 "levels separated by '/', without an empty level (e.g. camwatch, home/cams)",
+                 value, v->size - 1);
+            return -EINVAL;
+        }
+        strcpy(field, value);
+        return 0;
+    }
     case VAR_NAME: {
         size_t n = strlen(value);
         bool ok = n > 0 && n < v->size;
@@ -505,7 +548,9 @@ int cw_config_load(CwConfig *cfg, char *err, size_t err_size)
     /* Before anything can quote a URL, its passwords are secrets; and so
      * is every secret variable's value, which a message may quote too. */
     for (size_t i = 0; i < VAR_COUNT; i++) {
-        const char *url = var_specs[i].type == VAR_URL ? getenv(var_specs[i].name) : NULL;
+        enum VarType type = var_specs[i].type;
+        const char *url =
+            type == VAR_URL || type == VAR_MQTT_URL ? getenv(var_specs[i].name) : NULL;
         const char *secret = var_specs[i].type == VAR_SECRET ? getenv(var_specs[i].name) : NULL;
         if ((url && cw_url_register_secrets(url) < 0) ||
             (secret && *secret && cw_url_add_secret(secret) < 0)) {

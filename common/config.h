@@ -63,6 +63,9 @@ typedef struct CwConfig {
     int retain_days;         /* RETAIN_DAYS: clips older are deleted; 0 = no age limit */
     double retain_max_gb;    /* RETAIN_MAX_GB: cap on the clips' total (10^9 bytes); 0 = none */
     double min_free_percent; /* MIN_FREE_PERCENT of VIDEO_DIR's file system, default 10; 0 = none */
+    char mqtt_url[CW_URL_MAX];   /* MQTT_URL: mqtt(s)://[user:pass@]host[:port]; "" = off */
+    char mqtt_topic_prefix[128]; /* MQTT_TOPIC_PREFIX, default "camwatch" */
+    char mqtt_ca_file[PATH_MAX]; /* MQTT_CA_FILE: CA certificates for mqtts://; "" = the system's */
 } CwConfig;
 
 /*

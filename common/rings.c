@@ -152,6 +152,23 @@ int64_t cw_rings_heartbeat_ns(const CwRing *ring, enum CwStage stage)
     return (int64_t)atomic_load_explicit(&user_of(ring)->heartbeat_ns[stage], memory_order_relaxed);
 }
 
+/* --- Pauses --- */
+
+/* Relaxed: a pause is a setting read on every frame or event, not data
+ * published with it; seeing it one frame late is fine. */
+uint32_t cw_rings_paused(const CwRing *ring)
+{
+    return atomic_load_explicit(&user_of(ring)->paused, memory_order_relaxed);
+}
+
+void cw_rings_set_paused(CwRing *ring, uint32_t what, bool paused)
+{
+    if (paused)
+        atomic_fetch_or_explicit(&user_of(ring)->paused, what, memory_order_relaxed);
+    else
+        atomic_fetch_and_explicit(&user_of(ring)->paused, ~what, memory_order_relaxed);
+}
+
 /* --- Stream parameters --- */
 
 int cw_rings_set_params(CwRing *ring, unsigned stream, const CwStreamParams *params,

@@ -29,6 +29,7 @@ enum CwStage {
      * the frames ring (camwatch-capture --role=sub), beside CW_STAGE_CAPTURE,
      * which then only copies the main stream's packets. */
     CW_STAGE_CAPTURE_SUB,
+    CW_STAGE_MQTT, /* optional (MQTT_URL); a reader outside the data path */
     CW_STAGE_COUNT
 };
 
@@ -117,7 +118,11 @@ typedef struct CwRingsUser {
      * CaptureTransport; 0: none yet), kept here because a reconnect is a
      * new capture process and the rings outlive it. */
     _Atomic uint32_t rtsp_transport;
-    uint32_t reserved0;
+    /* CW_PAUSE_* bits, events ring only (cw_rings_paused()): detection or
+     * recording paused from outside (camwatch-mqtt's control topics). Kept
+     * here so that the pause outlives a restart of any stage; 0, as a new
+     * ring starts, is "nothing paused". */
+    _Atomic uint32_t paused;
     /* The supervisor's stage table, packets ring only (cw_rings_set_sup_status()). */
     CwSupStatus supervisor;
 } CwRingsUser;
@@ -188,6 +193,17 @@ void cw_rings_heartbeat(CwRing *ring, enum CwStage stage);
 
 /* CLOCK_MONOTONIC ns of `stage`'s last heartbeat in `ring`; 0 if it never beat there. */
 int64_t cw_rings_heartbeat_ns(const CwRing *ring, enum CwStage stage);
+
+/* --- Pauses (events ring) --- */
+
+#define CW_PAUSE_DETECT 0x1u /* detect analyses no frame: no motion, no event */
+#define CW_PAUSE_RECORD 0x2u /* record starts no clip (one in progress ends as usual) */
+
+/* The CW_PAUSE_* bits set in `ring`'s user area (the events ring's). */
+uint32_t cw_rings_paused(const CwRing *ring);
+
+/* Set (`paused` true) or clear the CW_PAUSE_* bits `what` in `ring`'s user area. */
+void cw_rings_set_paused(CwRing *ring, uint32_t what, bool paused);
 
 /* --- Stream parameters (packets ring) --- */
 

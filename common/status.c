@@ -27,12 +27,13 @@ static const char *const stage_names[CW_STAGE_COUNT] = {
     [CW_STAGE_RECORD] = "camwatch-record",
     [CW_STAGE_HTTP] = "camwatch-http",
     [CW_STAGE_CAPTURE_SUB] = "camwatch-capture --role=sub",
+    [CW_STAGE_MQTT] = "camwatch-mqtt",
 };
 /* Where each stage beats (as the supervisor looks for it). */
 static const enum CwRingKind beat_ring[CW_STAGE_COUNT] = {
     [CW_STAGE_CAPTURE] = CW_RING_PACKETS,    [CW_STAGE_DETECT] = CW_RING_EVENTS,
     [CW_STAGE_RECORD] = CW_RING_PACKETS,     [CW_STAGE_HTTP] = CW_RING_EVENTS,
-    [CW_STAGE_CAPTURE_SUB] = CW_RING_FRAMES,
+    [CW_STAGE_CAPTURE_SUB] = CW_RING_FRAMES, [CW_STAGE_MQTT] = CW_RING_EVENTS,
 };
 static const char *const state_names[] = {
     [CW_STAGE_UNKNOWN] = "unknown", [CW_STAGE_IDLE] = "starting",
@@ -63,7 +64,7 @@ void cw_status_close(CwRing *rings[CW_RING_KIND_COUNT])
             cw_ring_close(&rings[kind]);
 }
 
-static void add_time(cJSON *obj, const char *key, int64_t wall_ns)
+void cw_status_add_time(cJSON *obj, const char *key, int64_t wall_ns)
 {
     char buf[48];
     if (wall_ns > 0)
@@ -148,7 +149,7 @@ static cJSON *stage_json(enum CwStage id, const CwSupStatus *sup, CwRing *const 
             cJSON_AddNumberToObject(last, "status", s->last_exit_status);
             cJSON_AddNullToObject(last, "signal");
         }
-        add_time(last, "at", s->last_exit_wall_ns);
+        cw_status_add_time(last, "at", s->last_exit_wall_ns);
     } else {
         cJSON_AddNullToObject(st, "last_exit");
     }
@@ -235,10 +236,10 @@ static void add_clips(cJSON *obj, const CwConfig *cfg, int64_t now_wall_ns)
         snprintf(rel, sizeof(rel), "%s/%s", newest_day, newest);
         cJSON_AddStringToObject(last, "video", rel);
         snprintf(path, sizeof(path), "%s/%s", cfg->video_dir, rel);
-        add_time(last, "delivered",
-                 stat(path, &stb) == 0
-                     ? (int64_t)stb.st_mtim.tv_sec * CW_NS_PER_SEC + stb.st_mtim.tv_nsec
-                     : 0);
+        cw_status_add_time(last, "delivered",
+                           stat(path, &stb) == 0
+                               ? (int64_t)stb.st_mtim.tv_sec * CW_NS_PER_SEC + stb.st_mtim.tv_nsec
+                               : 0);
     } else {
         cJSON_AddNullToObject(clips, "last");
     }
@@ -272,7 +273,7 @@ cJSON *cw_status_json(const CwConfig *cfg, CwRing *const rings[CW_RING_KIND_COUN
     if (!root)
         return NULL;
     cJSON_AddStringToObject(root, "camera", cfg->camera);
-    add_time(root, "time", now_wall_ns);
+    cw_status_add_time(root, "time", now_wall_ns);
     if (have_sup) {
         cJSON *s = cJSON_AddObjectToObject(root, "supervisor");
         cJSON_AddNumberToObject(s, "pid", sup.supervisor_pid);
@@ -280,7 +281,7 @@ cJSON *cw_status_json(const CwConfig *cfg, CwRing *const rings[CW_RING_KIND_COUN
                                 (double)(int64_t)seconds(now_wall_ns - sup.started_wall_ns));
         cJSON *cam = cJSON_AddObjectToObject(root, "camera_state");
         cJSON_AddBoolToObject(cam, "online", sup.camera_online);
-        add_time(cam, "since", sup.camera_since_wall_ns);
+        cw_status_add_time(cam, "since", sup.camera_since_wall_ns);
         cJSON_AddNumberToObject(cam, "failed_attempts", sup.camera_attempts);
     } else {
         cJSON_AddNullToObject(root, "supervisor");

@@ -38,4 +38,10 @@ void cw_status_close(CwRing *rings[CW_RING_KIND_COUNT]);
  */
 cJSON *cw_status_json(const CwConfig *cfg, CwRing *const rings[CW_RING_KIND_COUNT]);
 
+/*
+ * Add `key` to `obj`: `wall_ns` (CLOCK_REALTIME) as CW_TIME_ISO_LOCAL text,
+ * or null for 0 (never). How every time in camwatch's JSON is written.
+ */
+void cw_status_add_time(cJSON *obj, const char *key, int64_t wall_ns);
+
 #endif /* CAMWATCH_STATUS_H */

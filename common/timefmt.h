@@ -8,6 +8,7 @@
 #ifndef CAMWATCH_TIMEFMT_H
 #define CAMWATCH_TIMEFMT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,5 +25,13 @@ enum CwTimeStyle {
  * Returns buf; a buffer too small holds a truncated, terminated stamp.
  */
 char *cw_time_format(int64_t wall_ns, enum CwTimeStyle style, char *buf, size_t size);
+
+/*
+ * Parse an ISO 8601 stamp as sidecars carry it, "2026-10-01T10:15:00.123+02:00"
+ * (CW_TIME_ISO_LOCAL), also with "Z", "+0200" or no fraction, into ns since
+ * 1970 (the fraction kept to the ns). Returns false, *out_ns untouched, for
+ * anything else.
+ */
+bool cw_time_parse_iso(const char *s, int64_t *out_ns);
 
 #endif /* CAMWATCH_TIMEFMT_H */

@@ -78,6 +78,7 @@ typedef struct Detect {
     int64_t last_frame_mono_ns;
     bool frames_missing;
     bool relearn;              /* frames came back after a silence: learn the scene afresh */
+    bool paused;               /* CW_PAUSE_DETECT was set when the last frame came */
     CwRateLimit malformed_log; /* REPEAT_LOG_INTERVAL_NS, on CLOCK_MONOTONIC */
 
     /* Motion as logged. */
@@ -372,6 +373,16 @@ static int handle_frame(Detect *d, const CwRingView *view, int64_t now)
     if (ingest < 0) {
         cw_error("motion detection failed: %s", strerror(-ingest));
         return ingest;
+    }
+    /* Paused from outside (rings.h): no analysis and no event until resumed,
+     * then the scene is learned afresh, as after a silence. */
+    bool paused = cw_rings_paused(d->events) & CW_PAUSE_DETECT;
+    if (paused != d->paused)
+        cw_info("detection %s", paused ? "paused" : "resumed");
+    d->paused = paused;
+    if (paused) {
+        d->relearn = d->have_stream;
+        return 0;
     }
 
     if (d->relearn || !d->have_stream || fh.epoch != d->epoch || fh.width != d->width ||

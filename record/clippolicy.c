@@ -37,6 +37,7 @@
  */
 #include "clippolicy.h"
 
+#include "motionspan.h"
 #include "sidecar.h"
 
 #include <stddef.h>
@@ -119,10 +120,10 @@ void rec_clip_policy_on_packet(RecClipPolicy *p, const RecPacketIn *in, RecPacke
     }
     p->last_packet_mono_ns = in->now_mono_ns;
 
-    int64_t deadline = p->last_motion_ns + rules->post_capture_ns;
-    bool events_past = p->last_event_ns > deadline;
-    if (in->stamp_ns > deadline &&
-        (events_past || in->stamp_ns > deadline + rules->detect_grace_ns)) {
+    /* The packet's arrival time is record's clock: motionspan.h's rule,
+     * which camwatch-mqtt applies to its own clock. */
+    if (cw_motion_over(p->last_motion_ns, p->last_event_ns, in->stamp_ns, rules->post_capture_ns,
+                       rules->detect_grace_ns)) {
         decision->verdict = REC_PACKET_END;
         decision->end = REC_END_MOTION_OVER;
         return;

@@ -15,10 +15,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Events trail their packets by the detector's latency: a clip is not closed
- * on packet time alone until the events caught up, or this much later (a
- * stalled detector must not keep a clip open forever). */
-#define REC_DETECT_GRACE_NS (2 * 1000000000LL)
+#include "motionspan.h"
+
+/* Events trail their packets by the detector's latency (motionspan.h). */
+#define REC_DETECT_GRACE_NS CW_MOTION_DETECT_GRACE_NS
 /* A clip at MAX_CLIP_SECONDS is cut at the next keyframe, so that the next
  * clip starts cleanly; without one for this long it is cut anyway. */
 #define REC_MAX_OVERRUN_NS (30 * 1000000000LL)

@@ -81,6 +81,7 @@ typedef struct Recorder {
     int64_t clip_first_stamp;
     int64_t clip_first_dts; /* stream time of the first packet (CW_TS_NONE if untimed) */
     CwRateLimit no_stream_log;
+    bool paused;             /* CW_PAUSE_RECORD was set at the last event */
     RecRetention *retention; /* deletes old clips: at start, after each clip, every minute */
 } Recorder;
 
@@ -474,6 +475,14 @@ static void handle_event(Recorder *r, const CwEvent *ev)
 {
     RecEventDecision d;
 
+    /* Paused from outside (rings.h): motion starts no clip; one in progress
+     * ends as usual. */
+    bool paused = cw_rings_paused(r->events) & CW_PAUSE_RECORD;
+    if (paused != r->paused)
+        cw_info("recording %s", paused ? "paused" : "resumed");
+    r->paused = paused;
+    if (paused && r->policy.phase == REC_CLIP_IDLE)
+        return;
     rec_clip_policy_on_event(&r->policy, ev->motion, ev->wall_ns, cw_mono_ns(), &d);
     switch (d.verdict) {
     case REC_EVENT_NONE:

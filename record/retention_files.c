@@ -5,6 +5,7 @@
 #include "config.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "timefmt.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -149,49 +150,6 @@ static bool parse_sidecar_name(const char *name, const char *camera, const char 
     return true;
 }
 
-/* "2026-10-01T10:15:00.123+02:00" (or "Z", or no fraction) as seconds
- * since 1970; false for anything else. */
-static bool parse_iso8601(const char *s, int64_t *out_s)
-{
-    int year, month, mday, hour, min, sec, n = 0;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &mday, &hour, &min, &sec, &n) != 6 ||
-        n != 19)
-        return false;
-    const char *p = s + n;
-    if (*p == '.')
-        for (p++; isdigit((unsigned char)*p); p++)
-            ;
-    long offset_s = 0;
-    if (*p == 'Z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p == '-' ? -1 : 1;
-        if (!digits(p + 1, 2))
-            return false;
-        int oh = number(p + 1, 2), om = 0;
-        p += 3;
-        if (*p == ':')
-            p++;
-        if (digits(p, 2)) {
-            om = number(p, 2);
-            p += 2;
-        }
-        offset_s = sign * (oh * 3600L + om * 60L);
-    } else {
-        return false;
-    }
-    if (*p || month < 1 || month > 12 || mday < 1 || mday > 31 || hour > 23 || min > 59 || sec > 60)
-        return false;
-    struct tm tm = {.tm_year = year - 1900,
-                    .tm_mon = month - 1,
-                    .tm_mday = mday,
-                    .tm_hour = hour,
-                    .tm_min = min,
-                    .tm_sec = sec};
-    *out_s = (int64_t)timegm(&tm) - offset_s;
-    return true;
-}
-
 static uint64_t disk_bytes(const struct stat *st)
 {
     return (uint64_t)st->st_blocks * 512;
@@ -274,7 +232,10 @@ static bool recognise(const RecClipStore *s, int dayfd, const char *day, const c
     snprintf(other, sizeof(other), "%s.jpg", base);
     if (!cJSON_IsNull(snapshot) && !member_is(root, "snapshot", other))
         goto end;
-    if (!parse_iso8601(start->valuestring, &clip->start_s))
+    int64_t start_ns;
+    if (cw_time_parse_iso(start->valuestring, &start_ns))
+        clip->start_s = start_ns / CW_NS_PER_SEC;
+    else
         clip->start_s = (int64_t)mktime(&tm); /* the name's local time */
 
     /* The video: a regular file, or gone (half deleted, or never delivered).

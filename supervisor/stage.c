@@ -20,6 +20,7 @@ static const char *const stage_names[CW_STAGE_COUNT] = {
     [CW_STAGE_RECORD] = "camwatch-record",
     [CW_STAGE_HTTP] = "camwatch-http",
     [CW_STAGE_CAPTURE_SUB] = "camwatch-capture --role=sub",
+    [CW_STAGE_MQTT] = "camwatch-mqtt",
 };
 /* A stage whose program is not its name runs that program with one argument. */
 static const struct {

@@ -45,6 +45,11 @@ static bool sub_stream_wanted(const CwConfig *cfg)
     return cfg->detect_url[0] != '\0';
 }
 
+static bool mqtt_wanted(const CwConfig *cfg)
+{
+    return cfg->mqtt_url[0] != '\0';
+}
+
 /*
  * The stages, in start order: the readers of the data path first, so that
  * they are attached to the rings before capture publishes its first
@@ -68,6 +73,7 @@ static const SupStageRow stage_table[] = {
     /* Restarted alone like capture; detection depends on it, no clip does,
      * but giving up on it must not go unnoticed: it is on the data path. */
     {CW_STAGE_CAPTURE_SUB, CW_RING_FRAMES, true, sub_stream_wanted},
+    {CW_STAGE_MQTT, CW_RING_EVENTS, false, mqtt_wanted},
 };
 #define STAGE_ROWS (sizeof(stage_table) / sizeof(stage_table[0]))
 _Static_assert(STAGE_ROWS == CW_STAGE_COUNT, "a row per stage");
@@ -311,6 +317,7 @@ static void stop_carry_out(Sup *sup, SupStopStep step, int exit_code, const char
         sup_stage_kill(&sup->stages[CW_STAGE_RECORD], SIGTERM);
         sup_stage_kill(&sup->stages[CW_STAGE_DETECT], SIGTERM);
         sup_stage_kill(&sup->stages[CW_STAGE_HTTP], SIGTERM); /* nothing if unused */
+        sup_stage_kill(&sup->stages[CW_STAGE_MQTT], SIGTERM);
     }
     if (step.actions & SUP_STOP_KILL_CAPTURE) {
         for (SupStage *c = capture; c; c = c == capture ? capture_sub : NULL) {

@@ -72,7 +72,8 @@ one, two = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 cam, pid1, pid2 = sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 assert one["camera"] == cam and one["supervisor"]["pid"] == pid1, one["supervisor"]
 assert two["camera"] == cam + "-2" and two["supervisor"]["pid"] == pid2, two["supervisor"]
-# Stages that do not run (the sub-stream's capture without DETECT_URL) have no pid.
+# Stages that do not run (the sub-stream's capture without DETECT_URL,
+# camwatch-mqtt without MQTT_URL) have no pid.
 pids1 = {s["pid"] for s in one["stages"] if s["pid"]}
 pids2 = {s["pid"] for s in two["stages"] if s["pid"]}
 assert not (pids1 & pids2), (pids1, pids2)

@@ -106,17 +106,17 @@ if [ -n "$old_id" ] && [ "$old_id" != "$new_id" ]; then
     podman rmi "$old_id" >/dev/null 2>&1 || true # this checkout's previous build
 fi
 
-# Every library the four programs link is in the image.
+# Every library the six programs link is in the image.
 "${PODMAN[@]}" run --rm --network none "${LIMITS[@]}" "$IMAGE" sh -c '
     n=0
-    for p in camwatch camwatch-capture camwatch-detect camwatch-record; do
+    for p in camwatch camwatch-capture camwatch-detect camwatch-record camwatch-http camwatch-mqtt; do
         [ -x /usr/local/bin/$p ] || { echo "$p: not in /usr/local/bin"; exit 1; }
         ldd /usr/local/bin/$p | sed -n "s|^|$p: |; /not found/p"
         n=$((n + 1))
     done
     echo "programs: $n"' >"$WORK/ldd.txt" 2>&1 || fail "ldd in the image: $(cat "$WORK/ldd.txt")"
 ! grep 'not found' "$WORK/ldd.txt" || fail "the image lacks libraries the programs link (above)"
-grep -qx 'programs: 4' "$WORK/ldd.txt" || fail "ldd in the image: $(cat "$WORK/ldd.txt")"
+grep -qx 'programs: 6' "$WORK/ldd.txt" || fail "ldd in the image: $(cat "$WORK/ldd.txt")"
 
 # The user the image declares: not root, and the uid compose runs stages as.
 user=$(podman image inspect --format '{{.Config.User}}' "$IMAGE")

@@ -11,9 +11,9 @@ printf 'RTSP_URL=rtsp://admin:pw@192.0.2.10/stream1\nCAMERA_NAME=porch\n' >"$WOR
 docker-compose -f "$WORK/compose.yaml" config >"$WORK/compose.out" 2>"$WORK/compose.err" ||
     fail "docker-compose config: $(cat "$WORK/compose.err")"
 services=$(docker-compose -f "$WORK/compose.yaml" config --services | sort | tr '\n' ' ')
-[ "$services" = "capture capture-sub detect http record " ] || fail "compose services are '$services'"
+[ "$services" = "capture capture-sub detect http mqtt record " ] || fail "compose services are '$services'"
 grep -q -- "--role=sub" "$WORK/compose.out" || fail "no service runs camwatch-capture --role=sub"
-for s in capture detect record http; do
+for s in capture detect record http mqtt; do
     grep -q "camwatch-$s" "$WORK/compose.out" || fail "no service runs camwatch-$s"
 done
 [ "$(grep -c 'target: /dev/shm' "$WORK/compose.out")" = 5 ] || fail "not every stage mounts the rings"
