@@ -18,6 +18,7 @@
 #include "publish.h"
 #include "role.h"
 #include "source.h"
+#include "streamstatus.h"
 #include "transport.h"
 #include "watchdog.h"
 
@@ -39,11 +40,6 @@
  * withheld in it, else at DEBUG. */
 #define STATS_INTERVAL_NS (60 * CW_NS_PER_SEC)
 
-/* Totals at the start of a stats interval, for the figures of the interval. */
-typedef struct CaptureTotals {
-    uint64_t packets, bytes, pictures, published, lost, withheld;
-} CaptureTotals;
-
 typedef struct Capture {
     CwConfig cfg; /* in the sub role, rtsp_url holds DETECT_URL: the stream it reads */
     enum CaptureRole role;
@@ -55,11 +51,13 @@ typedef struct Capture {
     CapturePublisher publisher;
     CaptureFrames frame_out;
     uint64_t bytes_read;
+    uint64_t video_packets_read;
     uint64_t packets_unpublished; /* read but not for the packets ring (the sub role) */
     uint64_t lost_seen;           /* RTP packets lost, as far as the decoder was told */
-    bool losing; /* in a spell of packet loss (ends with a loss-free stats interval) */
-    CaptureTotals stats_base;
+    bool losing;              /* in a spell of packet loss (ends with a loss-free stats interval) */
+    CaptureTotals stats_base; /* at the start of the stats interval */
     int64_t stats_ns;
+    CaptureStatus status; /* what the others are told (streamstatus.h) */
 } Capture;
 
 static void usage(FILE *out)
@@ -120,6 +118,7 @@ static CaptureTotals totals_now(const Capture *cap)
     return (CaptureTotals){
         .packets = cap->publisher.packets_published + cap->publisher.packets_dropped +
                    cap->packets_unpublished,
+        .video_packets = cap->video_packets_read,
         .bytes = cap->bytes_read,
         .pictures = cap->decoder ? capture_decoder_pictures(cap->decoder) : 0,
         .published = cap->frame_out.published,
@@ -220,6 +219,7 @@ static int capture_loop(Capture *cap)
             av_packet_unref(cap->pkt);
             ret = 0;
         } else {
+            cap->video_packets_read++;
             if (capture_role_copies(cap->role))
                 capture_publish_packet(&cap->publisher, cap->pkt, wall_ns);
             else
@@ -243,6 +243,8 @@ static int capture_loop(Capture *cap)
         housekeeping_ns = now;
         cw_avlog_tick(now);
         log_stats(cap, now);
+        CaptureTotals totals = totals_now(cap);
+        capture_status_tick(&cap->status, &totals, now, false);
         if (!cap->decoder)
             continue; /* a silent stream is noticed by capture_source_read() */
         capture_decoder_tick(cap->decoder, now);
@@ -301,6 +303,7 @@ int main(int argc, char **argv)
         /* The clip's sound is the main stream's: the sub-stream's is not read. */
         snprintf(cap.cfg.record_audio, sizeof(cap.cfg.record_audio), "off");
     }
+    capture_status_open(&cap.status, copies ? cap.packets : cap.frames);
     if (decodes)
         capture_frames_init(&cap.frame_out, cap.frames, cap.cfg.detect_fps,
                             cap.cfg.frame_buffer_mb);
@@ -339,6 +342,7 @@ int main(int argc, char **argv)
     else
         capture_publish_no_audio(&cap.publisher);
     log_connected(&cap);
+    capture_status_connected(&cap.status, capture_source_transport(cap.source), cw_mono_ns());
     cap.stats_ns = cw_mono_ns();
     cap.stats_base = totals_now(&cap);
 
@@ -355,6 +359,10 @@ int main(int argc, char **argv)
            (unsigned long long)withheld);
 
 end:
+    if (cap.status.ring) {
+        CaptureTotals totals = cap.source ? totals_now(&cap) : (CaptureTotals){0};
+        capture_status_closed(&cap.status, &totals, cw_mono_ns());
+    }
     capture_source_close(&cap.source); /* bounded by its own deadline */
     capture_decoder_close(&cap.decoder);
     av_packet_free(&cap.pkt);

@@ -12,6 +12,8 @@
 #define CAMWATCH_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 
 enum CwLogLevel { CW_LOG_DEBUG, CW_LOG_INFO, CW_LOG_WARNING, CW_LOG_ERROR, CW_LOG_CRITICAL };
 
@@ -40,6 +42,17 @@ void cw_log_one_line(char *text);
  */
 void cw_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cw_logv(int level, const char *fmt, va_list ap);
+
+/* Longest last-error line kept (cw_log_last_error()), with its NUL. */
+#define CW_LOG_LAST_ERROR_MAX 320
+
+/*
+ * The last ERROR or CRITICAL line this process logged (or would have, had
+ * LOGLEVEL not hidden it), masked and on one line as written, into `buf`
+ * (cut to `size`, always terminated when size > 0). Returns its
+ * CLOCK_REALTIME time in ns, 0 if there was none (buf is then "").
+ */
+int64_t cw_log_last_error(char *buf, size_t size);
 
 #define cw_debug(...) cw_log(CW_LOG_DEBUG, __VA_ARGS__)
 #define cw_info(...)  cw_log(CW_LOG_INFO, __VA_ARGS__)

@@ -11,7 +11,9 @@
  *          acquire fence; lock re-read (relaxed): the fence pairs with set's
  *          release fence, so a copy that saw any byte of a later set sees its
  *          odd (or a later) lock on the re-read, and is retried.
- *   the supervisor's status block: the same seqlock, one writer (the supervisor).
+ *   the supervisor's status block and each stream's status: the same seqlock
+ *     (locked_write(), locked_read()), one writer each (the supervisor;
+ *     capture).
  */
 #include "rings.h"
 
@@ -215,39 +217,74 @@ int cw_rings_get_params(const CwRing *ring, unsigned stream, CwStreamParams *par
     return -EAGAIN;
 }
 
-/* --- The supervisor's status block --- */
+/* --- Blocks under a seqlock of their own: the lock first, one writer --- */
 
-void cw_rings_set_sup_status(CwRing *ring, const CwSupStatus *status)
+/* Copy `size` bytes of `src` over `block`, both starting with their lock. */
+static void locked_write(void *block, const void *src, size_t size)
 {
-    CwSupStatus *s = &user_of(ring)->supervisor;
-    uint64_t lock = atomic_load_explicit(&s->lock, memory_order_relaxed);
-    atomic_store_explicit(&s->lock, lock | 1, memory_order_relaxed);
+    _Atomic uint64_t *lock_p = block;
+    uint64_t lock = atomic_load_explicit(lock_p, memory_order_relaxed);
+    atomic_store_explicit(lock_p, lock | 1, memory_order_relaxed);
     /* As in cw_rings_set_params(): the odd lock before any byte. */
     atomic_thread_fence(memory_order_release);
-    memcpy((char *)s + sizeof(s->lock), (const char *)status + sizeof(status->lock),
-           sizeof(*s) - sizeof(s->lock));
-    /* Pairs with the acquire load in cw_rings_get_sup_status(). */
-    atomic_store_explicit(&s->lock, (lock | 1) + 1, memory_order_release);
+    memcpy((char *)block + sizeof(*lock_p), (const char *)src + sizeof(*lock_p),
+           size - sizeof(*lock_p));
+    /* Pairs with the acquire load in locked_read(). */
+    atomic_store_explicit(lock_p, (lock | 1) + 1, memory_order_release);
 }
 
-int cw_rings_get_sup_status(const CwRing *ring, CwSupStatus *status)
+/* Copy `block` into `dst` (both `size` bytes, lock first) once it reads
+ * whole. Returns 0, or -EAGAIN: never written, or changing all along. */
+static int locked_read(const void *block, void *dst, size_t size)
 {
-    const CwSupStatus *s = &user_of(ring)->supervisor;
+    const _Atomic uint64_t *lock_p = block;
     for (int tries = 0; tries < 1000; tries++) {
-        uint64_t l1 = atomic_load_explicit(&s->lock, memory_order_acquire);
+        uint64_t l1 = atomic_load_explicit(lock_p, memory_order_acquire);
         if (l1 == 0)
             return -EAGAIN;
         if (l1 & 1) {
             usleep(100);
             continue;
         }
-        memcpy((char *)status + sizeof(status->lock), (const char *)s + sizeof(s->lock),
-               sizeof(*s) - sizeof(s->lock));
+        memcpy((char *)dst + sizeof(*lock_p), (const char *)block + sizeof(*lock_p),
+               size - sizeof(*lock_p));
         atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&s->lock, memory_order_relaxed) == l1) {
-            atomic_store_explicit(&status->lock, l1, memory_order_relaxed);
+        if (atomic_load_explicit(lock_p, memory_order_relaxed) == l1) {
+            atomic_store_explicit((_Atomic uint64_t *)dst, l1, memory_order_relaxed);
             return 0;
         }
     }
     return -EAGAIN;
+}
+
+/* --- The supervisor's status block --- */
+
+void cw_rings_set_sup_status(CwRing *ring, const CwSupStatus *status)
+{
+    locked_write(&user_of(ring)->supervisor, status, sizeof(*status));
+}
+
+int cw_rings_get_sup_status(const CwRing *ring, CwSupStatus *status)
+{
+    return locked_read(&user_of(ring)->supervisor, status, sizeof(*status));
+}
+
+/* --- What capture reports of a stream --- */
+
+int cw_rings_set_stream_status(CwRing *ring, unsigned stream, const CwStreamStatus *status)
+{
+    if (stream >= CW_STREAM_MAX)
+        return -EINVAL;
+    locked_write(&user_of(ring)->stream_status[stream].status, status, sizeof(*status));
+    return 0;
+}
+
+int cw_rings_get_stream_status(const CwRing *ring, unsigned stream, CwStreamStatus *status)
+{
+    if (stream >= CW_STREAM_MAX)
+        return -EINVAL;
+    int ret = locked_read(&user_of(ring)->stream_status[stream].status, status, sizeof(*status));
+    if (ret < 0)
+        memset(status, 0, sizeof(*status));
+    return ret;
 }

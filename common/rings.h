@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "log.h"
 #include "payload.h"
 #include "ring.h"
 
@@ -35,11 +36,33 @@ enum CwStage {
 
 /* Layout version of CwRingsUser (CwRingGeometry.user_version): bump it with
  * any change of the struct below. */
-#define CW_RINGS_USER_VERSION 4
+#define CW_RINGS_USER_VERSION 5
 /* Heartbeat places: the three stages, and room for the readers to come. */
 #define CW_RINGS_HEARTBEAT_MAX 8
 /* Bytes set aside per stream for its status figures (see CwRingsUser). */
 #define CW_RINGS_STREAM_STATUS_SIZE 512
+
+/*
+ * What capture reports of one stream, for `camwatch status`, /metrics and
+ * MQTT (cw_rings_set_stream_status()). Counters run across connections and
+ * capture processes (each new capture counts on from what it finds), until
+ * the rings are made again. Times are CLOCK_REALTIME ns.
+ */
+typedef struct CwStreamStatus {
+    _Atomic uint64_t lock;      /* 0 never written, odd while being written */
+    int64_t connected_wall_ns;  /* start of the current connection; 0: not connected */
+    uint64_t connections;       /* successful connects: the first, then each reconnect */
+    uint64_t packets;           /* read from the camera */
+    uint64_t bytes;             /* of those packets */
+    uint64_t packets_lost;      /* RTP packets that never came */
+    uint64_t pictures_decoded;  /* by a capture that decodes */
+    uint64_t pictures_withheld; /* damaged pictures kept from detection */
+    float input_fps;            /* video packets a second, over the last second */
+    float bitrate_kbps;         /* over the last second */
+    char transport[16];         /* "TCP", "UDP", ...; "" when not RTSP */
+    int64_t last_error_wall_ns; /* 0: no error logged yet */
+    char last_error[CW_LOG_LAST_ERROR_MAX];
+} CwStreamStatus;
 
 /* One stream's parameters under their own seqlock (cw_rings_set_params()). */
 typedef struct CwRingsStream {
@@ -105,15 +128,12 @@ typedef struct CwRingsUser {
     _Atomic uint64_t heartbeat_ns[CW_RINGS_HEARTBEAT_MAX];
     /* By stream index (CwPacketHeader.stream): CW_STREAM_MAIN and CW_STREAM_AUDIO. */
     CwRingsStream streams[CW_STREAM_MAX];
-    /*
-     * Reserved, zero: per-stream status figures that `camwatch status` and
-     * the HTTP and MQTT readers will show (input and published fps, bitrate,
-     * packets lost, reconnects, transport, last error and when), written by
-     * capture. 512 bytes a stream hold those counters and a last-error line
-     * (under a seqlock of their own); the user area has over 5 KiB more to
-     * spare after this struct.
-     */
-    uint8_t stream_status[CW_STREAM_MAX][CW_RINGS_STREAM_STATUS_SIZE];
+    /* By stream index, what capture reports of the stream (cw_rings_set_stream_status());
+     * with DETECT_URL the frames ring's CW_STREAM_MAIN is the sub-stream's. */
+    union {
+        CwStreamStatus status;
+        uint8_t room[CW_RINGS_STREAM_STATUS_SIZE];
+    } stream_status[CW_STREAM_MAX];
     /* The RTSP transport RTSP_TRANSPORT=auto found working (capture's
      * CaptureTransport; 0: none yet), kept here because a reconnect is a
      * new capture process and the rings outlive it. */
@@ -128,6 +148,9 @@ typedef struct CwRingsUser {
 } CwRingsUser;
 
 _Static_assert(CW_STAGE_COUNT <= CW_RINGS_HEARTBEAT_MAX, "a heartbeat place per stage");
+_Static_assert(sizeof(CwStreamStatus) <= CW_RINGS_STREAM_STATUS_SIZE, "stream status fits");
+_Static_assert(offsetof(CwStreamStatus, input_fps) == 64, "stream status layout");
+_Static_assert(offsetof(CwStreamStatus, last_error) == 96, "stream status layout");
 _Static_assert(sizeof(CwRingsStream) == 4160, "stream params layout");
 _Static_assert(offsetof(CwRingsStream, params) == 8, "stream params layout");
 _Static_assert(offsetof(CwRingsUser, streams) == 64, "user area layout");
@@ -234,5 +257,18 @@ void cw_rings_set_sup_status(CwRing *ring, const CwSupStatus *status);
  * changing while read.
  */
 int cw_rings_get_sup_status(const CwRing *ring, CwSupStatus *status);
+
+/* --- What capture reports of a stream --- */
+
+/* Publish *status (its lock ignored) for `stream`: capture, the ring's writer,
+ * only. Returns 0, or -EINVAL for a stream out of range. */
+int cw_rings_set_stream_status(CwRing *ring, unsigned stream, const CwStreamStatus *status);
+
+/*
+ * Copy what capture last reported of `stream`. Returns 0; -EAGAIN if
+ * nothing was reported yet (status zeroed), or it kept changing while read;
+ * -EINVAL for a stream out of range.
+ */
+int cw_rings_get_stream_status(const CwRing *ring, unsigned stream, CwStreamStatus *status);
 
 #endif /* CAMWATCH_RINGS_H */

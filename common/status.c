@@ -245,6 +245,40 @@ static void add_clips(cJSON *obj, const CwConfig *cfg, int64_t now_wall_ns)
     }
 }
 
+/* What capture reported of the stream in `ring` (rings.h CwStreamStatus), as `key`. */
+static void add_stream(cJSON *obj, const char *key, const CwRing *ring)
+{
+    CwStreamStatus ss;
+    if (!ring || cw_rings_get_stream_status(ring, CW_STREAM_MAIN, &ss) < 0) {
+        cJSON_AddNullToObject(obj, key);
+        return;
+    }
+    cJSON *s = cJSON_AddObjectToObject(obj, key);
+    cJSON_AddBoolToObject(s, "connected", ss.connected_wall_ns != 0);
+    cw_status_add_time(s, "connected_since", ss.connected_wall_ns);
+    cJSON_AddNumberToObject(s, "connections", (double)ss.connections);
+    cJSON_AddNumberToObject(s, "reconnects", ss.connections ? (double)(ss.connections - 1) : 0);
+    if (ss.transport[0])
+        cJSON_AddStringToObject(s, "transport", ss.transport);
+    else
+        cJSON_AddNullToObject(s, "transport");
+    cJSON_AddNumberToObject(s, "input_fps", (double)(int64_t)(ss.input_fps * 10) / 10);
+    cJSON_AddNumberToObject(s, "bitrate_kbps", (double)(int64_t)ss.bitrate_kbps);
+    cJSON_AddNumberToObject(s, "packets", (double)ss.packets);
+    cJSON_AddNumberToObject(s, "bytes", (double)ss.bytes);
+    cJSON_AddNumberToObject(s, "packets_lost", (double)ss.packets_lost);
+    cJSON_AddNumberToObject(s, "pictures_decoded", (double)ss.pictures_decoded);
+    cJSON_AddNumberToObject(s, "pictures_withheld", (double)ss.pictures_withheld);
+    if (ss.last_error_wall_ns) {
+        ss.last_error[sizeof(ss.last_error) - 1] = '\0'; /* another process's bytes */
+        cJSON *e = cJSON_AddObjectToObject(s, "last_error");
+        cJSON_AddStringToObject(e, "message", ss.last_error);
+        cw_status_add_time(e, "at", ss.last_error_wall_ns);
+    } else {
+        cJSON_AddNullToObject(s, "last_error");
+    }
+}
+
 static void add_disk(cJSON *obj, const CwConfig *cfg)
 {
     struct statvfs vfs;
@@ -291,6 +325,10 @@ cJSON *cw_status_json(const CwConfig *cfg, CwRing *const rings[CW_RING_KIND_COUN
     for (int id = 0; id < CW_STAGE_COUNT; id++)
         cJSON_AddItemToArray(
             stages, stage_json((enum CwStage)id, have_sup ? &sup : NULL, rings, now_wall_ns));
+    /* The main stream; with DETECT_URL the frames ring has the sub-stream's. */
+    add_stream(root, "stream", rings[CW_RING_PACKETS]);
+    if (cfg->detect_url[0])
+        add_stream(root, "sub_stream", rings[CW_RING_FRAMES]);
     cJSON *fps = cJSON_AddObjectToObject(root, "fps");
     add_rate(fps, "input", rings[CW_RING_PACKETS], now_wall_ns);
     add_rate(fps, "decoded", rings[CW_RING_FRAMES], now_wall_ns);

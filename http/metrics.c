@@ -76,6 +76,29 @@ char *http_metrics_text(const cJSON *status)
            "failed connects in the current camera outage");
     sample(out, "camwatch_camera_failed_attempts", camera, get(cam, "failed_attempts"), NULL);
 
+    /* What capture reported of the camera's stream (and, with DETECT_URL,
+     * of the sub-stream), as counters that run across reconnects. */
+    const char *const stream_keys[] = {"stream", "sub_stream"};
+    const char *const stream_names[] = {"main", "sub"};
+    const char *const stream_figs[][4] = {
+        {"camwatch_stream_bytes_total", "counter", "bytes", "bytes received from the camera"},
+        {"camwatch_stream_packets_total", "counter", "packets", "packets received from the camera"},
+        {"camwatch_stream_packets_lost_total", "counter", "packets_lost",
+         "RTP packets that never arrived"},
+        {"camwatch_stream_reconnects_total", "counter", "reconnects",
+         "connections to the camera after the first"},
+        {"camwatch_stream_bitrate_kbps", "gauge", "bitrate_kbps", "over the last second"},
+        {"camwatch_stream_connected", "gauge", "connected", "1 while capture is connected"},
+    };
+    for (size_t f = 0; f < sizeof(stream_figs) / sizeof(stream_figs[0]); f++) {
+        family(out, stream_figs[f][0], stream_figs[f][1], stream_figs[f][3]);
+        for (int k = 0; k < 2; k++) {
+            const char *const l[] = {"stream", stream_names[k], NULL};
+            sample(out, stream_figs[f][0], camera,
+                   get(get(status, stream_keys[k]), stream_figs[f][2]), l);
+        }
+    }
+
     family(out, "camwatch_fps", "gauge",
            "frames a second: input (packets received), decoded, analysed");
     const char *const kinds[] = {"input", "decoded", "analysed"};

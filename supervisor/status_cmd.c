@@ -30,6 +30,32 @@ static const char *num_of(const cJSON *obj, const char *key, const char *fmt, ch
     return buf;
 }
 
+/* One line for what capture reported of a stream ("stream", "sub_stream"). */
+static void print_stream(const cJSON *st, const char *key, const char *label)
+{
+    char a[32], b[32], c[32], d[32], e[32], f[32], g[32];
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(st, key);
+    if (!cJSON_IsObject(s))
+        return;
+    const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(s, "bytes");
+    snprintf(f, sizeof(f), "%.1f", cJSON_IsNumber(bytes) ? bytes->valuedouble / 1e6 : 0);
+    printf("%s: %s over %s, %s fps, %s kbit/s; %s connections (%s reconnects); %s packets, %s "
+           "MB, %s lost\n",
+           label,
+           cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "connected")) ? "connected"
+                                                                          : "not connected",
+           text_of(s, "transport", "-"), num_of(s, "input_fps", "%.1f", a, sizeof(a), "-"),
+           num_of(s, "bitrate_kbps", "%.0f", b, sizeof(b), "-"),
+           num_of(s, "connections", "%.0f", c, sizeof(c), "?"),
+           num_of(s, "reconnects", "%.0f", d, sizeof(d), "?"),
+           num_of(s, "packets", "%.0f", e, sizeof(e), "?"), f,
+           num_of(s, "packets_lost", "%.0f", g, sizeof(g), "?"));
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(s, "last_error");
+    if (cJSON_IsObject(err))
+        printf("%s: last error at %s: %s\n", label, text_of(err, "at", "?"),
+               text_of(err, "message", "?"));
+}
+
 /* The same document as --json, for a person. */
 static void print_text(const cJSON *st)
 {
@@ -47,6 +73,8 @@ static void print_text(const cJSON *st)
                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cam, "online")) ? "online" : "offline",
                text_of(cam, "since", "?"),
                num_of(cam, "failed_attempts", "%.0f", a, sizeof(a), "0"));
+    print_stream(st, "stream", "stream");
+    print_stream(st, "sub_stream", "sub-stream");
     printf("\n%-27s %-10s %-8s %-9s %-8s %-10s %s\n", "stage", "state", "pid", "uptime", "restarts",
            "heartbeat", "last exit");
     const cJSON *stage;

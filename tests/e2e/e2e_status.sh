@@ -69,6 +69,29 @@ cat "$WORK/status.txt"
 grep -qE "^camwatch-detect +running +$(stage_pid detect) " "$WORK/status.txt" || fail "text status lacks detect's line"
 grep -q "^camera online since" "$WORK/status.txt" || fail "text status does not say the camera is online"
 
+# What capture reports of the stream: connected over TCP, about 10 fps,
+# bytes flowing; its counters go on across a reconnect (a new capture
+# process), which is counted; the camera gone, the error is there.
+[ "$(q "s['stream']['connected']")" = True ] || fail "the stream is not reported connected"
+[ "$(q "s['stream']['transport']")" = TCP ] || fail "transport $(q "s['stream']['transport']"), want TCP"
+q "7 <= s['stream']['input_fps'] <= 13" | grep -qx True || fail "stream input_fps $(q "s['stream']['input_fps']"), want about 10"
+q "s['stream']['bitrate_kbps'] > 0 and s['stream']['bytes'] > 0" | grep -qx True || fail "no bytes reported"
+[ "$(q "s['stream']['reconnects']")" = 0 ] || fail "reconnects $(q "s['stream']['reconnects']") before any"
+bytes_before=$(q "s['stream']['bytes']")
+grep -qE "^stream: connected over TCP, [0-9.]+ fps" "$WORK/status.txt" || fail "text status lacks the stream line"
+old=$(stage_pid capture)
+kill -KILL "$old"
+wait_for 20 "a second connection" sh -c "'$BIN/camwatch' status --json | /usr/bin/python3 -c \"import json,sys; s=json.load(sys.stdin)['stream']; sys.exit(0 if s['connections'] == 2 and s['connected'] else 1)\""
+sleep 1.5
+status_json
+[ "$(q "s['stream']['reconnects']")" = 1 ] || fail "the reconnect is not counted"
+q "s['stream']['bytes'] > $bytes_before" | grep -qx True || fail "bytes went from $bytes_before to $(q "s['stream']['bytes']") over the reconnect"
+stop_fakecam
+wait_for 30 "the camera's loss in the stream's status" sh -c "'$BIN/camwatch' status --json | /usr/bin/python3 -c \"import json,sys; s=json.load(sys.stdin)['stream']; sys.exit(0 if not s['connected'] and s['last_error'] else 1)\""
+status_json
+log "stream after the camera went: $(q "s['stream']['last_error']['message']") ($(q "s['stream']['connections']") connections, $(q "s['stream']['bytes']") bytes)"
+"$BIN/camwatch" status | grep -q "^stream: last error at" || fail "text status lacks the stream's last error"
+
 kill -TERM "$CAMWATCH_PID"
 wait "$CAMWATCH_PID" || true
 rc=0

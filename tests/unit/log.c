@@ -3,6 +3,7 @@
 #include "log.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 /* Log one message with stderr sent to a file, and read back what was written. */
@@ -42,9 +43,35 @@ static void test_one_line(void)
     CHECK_STR_CONTAINS(out, "ERROR: camera \"plain\" is unreachable\n");
 }
 
+/* The last ERROR line is kept (capture reports it), even when LOGLEVEL hides
+ * it; a WARNING is not an error. */
+static void test_last_error(void)
+{
+    char out[1024], last[CW_LOG_LAST_ERROR_MAX];
+    logged("first\nline", out, sizeof(out));
+    int64_t when = cw_log_last_error(last, sizeof(last));
+    CHECK(when > 0);
+    CHECK(strcmp(last, "camera \"first?line\" is unreachable") == 0);
+    cw_warn("only a warning");
+    CHECK(cw_log_last_error(last, sizeof(last)) == when);
+    cw_log_set_level(CW_LOG_CRITICAL);
+    logged("hidden", out, sizeof(out));
+    cw_log_set_level(CW_LOG_INFO);
+    CHECK(out[0] == '\0'); /* not written */
+    CHECK(cw_log_last_error(last, sizeof(last)) >= when);
+    CHECK_STR_CONTAINS(last, "\"hidden\"");
+    char big[2000];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    logged(big, out, sizeof(out));
+    cw_log_last_error(last, sizeof(last));
+    CHECK(strlen(last) == CW_LOG_LAST_ERROR_MAX - 1); /* cut to the room kept */
+}
+
 int main(void)
 {
     cw_log_init("logtest");
     RUN(test_one_line);
+    RUN(test_last_error);
     return 0;
 }

@@ -182,6 +182,37 @@ static void test_heartbeats(void)
     drop_ring(&r);
 }
 
+/* What capture reports of a stream: nothing before the first report, then
+ * what was written, per stream, read across processes. */
+static void test_stream_status(void)
+{
+    CwRing *r = fresh_ring();
+    CwStreamStatus st, got;
+    CHECK(cw_rings_get_stream_status(r, CW_STREAM_MAIN, &got) == -EAGAIN);
+    CHECK(got.connections == 0 && got.last_error[0] == '\0');
+    CHECK(cw_rings_get_stream_status(r, CW_STREAM_MAX, &got) == -EINVAL);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        memset(&st, 0, sizeof(st));
+        st.connections = 3;
+        st.bytes = 123456789012ULL;
+        st.input_fps = 9.5f;
+        snprintf(st.transport, sizeof(st.transport), "UDP");
+        st.last_error_wall_ns = 42;
+        snprintf(st.last_error, sizeof(st.last_error), "camera stalled");
+        _exit(cw_rings_set_stream_status(r, CW_STREAM_MAIN, &st) == 0 ? 0 : 1);
+    }
+    child_done(pid);
+    CHECK(cw_rings_get_stream_status(r, CW_STREAM_MAIN, &got) == 0);
+    CHECK_EQ_U64(got.connections, 3);
+    CHECK_EQ_U64(got.bytes, 123456789012ULL);
+    CHECK(got.input_fps == 9.5f && strcmp(got.transport, "UDP") == 0);
+    CHECK(got.last_error_wall_ns == 42 && strcmp(got.last_error, "camera stalled") == 0);
+    CHECK(cw_rings_get_stream_status(r, CW_STREAM_AUDIO, &got) == -EAGAIN); /* its own entry */
+    drop_ring(&r);
+}
+
 static CwConfig cfg;
 
 static void unlink_rings(const CwConfig *c)
@@ -286,6 +317,7 @@ int main(void)
     RUN(test_params_published);
     RUN(test_params_never_torn);
     RUN(test_heartbeats);
+    RUN(test_stream_status);
     RUN(test_open_all);
     RUN(test_exit_codes);
     return 0;
