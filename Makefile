@@ -74,8 +74,6 @@ tests: $(UNIT_BINS)
 $(BUILD)/capture/%.o $(BUILD)/record/%.o $(BUILD)/common/av/%.o: OBJ_CFLAGS := -Icommon/av $(AV_CFLAGS)
 # camwatch-http encodes JPEGs with libavcodec and serves with libmicrohttpd.
 $(BUILD)/http/%.o: OBJ_CFLAGS := -Icommon/av $(AV_CFLAGS) $(MHD_CFLAGS)
-# camwatch-mqtt names MOTION_ZONES' zones with the detector's parser.
-$(BUILD)/mqtt/%.o: OBJ_CFLAGS := -Idetect
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -109,7 +107,7 @@ $(BUILD)/camwatch-http: $(HTTP_OBJ) $(AV_LIB) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MHD_LIBS) $(AV_LIBS) $(CJSON_LIBS) -lm -lpthread
 
 # Off the data path too: a reader of the events ring and the clip folder.
-$(BUILD)/camwatch-mqtt: $(MQTT_OBJ) $(BUILD)/detect/polygon.o $(COMMON_LIB)
+$(BUILD)/camwatch-mqtt: $(MQTT_OBJ) $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(MOSQ_LIBS) $(CJSON_LIBS) -lm -lpthread
 
 $(BUILD)/camwatch: $(SUPER_OBJ) $(COMMON_LIB)

@@ -16,7 +16,7 @@ grep -q -- "--role=sub" "$WORK/compose.out" || fail "no service runs camwatch-ca
 for s in capture detect record http mqtt; do
     grep -q "camwatch-$s" "$WORK/compose.out" || fail "no service runs camwatch-$s"
 done
-[ "$(grep -c 'target: /dev/shm' "$WORK/compose.out")" = 5 ] || fail "not every stage mounts the rings"
+[ "$(grep -c 'target: /dev/shm' "$WORK/compose.out")" = 6 ] || fail "not every stage mounts the rings"
 log "compose: services $services"
 
 # systemd: the unit as installed, pointing at this build's supervisor.
