@@ -275,6 +275,21 @@ static bool start_clip(Recorder *r, const CwEvent *ev, int64_t target_ns)
     return true;
 }
 
+/* The stream's extradata (SPS/PPS, AudioSpecificConfig) into par, which
+ * has none. Returns 0 or AVERROR(ENOMEM). */
+static int copy_extradata(AVCodecParameters *par, const CwStreamParams *p)
+{
+    uint32_t n = p->extradata_size > CW_STREAM_EXTRADATA_MAX ? 0 : p->extradata_size;
+    if (n) {
+        par->extradata = av_mallocz(n + AV_INPUT_BUFFER_PADDING_SIZE);
+        if (!par->extradata)
+            return AVERROR(ENOMEM);
+        memcpy(par->extradata, p->extradata, n);
+        par->extradata_size = (int)n;
+    }
+    return 0;
+}
+
 /* Codec parameters of the clip's stream, from the ring's stream parameters. */
 static int fill_codecpar(AVCodecParameters *par, const CwStreamParams *p)
 {
@@ -285,15 +300,7 @@ static int fill_codecpar(AVCodecParameters *par, const CwStreamParams *p)
     par->codec_tag = 0;
     par->width = p->width;
     par->height = p->height;
-    uint32_t n = p->extradata_size > CW_STREAM_EXTRADATA_MAX ? 0 : p->extradata_size;
-    if (n) {
-        par->extradata = av_mallocz(n + AV_INPUT_BUFFER_PADDING_SIZE);
-        if (!par->extradata)
-            return AVERROR(ENOMEM);
-        memcpy(par->extradata, p->extradata, n);
-        par->extradata_size = (int)n;
-    }
-    return 0;
+    return copy_extradata(par, p);
 }
 
 /* Codec parameters of the clip's sound, from the ring's audio parameters. */
@@ -310,15 +317,7 @@ static int fill_audio_codecpar(AVCodecParameters *par, const CwStreamParams *p)
      * samples (RTP's SDP states no other). */
     par->frame_size = par->codec_id == AV_CODEC_ID_AAC ? 1024 : 0;
     av_channel_layout_default(&par->ch_layout, p->channels > 0 ? p->channels : 1);
-    uint32_t n = p->extradata_size > CW_STREAM_EXTRADATA_MAX ? 0 : p->extradata_size;
-    if (n) {
-        par->extradata = av_mallocz(n + AV_INPUT_BUFFER_PADDING_SIZE);
-        if (!par->extradata)
-            return AVERROR(ENOMEM);
-        memcpy(par->extradata, p->extradata, n);
-        par->extradata_size = (int)n;
-    }
-    return 0;
+    return copy_extradata(par, p);
 }
 
 /*
