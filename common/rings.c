@@ -158,6 +158,17 @@ int64_t cw_rings_heartbeat_ns(const CwRing *ring, enum CwStage stage)
 
 /* Relaxed: a pause is a setting read on every frame or event, not data
  * published with it; seeing it one frame late is fine. */
+void cw_rings_count_motion(CwRing *ring)
+{
+    /* Relaxed: a figure for status readers, ordered with nothing else. */
+    atomic_fetch_add_explicit(&user_of(ring)->motion_events, 1, memory_order_relaxed);
+}
+
+uint64_t cw_rings_motion_events(const CwRing *ring)
+{
+    return atomic_load_explicit(&user_of(ring)->motion_events, memory_order_relaxed);
+}
+
 uint32_t cw_rings_paused(const CwRing *ring)
 {
     return atomic_load_explicit(&user_of(ring)->paused, memory_order_relaxed);

@@ -36,7 +36,7 @@ enum CwStage {
 
 /* Layout version of CwRingsUser (CwRingGeometry.user_version): bump it with
  * any change of the struct below. */
-#define CW_RINGS_USER_VERSION 5
+#define CW_RINGS_USER_VERSION 6
 /* Heartbeat places: the three stages, and room for the readers to come. */
 #define CW_RINGS_HEARTBEAT_MAX 8
 /* Bytes set aside per stream for its status figures (see CwRingsUser). */
@@ -143,6 +143,9 @@ typedef struct CwRingsUser {
      * here so that the pause outlives a restart of any stage; 0, as a new
      * ring starts, is "nothing paused". */
     _Atomic uint32_t paused;
+    /* Motion events detect has seen begin (its "motion:" lines), events ring
+     * only (cw_rings_count_motion()); runs on across detect's restarts. */
+    _Atomic uint64_t motion_events;
     /* The supervisor's stage table, packets ring only (cw_rings_set_sup_status()). */
     CwSupStatus supervisor;
 } CwRingsUser;
@@ -221,6 +224,12 @@ int64_t cw_rings_heartbeat_ns(const CwRing *ring, enum CwStage stage);
 
 #define CW_PAUSE_DETECT 0x1u /* detect analyses no frame: no motion, no event */
 #define CW_PAUSE_RECORD 0x2u /* record starts no clip (one in progress ends as usual) */
+
+/* Count one motion event begun (detect, in the events ring). */
+void cw_rings_count_motion(CwRing *ring);
+
+/* Motion events begun since the rings were made (the events ring's count). */
+uint64_t cw_rings_motion_events(const CwRing *ring);
 
 /* The CW_PAUSE_* bits set in `ring`'s user area (the events ring's). */
 uint32_t cw_rings_paused(const CwRing *ring);

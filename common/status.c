@@ -337,6 +337,11 @@ cJSON *cw_status_json(const CwConfig *cfg, CwRing *const rings[CW_RING_KIND_COUN
     for (int kind = 0; kind < CW_RING_KIND_COUNT; kind++)
         if (rings[kind])
             cJSON_AddItemToArray(ring_list, ring_json((enum CwRingKind)kind, rings[kind]));
+    if (rings[CW_RING_EVENTS])
+        cJSON_AddNumberToObject(root, "motion_events",
+                                (double)cw_rings_motion_events(rings[CW_RING_EVENTS]));
+    else
+        cJSON_AddNullToObject(root, "motion_events");
     add_clips(root, cfg, now_wall_ns);
     add_disk(root, cfg);
     return root;

@@ -160,6 +160,7 @@ static void log_motion(Detect *d, const CwEvent *ev, const CwMotionResult *res, 
                     ev->box_count == 1 ? "" : "s", ev->changed_percent,
                     zones_text(d, ev->zones, where, sizeof(where)));
             d->in_motion = true;
+            cw_rings_count_motion(d->events);
             d->motion_start_mono_ns = now;
             d->motion_peak_percent = 0;
             d->motion_zones = 0;

@@ -156,6 +156,8 @@ char *http_metrics_text(const cJSON *status)
         }
     }
 
+    family(out, "camwatch_motion_events_total", "counter", "motion events detection saw begin");
+    sample(out, "camwatch_motion_events_total", camera, get(status, "motion_events"), NULL);
     family(out, "camwatch_clips_today", "gauge", "clips delivered today (local date)");
     sample(out, "camwatch_clips_today", camera, get(get(status, "clips"), "today"), NULL);
     family(out, "camwatch_disk_free_bytes", "gauge", "free space where clips are delivered");

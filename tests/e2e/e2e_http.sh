@@ -79,6 +79,7 @@ for st in ("capture", "detect", "record", "http"):
     assert get("camwatch_stage_up", stage="camwatch-" + st) == 1, st
     assert get("camwatch_stage_restarts_total", stage="camwatch-" + st) == 0, st
 assert get("camwatch_clips_today") >= 1
+assert get("camwatch_motion_events_total") >= 1
 assert get("camwatch_stream_connected", stream="main") == 1
 assert get("camwatch_stream_bytes_total", stream="main") > 0
 assert get("camwatch_stream_packets_total", stream="main") > 0
