@@ -136,9 +136,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(asprintf(&masked, " rtsp://%s:***@%s ", s[1], s[3]) >= 0, "out of memory");
         FUZZ_ASSERT(strstr(out, masked), "\"%s\" -> \"%s\" lacks \"%s\"", text, out, masked);
         free(masked);
-        FUZZ_ASSERT(asprintf(&masked, "rtsp://%s:%s@", s[1], s[2]) >= 0, "out of memory");
-        FUZZ_ASSERT(!strstr(out, masked), "\"%s\" -> \"%s\" shows the password", text, out);
-        free(masked);
+        /* A password of "***" reads the same masked or not: nothing to see. */
+        if (strcmp(s[2], "***") != 0) {
+            FUZZ_ASSERT(asprintf(&masked, "rtsp://%s:%s@", s[1], s[2]) >= 0, "out of memory");
+            FUZZ_ASSERT(!strstr(out, masked), "\"%s\" -> \"%s\" shows the password", text, out);
+            free(masked);
+        }
     }
     free(out);
     free(text);
