@@ -223,5 +223,7 @@ int rec_deliver(const CwConfig *cfg, const char *staging_mp4, RecSnapshot *snap,
     ret = 0;
 
 end:
+    /* On the early exits too: the hold is for this delivery only. */
+    rec_reserve_release(staging_mp4);
     return ret;
 }

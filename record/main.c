@@ -201,6 +201,9 @@ static void end_clip(Recorder *r, enum RecClipEnd why)
         if (err < 0)
             cw_error("clip %s lost: nothing playable was written", r->info.name);
     }
+    /* Whatever became of the clip, its hold goes (delivery gave it back
+     * already; twice is harmless). */
+    rec_reserve_release(r->staging_path);
     rec_retention_after_clip(r->retention);
     heartbeat(r);
 }
@@ -534,9 +537,15 @@ static void continue_clip(Recorder *r, int64_t stamp)
      * snapshot. The newest motion starts its peak; failing that (its frame
      * overwritten), the newest picture, without boxes, stands in until a
      * motion event brings a better one. */
-    if (r->have_last_motion)
+    if (r->have_last_motion) {
         update_peak(r, &r->last_motion);
+        r->info.zones |= r->last_motion.zones;
+    }
     if (!rec_snapshot_has_frame(r->snap)) {
+        /* The newest picture shows none of that event's boxes: none are
+         * claimed, and any motion event to come is a better peak. */
+        r->info.box_count = 0;
+        r->info.peak_changed_percent = -1;
         uint64_t head = cw_ring_write_seq(r->frames);
         CwEvent newest = {.frame_seq = head ? head - 1 : 0};
         if (head)

@@ -39,8 +39,10 @@ int rec_reserve_hold(const char *staging_mp4, int width, int height)
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
-    /* Blocks, not a hole: posix_fallocate returns the error, not errno. */
-    ret = -posix_fallocate(fd, 0, (off_t)rec_reserve_bytes(width, height));
+    /* Blocks, not a hole. fallocate(2), not posix_fallocate(): where the
+     * file system cannot allocate ahead, glibc's fallback would write a
+     * byte a block, in record's packet loop; EOPNOTSUPP says so instead. */
+    ret = fallocate(fd, 0, 0, (off_t)rec_reserve_bytes(width, height)) < 0 ? -errno : 0;
     close(fd);
     if (ret < 0)
         unlink(path);
