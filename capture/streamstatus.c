@@ -15,7 +15,7 @@ void capture_status_open(CaptureStatus *st, CwRing *ring)
     if (!ring)
         return;
     /* Zeroed when nothing was reported yet. */
-    (void)cw_rings_get_stream_status(ring, CW_STREAM_MAIN, &st->base);
+    (void)cw_rings_stream_status_as_left(ring, CW_STREAM_MAIN, &st->base);
     st->base.connected_wall_ns = 0;
     st->base.input_fps = st->base.bitrate_kbps = 0;
     st->cur = st->base;

@@ -418,7 +418,9 @@ static int check_var(const VarSpec *v, const char *value, CwConfig *cfg, char *e
             if (cw_polygons_parse(v->name, value, v->type == VAR_ZONES, &polygons, why,
                                   sizeof(why)) < 0) {
                 /* The parser's message starts with the variable's name. */
-                fail(err, err_size, v->name, "%s", why + strlen(v->name));
+                size_t n = strlen(v->name);
+                bool named = strncmp(why, v->name, n) == 0;
+                fail(err, err_size, named ? v->name : NULL, "%s", named ? why + n : why);
                 return -EINVAL;
             }
         }

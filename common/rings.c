@@ -154,13 +154,11 @@ int64_t cw_rings_heartbeat_ns(const CwRing *ring, enum CwStage stage)
     return (int64_t)atomic_load_explicit(&user_of(ring)->heartbeat_ns[stage], memory_order_relaxed);
 }
 
-/* --- Pauses --- */
+/* --- Motion events --- */
 
-/* Relaxed: a pause is a setting read on every frame or event, not data
- * published with it; seeing it one frame late is fine. */
+/* Relaxed: a figure for status readers, ordered with nothing else. */
 void cw_rings_count_motion(CwRing *ring)
 {
-    /* Relaxed: a figure for status readers, ordered with nothing else. */
     atomic_fetch_add_explicit(&user_of(ring)->motion_events, 1, memory_order_relaxed);
 }
 
@@ -169,6 +167,10 @@ uint64_t cw_rings_motion_events(const CwRing *ring)
     return atomic_load_explicit(&user_of(ring)->motion_events, memory_order_relaxed);
 }
 
+/* --- Pauses --- */
+
+/* Relaxed: a pause is a setting read on every frame or event, not data
+ * published with it; seeing it one frame late is fine. */
 uint32_t cw_rings_paused(const CwRing *ring)
 {
     return atomic_load_explicit(&user_of(ring)->paused, memory_order_relaxed);
@@ -287,6 +289,19 @@ int cw_rings_set_stream_status(CwRing *ring, unsigned stream, const CwStreamStat
     if (stream >= CW_STREAM_MAX)
         return -EINVAL;
     locked_write(&user_of(ring)->stream_status[stream].status, status, sizeof(*status));
+    return 0;
+}
+
+int cw_rings_stream_status_as_left(const CwRing *ring, unsigned stream, CwStreamStatus *status)
+{
+    if (stream >= CW_STREAM_MAX)
+        return -EINVAL;
+    /* The one writer reading its own block: no lock to wait for. An odd
+     * lock means the previous writer was killed while it copied; a figure
+     * torn then is a figure from one of two seconds. */
+    memcpy(status, (const void *)&user_of(ring)->stream_status[stream].status, sizeof(*status));
+    status->last_error[sizeof(status->last_error) - 1] = '\0';
+    status->transport[sizeof(status->transport) - 1] = '\0';
     return 0;
 }
 

@@ -152,6 +152,8 @@ typedef struct CwRingsUser {
 
 _Static_assert(CW_STAGE_COUNT <= CW_RINGS_HEARTBEAT_MAX, "a heartbeat place per stage");
 _Static_assert(sizeof(CwStreamStatus) <= CW_RINGS_STREAM_STATUS_SIZE, "stream status fits");
+/* Pinned, so that a change of CW_LOG_LAST_ERROR_MAX cannot move it unseen. */
+_Static_assert(sizeof(CwStreamStatus) == 416, "stream status layout");
 _Static_assert(offsetof(CwStreamStatus, input_fps) == 64, "stream status layout");
 _Static_assert(offsetof(CwStreamStatus, last_error) == 96, "stream status layout");
 _Static_assert(sizeof(CwRingsStream) == 4160, "stream params layout");
@@ -161,6 +163,12 @@ _Static_assert(offsetof(CwRingsUser, stream_status) == 64 + CW_STREAM_MAX * 4160
                "user area layout");
 _Static_assert(offsetof(CwRingsUser, rtsp_transport) ==
                    64 + CW_STREAM_MAX * (4160 + CW_RINGS_STREAM_STATUS_SIZE),
+               "user area layout");
+_Static_assert(offsetof(CwRingsUser, paused) ==
+                   64 + CW_STREAM_MAX * (4160 + CW_RINGS_STREAM_STATUS_SIZE) + 4,
+               "user area layout");
+_Static_assert(offsetof(CwRingsUser, motion_events) ==
+                   64 + CW_STREAM_MAX * (4160 + CW_RINGS_STREAM_STATUS_SIZE) + 8,
                "user area layout");
 _Static_assert(offsetof(CwRingsUser, supervisor) ==
                    64 + CW_STREAM_MAX * (4160 + CW_RINGS_STREAM_STATUS_SIZE) + 64,
@@ -279,5 +287,14 @@ int cw_rings_set_stream_status(CwRing *ring, unsigned stream, const CwStreamStat
  * -EINVAL for a stream out of range.
  */
 int cw_rings_get_stream_status(const CwRing *ring, unsigned stream, CwStreamStatus *status);
+
+/*
+ * For capture, the block's one writer, as it starts: the block as the
+ * previous capture left it, even if that one was killed in the middle of a
+ * write (its lock left odd, which would keep cw_rings_get_stream_status()
+ * waiting). Zeroed if never written. Returns 0, or -EINVAL for a stream out
+ * of range.
+ */
+int cw_rings_stream_status_as_left(const CwRing *ring, unsigned stream, CwStreamStatus *status);
 
 #endif /* CAMWATCH_RINGS_H */

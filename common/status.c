@@ -178,12 +178,12 @@ static cJSON *ring_json(enum CwRingKind kind, const CwRing *ring)
         cJSON_AddStringToObject(one, "role", rs.role);
         cJSON_AddNumberToObject(one, "consumed", (double)rs.consumed);
         cJSON_AddNumberToObject(one, "overruns", (double)rs.overruns);
-        /* Slots published that this reader has not read yet. The reader's
-         * position is read after write_seq was, so it may be ahead by the
-         * slot it finished meanwhile: that is no lag. */
-        uint64_t published = cw_ring_write_seq(ring);
-        cJSON_AddNumberToObject(one, "lag",
-                                rs.position < published ? (double)(published - rs.position) : 0);
+        /* Slots published that this reader has not read yet, as a signed
+         * distance (the counters wrap). write_seq is read after the
+         * position; a reader can still run ahead of a ring restarted under
+         * it, which is no lag. */
+        int64_t lag = (int64_t)(cw_ring_write_seq(ring) - rs.position);
+        cJSON_AddNumberToObject(one, "lag", lag > 0 ? (double)lag : 0);
         cJSON_AddItemToArray(readers, one);
     }
     return r;
@@ -258,6 +258,7 @@ static void add_stream(cJSON *obj, const char *key, const CwRing *ring)
     cw_status_add_time(s, "connected_since", ss.connected_wall_ns);
     cJSON_AddNumberToObject(s, "connections", (double)ss.connections);
     cJSON_AddNumberToObject(s, "reconnects", ss.connections ? (double)(ss.connections - 1) : 0);
+    ss.transport[sizeof(ss.transport) - 1] = '\0'; /* another process's bytes */
     if (ss.transport[0])
         cJSON_AddStringToObject(s, "transport", ss.transport);
     else

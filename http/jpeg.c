@@ -189,8 +189,10 @@ int http_jpeg_latest(const CwRing *frames, const CwRing *events, bool boxes, int
         scaled->height = ctx->height;
         if ((ret = av_frame_get_buffer(scaled, 0)) < 0)
             goto end;
-        sws = sws_getContext(frame->width, frame->height, ctx->pix_fmt, scaled->width,
-                             scaled->height, ctx->pix_fmt, SWS_AREA, NULL, NULL, NULL);
+        /* The scaler is told plain YUV420P (the same range on both sides):
+         * the JPEG variant would make it warn on every request. */
+        sws = sws_getContext(frame->width, frame->height, AV_PIX_FMT_YUV420P, scaled->width,
+                             scaled->height, AV_PIX_FMT_YUV420P, SWS_AREA, NULL, NULL, NULL);
         if (!sws) {
             ret = -ENOMEM;
             goto end;

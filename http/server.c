@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "server.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -153,7 +154,7 @@ static enum MHD_Result serve_latest(HttpServer *srv, struct MHD_Connection *conn
     if (width_text) {
         char *end;
         max_width = strtol(width_text, &end, 10);
-        if (end == width_text || *end || max_width < HTTP_JPEG_WIDTH_MIN ||
+        if (!isdigit((unsigned char)width_text[0]) || *end || max_width < HTTP_JPEG_WIDTH_MIN ||
             max_width > CW_FRAME_MAX_SIDE) {
             char text[96];
             snprintf(text, sizeof(text), "width: use a whole number from %d to %d\n",
