@@ -35,7 +35,7 @@ source "$(dirname "$0")/../e2e/lib.sh"
 CHAOS_SECONDS=${1:-${CHAOS_SECONDS:-150}}
 seed=${CHAOS_SEED:-$(($(date +%s) % 100000))}
 RANDOM=$seed
-log "chaos: seed $seed (CHAOS_SEED=$seed replays these faults), $CHAOS_SECONDS s of faults"
+log "chaos: seed $seed (CHAOS_SEED=$seed draws the same faults again), $CHAOS_SECONDS s of faults"
 
 [ "$(id -u)" = 0 ] || fail "chaos needs root to mount the tmpfs that fills up (run as root or in CI)"
 command -v flock >/dev/null || fail "flock missing (util-linux)"
@@ -158,7 +158,8 @@ healthy() {
     return $rc
 }
 
-# wait_healthy KIND: seconds until healthy again (printed), or fail.
+# wait_healthy KIND: seconds until healthy again, in RECOVERY_S; or fail.
+# (Not printed for a $(...): a fail in a subshell would lose its message.)
 wait_healthy() {
     local t0 end
     t0=$(date +%s.%N)
@@ -174,7 +175,7 @@ wait_healthy() {
         [ $SECONDS -lt $end ] || fail "not healthy 40 s after the fault '$1'"
         sleep 0.25
     done
-    python3 -c "import time; print('%.2f' % (time.time() - $t0))"
+    RECOVERY_S=$(python3 -c "import time; print('%.2f' % (time.time() - $t0))")
 }
 
 wait_for 30 "camwatch healthy at start" healthy
@@ -247,7 +248,8 @@ fault() {
         ;;
     esac
     end=$(now)
-    rec=$(wait_healthy "$kind")
+    wait_healthy "$kind"
+    rec=$RECOVERY_S
     echo "$kind $start $end $rec $window" >>"$WORK/faults.txt"
     log "fault $kind: recovered in ${rec}s"
 }

@@ -3,4 +3,4 @@
 # moments. One seed by default, so that a clean checkout meets the same
 # faults every time (CHAOS_SEED=N for others); `make soak` runs an hour
 # with a fresh seed, which its log prints.
-CHAOS_SEED=${CHAOS_SEED:-4242} exec "$(dirname "$0")/../chaos/chaos.sh" "${CHAOS_SECONDS:-150}"
+CW_TEST_NAME=e2e_chaos CHAOS_SEED=${CHAOS_SEED:-4242} exec "$(dirname "$0")/../chaos/chaos.sh" "${CHAOS_SECONDS:-150}"

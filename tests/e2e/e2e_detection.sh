@@ -188,7 +188,8 @@ fi
 # And every clip's sidecar names the road among the zones its motion
 # touched (people walking far off also cross the building's zone).
 for clip in $(clips); do
-    z=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["zones"]))' "${clip%.mp4}.json")
+    z=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["zones"] or ["(null)"]))' "${clip%.mp4}.json") ||
+        fail "$(basename "$clip")'s sidecar cannot be read"
     case " $z " in *" road "*) ;; *) fail "$(basename "$clip")'s sidecar gives zones '$z', without the road" ;; esac
     log "$(basename "$clip"): zones $z"
 done

@@ -12,7 +12,9 @@ unset RTSP_URL HTTP_LISTEN HTTP_PASSWORD
 export ENV_FILE=$WORK/none.env # a developer's own .env stays out of the test
 : >"$ENV_FILE"
 export MAX_CLIP_SECONDS=10
-export DEMO_PORT=$(test_port 19500) DEMO_HTTP_PORT=$(test_port 19550)
+DEMO_PORT=$(test_port 19500)
+DEMO_HTTP_PORT=$(test_port 19550)
+export DEMO_PORT DEMO_HTTP_PORT
 BUILD=$BUILD "$TOP/scripts/run-demo" >"$WORK/camwatch.log" 2>&1 &
 demo=$!
 CW_PIDS+=("$demo")

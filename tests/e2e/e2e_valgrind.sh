@@ -30,13 +30,14 @@ memcheck record
 memcheck detect
 memcheck http
 memcheck capture
-wait_for 120 "capture to connect under valgrind" grep -q 'connected to' "$WORK/capture.log"
-wait_for 120 "detect's first motion" grep -q 'INFO: motion' "$WORK/detect.log"
+# The waits add up to well under the runner's 420 s limit.
+wait_for 90 "capture to connect under valgrind" grep -q 'connected to' "$WORK/capture.log"
+wait_for 90 "detect's first motion" grep -q 'INFO: motion' "$WORK/detect.log"
 wait_for 30 "camwatch-http serving" grep -q "serving http://127.0.0.1:$hport/" "$WORK/http.log"
 for route in /healthz /api/status /metrics /latest.jpg /api/clips; do
     curl -s -o /dev/null -m 60 "http://127.0.0.1:$hport$route" || fail "camwatch-http did not answer $route"
 done
-wait_for 120 "a clip under valgrind" has_clips 1
+wait_for 90 "a clip under valgrind" has_clips 1
 
 # The camera goes: capture gives up with 75 after TIMEOUT_SECONDS.
 stop_fakecam

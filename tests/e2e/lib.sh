@@ -8,7 +8,8 @@ BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 BIN=$BUILD
 MEDIA=$TOP/build/media # shared by the plain and the sanitizer builds
-TEST_NAME=$(basename "$0" .sh)
+# CW_TEST_NAME: a test that execs another script keeps its own name.
+TEST_NAME=${CW_TEST_NAME:-$(basename "$0" .sh)}
 WORK=$BUILD/test-work/$TEST_NAME
 rm -rf "$WORK"
 mkdir -p "$WORK"

@@ -54,7 +54,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!mkdtemp(root))
         abort();
     atexit(cleanup);
-    snprintf(video, sizeof(video), "%s/video", root);
+    /* Where the kernel says files are (/tmp may be a link): readlink of
+     * an open file gives that form. */
+    char real_root[PATH_MAX];
+    if (!realpath(root, real_root))
+        abort();
+    snprintf(video, sizeof(video), "%s/video", real_root);
     snprintf(path, sizeof(path), "%s/2026-12-01", video);
     if (mkdir(video, 0755) < 0 || mkdir(path, 0755) < 0)
         abort();
@@ -62,8 +67,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     put(path, "clip");
     snprintf(path, sizeof(path), "%s/2026-12-01/cam-20261201-101010.jpg", video);
     put(path, "jpeg");
-    snprintf(sidecar_path, sizeof(sidecar_path), "%s/2026-12-01/cam-20261201-101010.json",
-             video);
+    snprintf(sidecar_path, sizeof(sidecar_path), "%s/2026-12-01/cam-20261201-101010.json", video);
     put(sidecar_path, "{}");
     snprintf(path, sizeof(path), "%s/secret.mp4", root);
     put(path, "secret");

@@ -102,10 +102,19 @@ static void expect_opens(const char *rel, const char *want_type, const char *wan
     CHECK(strcmp(type, want_type) == 0);
 }
 
+static void cleanup(void)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", root);
+}
+
 static void test_open(void)
 {
     char path[600];
     CHECK(mkdtemp(root) != NULL);
+    atexit(cleanup); /* a failed check exits too */
     snprintf(video, sizeof(video), "%s/video", root);
     CHECK(mkdir(video, 0755) == 0);
     snprintf(path, sizeof(path), "%s/2026-12-01", video);
@@ -163,18 +172,9 @@ static void test_open(void)
         expect_refused(refused[i], -EACCES);
 }
 
-static void cleanup(void)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", root);
-}
-
 int main(void)
 {
     RUN(test_range);
     RUN(test_open);
-    cleanup();
     return 0;
 }
