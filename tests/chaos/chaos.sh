@@ -46,9 +46,8 @@ SET=$MEDIA/chaos-v1.mp4
 SET_LABELS=$MEDIA/chaos-v1.labels
 build_set() {
     [ -s "$SET" ] && [ -s "$SET_LABELS" ] && return 0
-    local src=$TOP/../shared/media/vtest.avi
-    [ -f "$src" ] || src=${VTEST_AVI:-/usr/share/doc/opencv-doc/examples/data/vtest.avi}
-    [ -f "$src" ] || fail "vtest.avi not found"
+    local src
+    src=$(vtest_avi) || exit 1
     log "building the chaos footage (once)"
     local -a args=()
     local chains="" labels="" n=0 from

@@ -61,9 +61,8 @@ ZONES="road:0,0.3 1,0.3 1,0.85 0,0.85; building:0.4,0 0.76,0 0.76,0.2 0.4,0.2"
 # The set, built once: its name carries a hash of the recipe.
 prepare_detection_media() {
     prepare_media
-    local src=$TOP/../shared/media/vtest.avi
-    [ -f "$src" ] || src=${VTEST_AVI:-/usr/share/doc/opencv-doc/examples/data/vtest.avi}
-    [ -f "$src" ] || fail "vtest.avi not found"
+    local src
+    src=$(vtest_avi) || exit 1
     [ -s "$MEDIA/plate.png" ] || fail "$MEDIA/plate.png is missing: remove $MEDIA and rerun"
     local hash
     hash=$(printf '%s\n%s' "$CASES" "$(declare -f prepare_detection_media)" | md5sum | cut -c1-12)

@@ -14,8 +14,7 @@ t0=$SECONDS
 
 prepare_media
 # Plate, people walking for 5 s, plate: one event per loop.
-src=$TOP/../shared/media/vtest.avi
-[ -f "$src" ] || src=${VTEST_AVI:-/usr/share/doc/opencv-doc/examples/data/vtest.avi}
+src=$(vtest_avi) || exit 1
 FOOTAGE=$MEDIA/mqtt-events.mp4
 if [ ! -s "$FOOTAGE" ]; then
     ffmpeg -loglevel error -y -loop 1 -framerate 10 -t 8 -i "$MEDIA/plate.png" -ss 20 -t 5 -i "$src" \

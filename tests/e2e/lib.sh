@@ -91,19 +91,31 @@ prepare_media() {
         prepare_media_locked
     ) 9>"$MEDIA/.prepare.lock"
 }
-prepare_media_locked() {
-    [ -s "$MEDIA/camera.mp4" ] && [ -s "$MEDIA/plate-md5.txt" ] && return 0
-    local src=${VTEST_AVI:-}
-    for c in "$TOP/../shared/media/vtest.avi" /usr/share/doc/opencv-doc/examples/data/vtest.avi; do
-        [ -n "$src" ] || { [ -f "$c" ] && src=$c; }
+# vtest_avi: the path of OpenCV's sample clip of people walking: VTEST_AVI,
+# the shared media beside the checkout, Debian's opencv-doc if installed,
+# else extracted from that package once into $MEDIA (run under the lock:
+# prepare_media calls it first).
+vtest_avi() {
+    local c
+    for c in "${VTEST_AVI:-}" "$TOP/../shared/media/vtest.avi" \
+        /usr/share/doc/opencv-doc/examples/data/vtest.avi "$MEDIA/vtest.avi"; do
+        [ -n "$c" ] && [ -f "$c" ] && { echo "$c"; return 0; }
     done
-    if [ -z "$src" ]; then
-        # OpenCV's sample clip, as Debian ships it in opencv-doc.
-        local tmp
-        tmp=$(mktemp -d)
-        (cd "$tmp" && apt-get download opencv-doc >/dev/null && dpkg -x opencv-doc_*.deb x)
-        src=$tmp/x/usr/share/doc/opencv-doc/examples/data/vtest.avi
-    fi
+    local tmp
+    tmp=$(mktemp -d)
+    (cd "$tmp" && apt-get download opencv-doc >/dev/null 2>&1 && dpkg -x opencv-doc_*.deb x) ||
+        { rm -rf "$tmp"; log "FAIL: vtest.avi not found, and opencv-doc could not be downloaded" >&2; return 1; }
+    mkdir -p "$MEDIA" &&
+        cp "$tmp/x/usr/share/doc/opencv-doc/examples/data/vtest.avi" "$MEDIA/vtest.avi.tmp" &&
+        mv "$MEDIA/vtest.avi.tmp" "$MEDIA/vtest.avi" ||
+        { rm -rf "$tmp"; log "FAIL: cannot keep vtest.avi in $MEDIA" >&2; return 1; }
+    rm -rf "$tmp"
+    echo "$MEDIA/vtest.avi"
+}
+prepare_media_locked() {
+    local src
+    src=$(vtest_avi) || exit 1
+    [ -s "$MEDIA/camera.mp4" ] && [ -s "$MEDIA/plate-md5.txt" ] && return 0
     log "preparing test footage from $src"
     ffmpeg -loglevel error -y -i "$src" \
         -vf "select='not(mod(n\,6))',tmedian=radius=60,setpts=N/TB" -vsync 0 "$MEDIA/median%03d.png"
