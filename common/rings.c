@@ -141,6 +141,30 @@ static CwRingsUser *user_of(const CwRing *ring)
     return cw_rings_user(ring);
 }
 
+/* --- Stages: names, and where each beats --- */
+
+static const struct {
+    const char *name;
+    enum CwRingKind beat_ring;
+} stages[CW_STAGE_COUNT] = {
+    [CW_STAGE_CAPTURE] = {"camwatch-capture", CW_RING_PACKETS},
+    [CW_STAGE_DETECT] = {"camwatch-detect", CW_RING_EVENTS},
+    [CW_STAGE_RECORD] = {"camwatch-record", CW_RING_PACKETS},
+    [CW_STAGE_HTTP] = {"camwatch-http", CW_RING_EVENTS},
+    [CW_STAGE_CAPTURE_SUB] = {"camwatch-capture --role=sub", CW_RING_FRAMES},
+    [CW_STAGE_MQTT] = {"camwatch-mqtt", CW_RING_EVENTS},
+};
+
+const char *cw_stage_name(enum CwStage stage)
+{
+    return stages[stage].name;
+}
+
+enum CwRingKind cw_stage_beat_ring(enum CwStage stage)
+{
+    return stages[stage].beat_ring;
+}
+
 /* --- Heartbeats --- */
 
 void cw_rings_heartbeat(CwRing *ring, enum CwStage stage)

@@ -181,6 +181,12 @@ _Static_assert(CW_RING_USER_SIZE - sizeof(CwRingsUser) >=
                    CW_STREAM_MAX * CW_RINGS_STREAM_STATUS_SIZE,
                "room to spare beyond the status reserve");
 
+/* A stage's name as status and logs show it ("camwatch-capture --role=sub"). */
+const char *cw_stage_name(enum CwStage stage);
+
+/* The ring whose user area holds the stage's heartbeat. */
+enum CwRingKind cw_stage_beat_ring(enum CwStage stage);
+
 /* The whole user area of one of camwatch's rings, for the figures kept there. */
 CwRingsUser *cw_rings_user(const CwRing *ring);
 

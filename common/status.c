@@ -21,20 +21,6 @@
 #define FPS_SILENT_NS (5 * CW_NS_PER_SEC)
 
 static const char *const kind_names[CW_RING_KIND_COUNT] = {"packets", "frames", "events"};
-static const char *const stage_names[CW_STAGE_COUNT] = {
-    [CW_STAGE_CAPTURE] = "camwatch-capture",
-    [CW_STAGE_DETECT] = "camwatch-detect",
-    [CW_STAGE_RECORD] = "camwatch-record",
-    [CW_STAGE_HTTP] = "camwatch-http",
-    [CW_STAGE_CAPTURE_SUB] = "camwatch-capture --role=sub",
-    [CW_STAGE_MQTT] = "camwatch-mqtt",
-};
-/* Where each stage beats (as the supervisor looks for it). */
-static const enum CwRingKind beat_ring[CW_STAGE_COUNT] = {
-    [CW_STAGE_CAPTURE] = CW_RING_PACKETS,    [CW_STAGE_DETECT] = CW_RING_EVENTS,
-    [CW_STAGE_RECORD] = CW_RING_PACKETS,     [CW_STAGE_HTTP] = CW_RING_EVENTS,
-    [CW_STAGE_CAPTURE_SUB] = CW_RING_FRAMES, [CW_STAGE_MQTT] = CW_RING_EVENTS,
-};
 static const char *const state_names[] = {
     [CW_STAGE_UNKNOWN] = "unknown", [CW_STAGE_IDLE] = "starting",
     [CW_STAGE_RUNNING] = "running", [CW_STAGE_WAITING] = "restarting",
@@ -121,7 +107,7 @@ static cJSON *stage_json(enum CwStage id, const CwSupStatus *sup, CwRing *const 
 {
     cJSON *st = cJSON_CreateObject();
     const CwStageStatus *s = sup ? &sup->stages[id] : NULL;
-    cJSON_AddStringToObject(st, "name", stage_names[id]);
+    cJSON_AddStringToObject(st, "name", cw_stage_name(id));
     int state = s && s->state >= 0 && s->state <= CW_STAGE_DISABLED ? s->state : CW_STAGE_UNKNOWN;
     cJSON_AddStringToObject(st, "state", state_names[state]);
     if (s && s->pid)
@@ -153,7 +139,7 @@ static cJSON *stage_json(enum CwStage id, const CwSupStatus *sup, CwRing *const 
     } else {
         cJSON_AddNullToObject(st, "last_exit");
     }
-    const CwRing *ring = rings[beat_ring[id]];
+    const CwRing *ring = rings[cw_stage_beat_ring(id)];
     int64_t beat = ring ? cw_rings_heartbeat_ns(ring, id) : 0;
     if (beat)
         cJSON_AddNumberToObject(st, "heartbeat_age_seconds",

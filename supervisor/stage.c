@@ -14,14 +14,6 @@
 /* Exit status we record for a spawn that failed (the shell's "cannot run"). */
 #define SPAWN_FAILED_STATUS 127
 
-static const char *const stage_names[CW_STAGE_COUNT] = {
-    [CW_STAGE_CAPTURE] = "camwatch-capture",
-    [CW_STAGE_DETECT] = "camwatch-detect",
-    [CW_STAGE_RECORD] = "camwatch-record",
-    [CW_STAGE_HTTP] = "camwatch-http",
-    [CW_STAGE_CAPTURE_SUB] = "camwatch-capture --role=sub",
-    [CW_STAGE_MQTT] = "camwatch-mqtt",
-};
 /* A stage whose program is not its name runs that program with one argument. */
 static const struct {
     const char *program, *arg;
@@ -31,7 +23,7 @@ static const struct {
 
 const char *sup_stage_name(enum CwStage id)
 {
-    return stage_names[id];
+    return cw_stage_name(id);
 }
 
 bool sup_stage_is_capture(enum CwStage id)
@@ -167,7 +159,7 @@ int sup_stage_init(uv_loop_t *loop, SupStage *stage, enum CwStage id,
 {
     memset(stage, 0, sizeof(*stage));
     stage->id = id;
-    stage->name = stage_names[id];
+    stage->name = cw_stage_name(id);
     stage->state = SUP_STAGE_IDLE;
     stage->loop = loop;
     stage->retry_ns = options->retry_ns;

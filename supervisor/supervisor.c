@@ -59,21 +59,20 @@ static bool mqtt_wanted(const CwConfig *cfg)
  * own) without stopping the run: no clip depends on it.
  */
 typedef struct SupStageRow {
-    enum CwStage id;
-    enum CwRingKind heartbeat_ring; /* where it beats */
+    enum CwStage id; /* where it beats: cw_stage_beat_ring() */
     bool data_path;
     bool (*wanted)(const CwConfig *cfg); /* NULL: always */
 } SupStageRow;
 
 static const SupStageRow stage_table[] = {
-    {CW_STAGE_RECORD, CW_RING_PACKETS, true, NULL},
-    {CW_STAGE_DETECT, CW_RING_EVENTS, true, NULL},
-    {CW_STAGE_CAPTURE, CW_RING_PACKETS, true, NULL},
-    {CW_STAGE_HTTP, CW_RING_EVENTS, false, http_wanted},
+    {CW_STAGE_RECORD, true, NULL},
+    {CW_STAGE_DETECT, true, NULL},
+    {CW_STAGE_CAPTURE, true, NULL},
+    {CW_STAGE_HTTP, false, http_wanted},
     /* Restarted alone like capture; detection depends on it, no clip does,
      * but giving up on it must not go unnoticed: it is on the data path. */
-    {CW_STAGE_CAPTURE_SUB, CW_RING_FRAMES, true, sub_stream_wanted},
-    {CW_STAGE_MQTT, CW_RING_EVENTS, false, mqtt_wanted},
+    {CW_STAGE_CAPTURE_SUB, true, sub_stream_wanted},
+    {CW_STAGE_MQTT, false, mqtt_wanted},
 };
 #define STAGE_ROWS (sizeof(stage_table) / sizeof(stage_table[0]))
 _Static_assert(STAGE_ROWS == CW_STAGE_COUNT, "a row per stage");
@@ -558,9 +557,8 @@ static void on_tick(uv_timer_t *timer)
         limit_ns = HUNG_MIN_NS;
     for (int id = 0; id < CW_STAGE_COUNT; id++)
         if (sup->stage_used[id])
-            sup_stage_check_hung(&sup->stages[id],
-                                 sup->rings[stage_row((enum CwStage)id)->heartbeat_ring], now_ns,
-                                 limit_ns);
+            sup_stage_check_hung(&sup->stages[id], sup->rings[cw_stage_beat_ring((enum CwStage)id)],
+                                 now_ns, limit_ns);
     update_status(sup);
     publish_status(sup);
 }
