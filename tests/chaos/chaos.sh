@@ -29,7 +29,7 @@
 #
 # Printed: the seed, faults by kind, clips, stretches covered / expected,
 # recovery time by fault kind (median and worst), each long-lived process's
-# memory and descriptors first and last.
+# memory and descriptors at its start, middle and end.
 source "$(dirname "$0")/../e2e/lib.sh"
 
 CHAOS_SECONDS=${1:-${CHAOS_SECONDS:-150}}
@@ -358,19 +358,22 @@ for s in missed:
 
 # Long-lived processes: private memory (RssAnon: the rings are shared
 # mappings, and a reader touching more of one is no growth) and
-# descriptors, first (after 10 s) and last.
+# descriptors at the start (10 s in), the middle and the end: growth that
+# levels off shows between start and middle only, a leak in both halves.
 by_pid = collections.defaultdict(list)
 for line in open(samples_f):
     t, name, pid, rss, fds = line.split()
     by_pid[(name, pid)].append((float(t), int(rss), int(fds)))
 grew = []
-print("long-lived processes (over 30 s sampled): memory KiB and descriptors, first -> last")
+print("long-lived processes (over 30 s sampled): RssAnon KiB and descriptors, start -> middle -> end")
 for (name, pid), xs in sorted(by_pid.items()):
     xs = [x for x in xs if x[0] >= xs[0][0] + 10]
     if len(xs) < 2 or xs[-1][0] - xs[0][0] < 30:
         continue
     (t0, r0, f0), (t1, r1, f1) = xs[0], xs[-1]
-    print(f"  {name:18s} pid {pid:>7s} {t1 - t0:6.0f} s  rss {r0} -> {r1}  fds {f0} -> {f1}")
+    # The sample nearest the middle of the process's sampled time.
+    _, rm, fm = min(xs, key=lambda x: abs(x[0] - (t0 + t1) / 2))
+    print(f"  {name:18s} pid {pid:>7s} {t1 - t0:6.0f} s  rss {r0} -> {rm} -> {r1}  fds {f0} -> {fm} -> {f1}")
     if r1 - r0 > 16 * 1024 or f1 - f0 > 4:
         grew.append(f"{name} pid {pid}: rss {r0} -> {r1} KiB, fds {f0} -> {f1}")
 bad = False
