@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "damage.h"
 #include "log.h"
+#include "lowres.h"
 #include "ratelimit.h"
 
 #include <libavcodec/codec_desc.h>
@@ -35,7 +36,8 @@ struct CaptureDecoder {
     unsigned walls_next; /* free-running index of the next entry to write */
     int64_t last_frame_ns;
     bool intra_only;  /* every picture stands alone (MJPEG, raw video) */
-    uint64_t packets; /* decoded so far; the newest one's number */
+    uint64_t packets; /* decoded or skipped so far; the newest one's number */
+    uint64_t skipped; /* passed over undecoded (intra-only codecs) */
     CaptureDamage damage;
     uint64_t pictures;
     uint64_t withheld; /* pictures kept from detection as damaged or dependent */
@@ -47,8 +49,31 @@ struct CaptureDecoder {
     CwRateLimit warn_limit; /* the summary of corrupt data, on CLOCK_MONOTONIC */
 };
 
+/*
+ * Decode at the smallest reduced size that still holds what the detector
+ * analyses (lowres.h). Only for intra-only codecs: MJPEG is the one whose
+ * FFmpeg decoder offers it, and a reduced picture predicted from would
+ * drift (no inter codec's decoder here allows it anyway).
+ */
+static void choose_lowres(CaptureDecoder *dec, const AVCodec *codec, const AVStream *video,
+                          int analysis_width)
+{
+    const AVCodecParameters *par = video->codecpar;
+    if (!dec->intra_only || codec->max_lowres <= 0)
+        return;
+    int n = capture_lowres_choose(par->width, codec->max_lowres, analysis_width);
+    if (n <= 0)
+        return;
+    dec->ctx->lowres = n;
+    cw_info("%s %dx%d: decoding only the pictures detection analyses, at 1/%d size (lowres %d: "
+            "%dx%d, DETECT_WIDTH=%d)",
+            avcodec_get_name(par->codec_id), par->width, par->height, 1 << n, n,
+            capture_lowres_size(par->width, n), capture_lowres_size(par->height, n),
+            analysis_width);
+}
+
 int capture_decoder_open(CaptureDecoder **out, const AVStream *video, AVRational time_base,
-                         int threads)
+                         const CaptureDecoderConfig *cfg)
 {
     CaptureDecoder *dec = NULL;
     const AVCodec *codec = NULL;
@@ -79,9 +104,10 @@ int capture_decoder_open(CaptureDecoder **out, const AVStream *video, AVRational
     dec->ctx->pkt_timebase = time_base;
     /* One thread by default: a camera's real-time stream needs little, and
      * every extra thread adds a frame of latency and memory. */
-    dec->ctx->thread_count = threads;
+    dec->ctx->thread_count = cfg->threads;
     const AVCodecDescriptor *desc = avcodec_descriptor_get(codec->id);
     dec->intra_only = desc && (desc->props & AV_CODEC_PROP_INTRA_ONLY);
+    choose_lowres(dec, codec, video, cfg->analysis_width);
     ret = avcodec_open2(dec->ctx, codec, NULL);
     if (ret < 0) {
         cw_error("cannot open the %s decoder: %s", codec->name, av_err2str(ret));
@@ -221,6 +247,27 @@ int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, int64_t wal
 void capture_decoder_note_loss(CaptureDecoder *dec)
 {
     capture_damage_mark(&dec->damage, dec->packets + 1, cw_mono_ns());
+}
+
+bool capture_decoder_intra_only(const CaptureDecoder *dec)
+{
+    return dec->intra_only;
+}
+
+int capture_decoder_lowres(const CaptureDecoder *dec)
+{
+    return dec->ctx->lowres;
+}
+
+void capture_decoder_skip(CaptureDecoder *dec)
+{
+    dec->packets++;
+    dec->skipped++;
+}
+
+uint64_t capture_decoder_skipped(const CaptureDecoder *dec)
+{
+    return dec->skipped;
 }
 
 int64_t capture_decoder_last_frame_ns(const CaptureDecoder *dec)
