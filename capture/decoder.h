@@ -33,12 +33,16 @@ typedef struct CaptureDecoderConfig {
      * size (MJPEG's lowres) is decoded at the smallest size at least this
      * wide (lowres.h); 0: always at full size. */
     int analysis_width;
+    /* HWACCEL: auto, none, vaapi, v4l2m2m or drm (hwaccel.h); NULL: none.
+     * A method that is not available falls back to software, logged. */
+    const char *hwaccel;
 } CaptureDecoderConfig;
 
 /*
  * Open a decoder for `video`, whose packets carry timestamps in
  * `time_base`, as `cfg` says; logs one INFO line when it decodes at reduced
- * size. Returns 0, AVERROR_DECODER_NOT_FOUND (logged) or another negative
+ * size, and one line for HWACCEL (the method in use, or what was tried and
+ * that it decodes in software). Returns 0, AVERROR_DECODER_NOT_FOUND (logged) or another negative
  * AVERROR.
  */
 int capture_decoder_open(CaptureDecoder **dec, const AVStream *video, AVRational time_base,
@@ -50,6 +54,9 @@ int capture_decoder_open(CaptureDecoder **dec, const AVStream *video, AVRational
  * analyse need not be decoded at all (capture_decoder_skip()).
  */
 bool capture_decoder_intra_only(const CaptureDecoder *dec);
+
+/* The hardware decoding method in use ("vaapi", "v4l2m2m", "drm"), or NULL: software. */
+const char *capture_decoder_hw_method(const CaptureDecoder *dec);
 
 /* The reduced-size shift in use (pictures come out 1/2^n in each direction); 0: full size. */
 int capture_decoder_lowres(const CaptureDecoder *dec);

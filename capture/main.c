@@ -342,6 +342,7 @@ int main(int argc, char **argv)
     const CaptureDecoderConfig decoding = {
         .threads = cap.cfg.decode_threads,
         .analysis_width = cap.cfg.detect_width,
+        .hwaccel = cap.cfg.hwaccel,
     };
     ret = decodes ? capture_decoder_open(&cap.decoder, capture_source_video(cap.source),
                                          capture_source_time_base(cap.source), &decoding)
