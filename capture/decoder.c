@@ -4,13 +4,17 @@
 #include "clock.h"
 #include "damage.h"
 #include "log.h"
+#include "hwaccel.h"
+#include "lowres.h"
 #include "ratelimit.h"
 
 #include <libavcodec/codec_desc.h>
+#include <libavutil/hwcontext.h>
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define DECODE_WARN_PERIOD_NS (10 * CW_NS_PER_SEC)
 /* Packets whose capture time is remembered until their picture comes out:
@@ -30,12 +34,16 @@ typedef struct WallEntry {
 
 struct CaptureDecoder {
     AVCodecContext *ctx;
-    AVFrame *frame; /* reused for every picture */
+    AVFrame *frame;               /* reused for every picture */
+    AVFrame *sw_frame;            /* a picture copied out of the device (hardware decoding) */
+    enum AVPixelFormat hw_format; /* pictures in device memory; AV_PIX_FMT_NONE: none */
+    const char *hw_method;        /* "vaapi", "v4l2m2m", "drm"; NULL: software */
     WallEntry walls[WALL_MAP_SIZE];
     unsigned walls_next; /* free-running index of the next entry to write */
     int64_t last_frame_ns;
     bool intra_only;  /* every picture stands alone (MJPEG, raw video) */
-    uint64_t packets; /* decoded so far; the newest one's number */
+    uint64_t packets; /* decoded or skipped so far; the newest one's number */
+    uint64_t skipped; /* passed over undecoded (intra-only codecs) */
     CaptureDamage damage;
     uint64_t pictures;
     uint64_t withheld; /* pictures kept from detection as damaged or dependent */
@@ -47,18 +55,107 @@ struct CaptureDecoder {
     CwRateLimit warn_limit; /* the summary of corrupt data, on CLOCK_MONOTONIC */
 };
 
+/*
+ * The reduced-size shift to decode at (lowres.h): the smallest size that
+ * still holds what the detector analyses. Only for intra-only codecs:
+ * MJPEG is the one whose FFmpeg decoder offers it, and a reduced picture
+ * predicted from would drift (no inter codec's decoder here allows it).
+ */
+static int choose_lowres(const CaptureDecoder *dec, const AVCodec *codec, const AVStream *video,
+                         int analysis_width)
+{
+    if (!dec->intra_only || codec->max_lowres <= 0)
+        return 0;
+    return capture_lowres_choose(video->codecpar->width, codec->max_lowres, analysis_width);
+}
+
+/* Give `ctx` the stream's parameters and our settings, and open it. */
+static int open_context(AVCodecContext *ctx, const AVStream *video, AVRational time_base,
+                        int threads, int lowres)
+{
+    int ret = avcodec_parameters_to_context(ctx, video->codecpar);
+    if (ret < 0)
+        return ret;
+    ctx->pkt_timebase = time_base;
+    /* One thread by default: a camera's real-time stream needs little, and
+     * every extra thread adds a frame of latency and memory. */
+    ctx->thread_count = threads;
+    ctx->lowres = lowres;
+    return avcodec_open2(ctx, NULL, NULL); /* the codec it was allocated for */
+}
+
+/*
+ * Try the hardware decoding HWACCEL asks for, method by method: on success
+ * dec->ctx is open and one INFO line says which; else dec->ctx stays NULL
+ * and one line (WARNING when a method was named, INFO for auto) says what
+ * was tried, why each failed, and that decoding is in software. Returns 0,
+ * or AVERROR(ENOMEM).
+ */
+static int open_hardware(CaptureDecoder *dec, const AVCodec *codec, const AVStream *video,
+                         AVRational time_base, const CaptureDecoderConfig *cfg)
+{
+    const char *methods[CAPTURE_HWACCEL_MAX_METHODS];
+    char tried[640] = "";
+    int n = cfg->hwaccel ? capture_hwaccel_methods(cfg->hwaccel, methods) : 0;
+    int ret = 0;
+
+    for (int i = 0; i < n; i++) {
+        AVCodecContext *ctx = NULL;
+        char why[256] = "";
+        /* libav's complaints become the reason in our one line. */
+        cw_avlog_hold(true);
+        ret = capture_hwaccel_context(methods[i], codec, &ctx, &dec->hw_format, why, sizeof(why));
+        if (ret == 0) {
+            /* A failed open forgets ctx->codec. */
+            const char *name = ctx->codec->name;
+            ret = open_context(ctx, video, time_base, cfg->threads, 0);
+            if (ret < 0)
+                snprintf(why, sizeof(why), "cannot open %s: %s", name, av_err2str(ret));
+        }
+        /* A decoder's complaints are counted as the camera's corrupt data
+         * (capture_decoder_tick()): taken here, they are the reason. */
+        char detail[256];
+        cw_avlog_take_decoder_messages(detail, sizeof(detail));
+        if (!*detail)
+            cw_avlog_last(detail, sizeof(detail));
+        const char *d = cw_avlog_strip_context(detail);
+        if (ret < 0 && *d) {
+            size_t len = strlen(why);
+            snprintf(why + len, sizeof(why) - len, ": %s", d);
+        }
+        cw_avlog_hold(false);
+        if (ret == 0) {
+            dec->ctx = ctx; /* ownership passes to the decoder */
+            dec->hw_method = methods[i];
+            cw_info("HWACCEL=%s: decoding %s with %s (%s)", cfg->hwaccel,
+                    avcodec_get_name(codec->id), methods[i], dec->ctx->codec->name);
+            return 0;
+        }
+        avcodec_free_context(&ctx);
+        dec->hw_format = AV_PIX_FMT_NONE;
+        if (ret == AVERROR(ENOMEM))
+            return ret;
+        size_t len = strlen(tried);
+        snprintf(tried + len, sizeof(tried) - len, "%s%s (%s)", len ? ", " : "", methods[i], why);
+    }
+    if (n > 0)
+        cw_log(strcmp(cfg->hwaccel, "auto") == 0 ? CW_LOG_INFO : CW_LOG_WARNING,
+               "HWACCEL=%s: tried %s: decoding in software", cfg->hwaccel, tried);
+    return 0;
+}
+
 int capture_decoder_open(CaptureDecoder **out, const AVStream *video, AVRational time_base,
-                         int threads)
+                         const CaptureDecoderConfig *cfg)
 {
     CaptureDecoder *dec = NULL;
     const AVCodec *codec = NULL;
+    const AVCodecParameters *par = video->codecpar;
     int ret;
 
     *out = NULL;
-    codec = avcodec_find_decoder(video->codecpar->codec_id);
+    codec = avcodec_find_decoder(par->codec_id);
     if (!codec) {
-        cw_error("no decoder for %s video in this FFmpeg",
-                 avcodec_get_name(video->codecpar->codec_id));
+        cw_error("no decoder for %s video in this FFmpeg", avcodec_get_name(par->codec_id));
         ret = AVERROR_DECODER_NOT_FOUND;
         goto end;
     }
@@ -67,25 +164,43 @@ int capture_decoder_open(CaptureDecoder **out, const AVStream *video, AVRational
         ret = AVERROR(ENOMEM);
         goto end;
     }
-    dec->ctx = avcodec_alloc_context3(codec);
+    dec->hw_format = AV_PIX_FMT_NONE;
     dec->frame = av_frame_alloc();
-    if (!dec->ctx || !dec->frame) {
+    dec->sw_frame = av_frame_alloc();
+    if (!dec->frame || !dec->sw_frame) {
         ret = AVERROR(ENOMEM);
         goto end;
     }
-    ret = avcodec_parameters_to_context(dec->ctx, video->codecpar);
-    if (ret < 0)
-        goto end;
-    dec->ctx->pkt_timebase = time_base;
-    /* One thread by default: a camera's real-time stream needs little, and
-     * every extra thread adds a frame of latency and memory. */
-    dec->ctx->thread_count = threads;
     const AVCodecDescriptor *desc = avcodec_descriptor_get(codec->id);
     dec->intra_only = desc && (desc->props & AV_CODEC_PROP_INTRA_ONLY);
-    ret = avcodec_open2(dec->ctx, codec, NULL);
-    if (ret < 0) {
-        cw_error("cannot open the %s decoder: %s", codec->name, av_err2str(ret));
-        goto end;
+    int lowres = choose_lowres(dec, codec, video, cfg->analysis_width);
+    if (lowres > 0) {
+        cw_info("%s %dx%d: decoding only the pictures detection analyses, at 1/%d size "
+                "(lowres %d: %dx%d, DETECT_WIDTH=%d)",
+                avcodec_get_name(par->codec_id), par->width, par->height, 1 << lowres, lowres,
+                capture_lowres_size(par->width, lowres), capture_lowres_size(par->height, lowres),
+                cfg->analysis_width);
+        /* A 1/4 or 1/8 decode in software costs less than copying whole
+         * pictures out of a device: the hardware is not asked. */
+        if (cfg->hwaccel && strcmp(cfg->hwaccel, "none") != 0)
+            cw_info("HWACCEL=%s: not used for %s, decoded at reduced size in software",
+                    cfg->hwaccel, avcodec_get_name(par->codec_id));
+    } else {
+        ret = open_hardware(dec, codec, video, time_base, cfg);
+        if (ret < 0)
+            goto end;
+    }
+    if (!dec->ctx) {
+        dec->ctx = avcodec_alloc_context3(codec);
+        if (!dec->ctx) {
+            ret = AVERROR(ENOMEM);
+            goto end;
+        }
+        ret = open_context(dec->ctx, video, time_base, cfg->threads, lowres);
+        if (ret < 0) {
+            cw_error("cannot open the %s decoder: %s", codec->name, av_err2str(ret));
+            goto end;
+        }
     }
     dec->last_frame_ns = cw_mono_ns();
     dec->warn_limit = (CwRateLimit)CW_RATELIMIT_INIT(DECODE_WARN_PERIOD_NS);
@@ -172,6 +287,30 @@ static bool may_publish(CaptureDecoder *dec, const AVFrame *frame, uint64_t pack
     return false;
 }
 
+/*
+ * Hand the picture in dec->frame to `on_frame`; one the hardware decoded
+ * is copied out of the device first (a failed copy is counted as corrupt
+ * data). Returns on_frame's result, or AVERROR(ENOMEM).
+ */
+static int hand_out(CaptureDecoder *dec, CaptureFrameFn on_frame, void *arg, const WallEntry *entry)
+{
+    if (dec->hw_format == AV_PIX_FMT_NONE || dec->frame->format != dec->hw_format)
+        return on_frame(arg, dec->frame, entry->wall_ns);
+    int ret = av_hwframe_transfer_data(dec->sw_frame, dec->frame, 0);
+    if (ret >= 0)
+        ret = av_frame_copy_props(dec->sw_frame, dec->frame);
+    if (ret == AVERROR(ENOMEM))
+        return ret;
+    if (ret < 0) {
+        count_error(dec, entry->packet_no);
+        av_frame_unref(dec->sw_frame);
+        return 0;
+    }
+    ret = on_frame(arg, dec->sw_frame, entry->wall_ns);
+    av_frame_unref(dec->sw_frame);
+    return ret;
+}
+
 int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, int64_t wall_ns,
                            CaptureFrameFn on_frame, void *arg)
 {
@@ -209,9 +348,8 @@ int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, int64_t wal
         const WallEntry *entry = entry_of(dec, dec->frame);
         /* A damaged picture would show detection a change that never
          * happened; it still decoded, so the camera is not stalled. */
-        ret = may_publish(dec, dec->frame, entry->packet_no)
-                  ? on_frame(arg, dec->frame, entry->wall_ns)
-                  : 0;
+        ret = may_publish(dec, dec->frame, entry->packet_no) ? hand_out(dec, on_frame, arg, entry)
+                                                             : 0;
         av_frame_unref(dec->frame);
         if (ret < 0)
             return ret;
@@ -221,6 +359,32 @@ int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, int64_t wal
 void capture_decoder_note_loss(CaptureDecoder *dec)
 {
     capture_damage_mark(&dec->damage, dec->packets + 1, cw_mono_ns());
+}
+
+bool capture_decoder_intra_only(const CaptureDecoder *dec)
+{
+    return dec->intra_only;
+}
+
+const char *capture_decoder_hw_method(const CaptureDecoder *dec)
+{
+    return dec->hw_method;
+}
+
+int capture_decoder_lowres(const CaptureDecoder *dec)
+{
+    return dec->ctx->lowres;
+}
+
+void capture_decoder_skip(CaptureDecoder *dec)
+{
+    dec->packets++;
+    dec->skipped++;
+}
+
+uint64_t capture_decoder_skipped(const CaptureDecoder *dec)
+{
+    return dec->skipped;
 }
 
 int64_t capture_decoder_last_frame_ns(const CaptureDecoder *dec)
@@ -278,6 +442,7 @@ void capture_decoder_close(CaptureDecoder **pdec)
         return;
     avcodec_free_context(&dec->ctx);
     av_frame_free(&dec->frame);
+    av_frame_free(&dec->sw_frame);
     free(dec);
     *pdec = NULL;
 }

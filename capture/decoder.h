@@ -14,6 +14,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct CaptureDecoder CaptureDecoder;
@@ -25,13 +26,51 @@ typedef struct CaptureDecoder CaptureDecoder;
  */
 typedef int (*CaptureFrameFn)(void *arg, const AVFrame *frame, int64_t wall_ns);
 
+/* How to decode, from the configuration. */
+typedef struct CaptureDecoderConfig {
+    int threads; /* DECODE_THREADS */
+    /* DETECT_WIDTH: an intra-only codec whose decoder can decode at reduced
+     * size (MJPEG's lowres) is decoded at the smallest size at least this
+     * wide (lowres.h); 0: always at full size. */
+    int analysis_width;
+    /* HWACCEL: auto, none, vaapi, v4l2m2m or drm (hwaccel.h); NULL: none.
+     * A method that is not available falls back to software, logged. */
+    const char *hwaccel;
+} CaptureDecoderConfig;
+
 /*
  * Open a decoder for `video`, whose packets carry timestamps in
- * `time_base`, with `threads` threads (DECODE_THREADS). Returns 0,
- * AVERROR_DECODER_NOT_FOUND (logged) or another negative AVERROR.
+ * `time_base`, as `cfg` says; logs one INFO line when it decodes at reduced
+ * size, and one line for HWACCEL (the method in use, or what was tried and
+ * that it decodes in software). Returns 0, AVERROR_DECODER_NOT_FOUND (logged) or another negative
+ * AVERROR.
  */
 int capture_decoder_open(CaptureDecoder **dec, const AVStream *video, AVRational time_base,
-                         int threads);
+                         const CaptureDecoderConfig *cfg);
+
+/*
+ * Whether every picture stands alone (MJPEG: the codec descriptor's
+ * AV_CODEC_PROP_INTRA_ONLY): a packet whose picture detection would not
+ * analyse need not be decoded at all (capture_decoder_skip()).
+ */
+bool capture_decoder_intra_only(const CaptureDecoder *dec);
+
+/* The hardware decoding method in use ("vaapi", "v4l2m2m", "drm"), or NULL: software. */
+const char *capture_decoder_hw_method(const CaptureDecoder *dec);
+
+/* The reduced-size shift in use (pictures come out 1/2^n in each direction); 0: full size. */
+int capture_decoder_lowres(const CaptureDecoder *dec);
+
+/*
+ * Pass over one packet without decoding it (only for an intra-only
+ * decoder, whose later pictures never refer to it): it is counted, so that
+ * a loss noted for it (capture_decoder_note_loss()) withholds its picture
+ * and no other.
+ */
+void capture_decoder_skip(CaptureDecoder *dec);
+
+/* Packets passed over with capture_decoder_skip() since it was opened. */
+uint64_t capture_decoder_skipped(const CaptureDecoder *dec);
 
 /*
  * Decode one packet that arrived at `wall_ns` and hand every picture it

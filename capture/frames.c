@@ -25,28 +25,51 @@ void capture_frames_init(CaptureFrames *frames, CwRing *ring, double detect_fps,
     frames->interval_ns = (int64_t)(1e9 / detect_fps);
 }
 
+/* Where a frame captured at some time stands in the schedule. */
+enum FrameSlot {
+    FRAME_EARLY,   /* not due: skipped */
+    FRAME_DUE,     /* due: the schedule advances by one interval */
+    FRAME_RESTART, /* the schedule starts again at this frame */
+};
+
 /*
- * Whether a frame captured at `wall_ns` is due. The schedule advances by
+ * Where a frame captured at `wall_ns` stands. The schedule advances by
  * exactly one interval per published frame, so the average rate is
  * DETECT_FPS whatever the camera's jitter; a frame up to a quarter interval
  * early still counts, or a camera running at exactly DETECT_FPS would lose
  * every frame that arrives a millisecond early.
  */
-static bool frame_due(CaptureFrames *frames, int64_t wall_ns)
+static enum FrameSlot frame_slot(const CaptureFrames *frames, int64_t wall_ns)
 {
     int64_t interval = frames->interval_ns;
     /* First frame; a camera slower than DETECT_FPS, or a gap; or the wall
      * clock stepped back: restart the schedule at this frame. */
     if (!frames->started || wall_ns - frames->next_due_ns > interval ||
-        frames->next_due_ns - wall_ns > 2 * interval) {
+        frames->next_due_ns - wall_ns > 2 * interval)
+        return FRAME_RESTART;
+    return wall_ns < frames->next_due_ns - interval / 4 ? FRAME_EARLY : FRAME_DUE;
+}
+
+bool capture_frames_wants(const CaptureFrames *frames, int64_t wall_ns)
+{
+    return frame_slot(frames, wall_ns) != FRAME_EARLY;
+}
+
+/* Whether a frame captured at `wall_ns` is due; if so, the schedule moves on. */
+static bool frame_due(CaptureFrames *frames, int64_t wall_ns)
+{
+    switch (frame_slot(frames, wall_ns)) {
+    case FRAME_EARLY:
+        return false;
+    case FRAME_RESTART:
         frames->started = true;
-        frames->next_due_ns = wall_ns + interval;
+        frames->next_due_ns = wall_ns + frames->interval_ns;
+        return true;
+    case FRAME_DUE:
+        frames->next_due_ns += frames->interval_ns;
         return true;
     }
-    if (wall_ns < frames->next_due_ns - interval / 4)
-        return false;
-    frames->next_due_ns += interval;
-    return true;
+    return false;
 }
 
 int capture_frames_offer(CaptureFrames *frames, const AVFrame *frame, int64_t wall_ns,

@@ -35,6 +35,14 @@ void capture_frames_init(CaptureFrames *frames, CwRing *ring, double detect_fps,
                          int frame_buffer_mb);
 
 /*
+ * Whether a frame captured at `wall_ns` would be published now, were it
+ * offered: capture_frames_offer() would take it. Changes nothing, so that
+ * a packet of an intra-only codec can be left undecoded when its picture
+ * would be skipped anyway.
+ */
+bool capture_frames_wants(const CaptureFrames *frames, int64_t wall_ns);
+
+/*
  * Offer a decoded frame captured at `wall_ns` (CLOCK_REALTIME): it is
  * published, tagged with `epoch`, if it is due at DETECT_FPS, else skipped.
  * A frame too large for the ring is skipped (logged once). Returns 1 if

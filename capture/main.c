@@ -174,6 +174,25 @@ static void log_stats(Capture *cap, int64_t now_ns)
     cap->stats_ns = now_ns;
 }
 
+/*
+ * Decode the packet just read, captured at `wall_ns`, if its picture is
+ * wanted. The main role has no decoder: its packets are only copied. A
+ * picture of an intra-only codec (MJPEG) stands alone, so one that detection
+ * would not analyse (DETECT_FPS) is not decoded at all: for a 25 fps camera
+ * and the default 5, four packets in five. Returns capture_decoder_decode()'s.
+ */
+static int decode_packet(Capture *cap, int64_t wall_ns)
+{
+    if (!cap->decoder)
+        return 0;
+    if (capture_decoder_intra_only(cap->decoder) &&
+        !capture_frames_wants(&cap->frame_out, wall_ns)) {
+        capture_decoder_skip(cap->decoder);
+        return 0;
+    }
+    return capture_decoder_decode(cap->decoder, cap->pkt, wall_ns, on_frame, cap);
+}
+
 /* Exit code, and its one log line, for the end of the packet loop. */
 static int read_end_exit_code(const Capture *cap, int err)
 {
@@ -225,10 +244,7 @@ static int capture_loop(Capture *cap)
             else
                 cap->packets_unpublished++;
             note_loss(cap);
-            /* The main role has no decoder: the packets are only copied. */
-            ret = cap->decoder
-                      ? capture_decoder_decode(cap->decoder, cap->pkt, wall_ns, on_frame, cap)
-                      : 0;
+            ret = decode_packet(cap, wall_ns);
             av_packet_unref(cap->pkt);
         }
         if (ret < 0) {
@@ -323,10 +339,14 @@ int main(int argc, char **argv)
                                                      : CW_EXIT_TEMPFAIL;
         goto end;
     }
-    ret = decodes
-              ? capture_decoder_open(&cap.decoder, capture_source_video(cap.source),
-                                     capture_source_time_base(cap.source), cap.cfg.decode_threads)
-              : 0;
+    const CaptureDecoderConfig decoding = {
+        .threads = cap.cfg.decode_threads,
+        .analysis_width = cap.cfg.detect_width,
+        .hwaccel = cap.cfg.hwaccel,
+    };
+    ret = decodes ? capture_decoder_open(&cap.decoder, capture_source_video(cap.source),
+                                         capture_source_time_base(cap.source), &decoding)
+                  : 0;
     if (ret < 0) {
         /* A codec this FFmpeg cannot decode may go away with a camera
          * setting, so it is retried like a camera that is away; the line
@@ -349,14 +369,19 @@ int main(int argc, char **argv)
     exit_code = capture_loop(&cap);
     uint64_t lost = capture_source_packets_lost(cap.source);
     uint64_t withheld = cap.decoder ? capture_decoder_withheld(cap.decoder) : 0;
+    uint64_t skipped = cap.decoder ? capture_decoder_skipped(cap.decoder) : 0;
+    char undecoded[96] = "";
+    if (skipped)
+        snprintf(undecoded, sizeof(undecoded), "; %llu packets not decoded (not analysed)",
+                 (unsigned long long)skipped);
     cw_log(lost || withheld ? CW_LOG_INFO : CW_LOG_DEBUG,
            "published %llu packets (%llu dropped) and %llu frames; %llu RTP packets lost, %llu "
-           "decode errors, %llu pictures withheld as damaged",
+           "decode errors, %llu pictures withheld as damaged%s",
            (unsigned long long)cap.publisher.packets_published,
            (unsigned long long)cap.publisher.packets_dropped,
            (unsigned long long)cap.frame_out.published, (unsigned long long)lost,
            (unsigned long long)(cap.decoder ? capture_decoder_errors(cap.decoder) : 0),
-           (unsigned long long)withheld);
+           (unsigned long long)withheld, undecoded);
 
 end:
     if (cap.status.ring) {

@@ -90,6 +90,9 @@ static const VarSpec var_specs[] = {
     {"MOTION_ZONES", VAR_ZONES, STR(motion_zones), "", 0, 0, NULL,
      "named polygons each event reports touching: \"door:x,y x,y x,y; drive:...\""},
     {"DECODE_THREADS", VAR_INT, NUM(decode_threads), "1", 1, 16, NULL, "decoder threads"},
+    {"HWACCEL", VAR_ENUM, STR(hwaccel), "none", 0, 0, "auto|none|vaapi|v4l2m2m|drm",
+     "hardware video decoding: none, auto (the first that works), vaapi, v4l2m2m or drm; "
+     "software when unavailable"},
     {"PACKET_BUFFER_MB", VAR_INT, NUM(packet_buffer_mb), "32", 1, 1024, NULL,
      "shared memory for compressed video (holds the pre-roll)"},
     {"FRAME_BUFFER_MB", VAR_INT, NUM(frame_buffer_mb), "16", 1, 1024, NULL,

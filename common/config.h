@@ -52,6 +52,7 @@ typedef struct CwConfig {
     char motion_mask[2048];         /* MOTION_MASK: polygons, parsed by common/polygon.h */
     char motion_zones[2048];        /* MOTION_ZONES: named polygons, idem */
     int decode_threads;             /* DECODE_THREADS, default 1 */
+    char hwaccel[16];               /* HWACCEL: none (default)|auto|vaapi|v4l2m2m|drm */
     int packet_buffer_mb;           /* PACKET_BUFFER_MB, default 32 */
     int frame_buffer_mb;            /* FRAME_BUFFER_MB, default 16 */
     char http_listen[128];          /* HTTP_LISTEN: "ADDR:PORT" of camwatch-http; "" = off */

@@ -136,8 +136,10 @@ int rec_clip_open(RecClip **clip, const char *path, const RecClipSpec *spec)
     if (ret < 0)
         goto end;
     /* The source container's tag (e.g. RTP's) means nothing to MP4: let the
-     * muxer choose (avc1, hev1, mp4v for MJPEG). */
-    c->st->codecpar->codec_tag = 0;
+     * muxer choose (avc1, mp4v for MJPEG), except for H.265: hvc1, not the
+     * muxer's hev1, which Apple's players refuse. */
+    c->st->codecpar->codec_tag =
+        spec->par->codec_id == AV_CODEC_ID_HEVC ? MKTAG('h', 'v', 'c', '1') : 0;
     c->st->time_base = spec->time_base;
     if (spec->frame_rate.num > 0 && spec->frame_rate.den > 0)
         c->st->avg_frame_rate = spec->frame_rate;

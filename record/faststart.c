@@ -66,7 +66,9 @@ int rec_faststart(const char *src, const char *dst)
         ret = avcodec_parameters_copy(ost->codecpar, ist->codecpar);
         if (ret < 0)
             goto end;
-        ost->codecpar->codec_tag = 0;
+        /* The muxer's tags, but H.265 stays hvc1 (clip.c). */
+        ost->codecpar->codec_tag =
+            ist->codecpar->codec_id == AV_CODEC_ID_HEVC ? MKTAG('h', 'v', 'c', '1') : 0;
         ost->time_base = ist->time_base;
         ost->avg_frame_rate = ist->avg_frame_rate;
     }

@@ -3,8 +3,9 @@
  *
  * It serves either a live moving test pattern (encoded on the fly) or an
  * MP4 file's H.264/H.265 track without re-encoding, optionally looped, on
- * 127.0.0.1 only, optionally behind Basic authentication. It can refuse
- * RTSP over TCP (as some cameras and small servers do) and drop a share of
+ * 127.0.0.1 only, optionally behind Basic or Digest authentication and over
+ * TLS (rtsps://). It can refuse RTSP over TCP (as some cameras and small
+ * servers do) and drop a share of
  * its RTP packets on purpose, so that packet loss is reproducible without
  * touching the network.
  *
@@ -103,6 +104,9 @@ typedef struct {
     Codec codec; /* CODEC_NONE: not given on the command line */
     const char *user;
     const char *password;
+    gboolean digest;      /* --auth digest: Digest instead of Basic */
+    const char *tls_cert; /* --tls-cert: PEM certificate, served as rtsps:// */
+    const char *tls_key;  /* --tls-key: its PEM private key */
     int width;
     int height;
     int fps;
@@ -169,7 +173,9 @@ static void print_usage(FILE *out)
 {
     fprintf(out,
             "Usage: " PROG " [--port N] [--path /NAME] [--file F.mp4 [--loop] | --pattern]\n"
-            "                        [--codec h264|h265] [--user U --password P]\n"
+            "                        [--codec h264|h265] [--user U --password P [--auth "
+            "basic|digest]]\n"
+            "                        [--tls-cert CERT.pem --tls-key KEY.pem]\n"
             "                        [--width W --height H --fps N]\n"
             "                        [--protocols tcp|udp|all [--refuse-status 461|400]]\n"
             "                        [--drop-percent P] [--audio aac|pcma|pcmu]\n"
@@ -192,6 +198,12 @@ static void print_usage(FILE *out)
             "                    require Basic authentication; the password may\n"
             "                    instead come from the environment variable\n"
             "                    FAKECAM_PASSWORD so it does not appear in argv\n"
+            "  --auth basic|digest\n"
+            "                    with --user: the authentication asked for, Basic\n"
+            "                    (default) or Digest (RFC 2617, MD5)\n"
+            "  --tls-cert CERT.pem --tls-key KEY.pem\n"
+            "                    RTSP over TLS with this certificate: clients connect\n"
+            "                    to rtsps://127.0.0.1:PORT/NAME\n"
             "  --protocols P     RTP transports a client may choose: tcp (interleaved\n"
             "                    in the RTSP connection), udp (unicast) or all (default);\n"
             "                    SETUP with another one is answered 461 Unsupported\n"
@@ -276,7 +288,7 @@ static const char *mount_path(const char *opt, const char *val)
 
 static void parse_args(int argc, char **argv, Options *o)
 {
-    gboolean width_given = FALSE, height_given = FALSE;
+    gboolean width_given = FALSE, height_given = FALSE, auth_given = FALSE;
 
     *o = (Options){
         .port = DEFAULT_PORT,
@@ -311,10 +323,10 @@ static void parse_args(int argc, char **argv, Options *o)
         name[len] = '\0';
 
         static const char *const with_value[] = {
-            "--port",     "--path",      "--file",          "--codec",
-            "--user",     "--password",  "--width",         "--height",
-            "--fps",      "--protocols", "--refuse-status", "--drop-percent",
-            "--sub-path", "--sub-width", "--sub-height",    "--audio",
+            "--port",          "--path",         "--file",     "--codec",     "--user",
+            "--password",      "--width",        "--height",   "--fps",       "--protocols",
+            "--refuse-status", "--drop-percent", "--sub-path", "--sub-width", "--sub-height",
+            "--audio",         "--auth",         "--tls-cert", "--tls-key",
         };
         gboolean is_flag = strcmp(name, "--pattern") == 0 || strcmp(name, "--loop") == 0;
         gboolean known = is_flag;
@@ -357,6 +369,16 @@ static void parse_args(int argc, char **argv, Options *o)
             o->user = val;
         } else if (strcmp(name, "--password") == 0) {
             o->password = val;
+        } else if (strcmp(name, "--auth") == 0) {
+            if (strcmp(val, "digest") == 0)
+                o->digest = TRUE;
+            else if (strcmp(val, "basic") != 0)
+                usage_error("--auth must be basic or digest, got '%s'", val);
+            auth_given = TRUE;
+        } else if (strcmp(name, "--tls-cert") == 0) {
+            o->tls_cert = val;
+        } else if (strcmp(name, "--tls-key") == 0) {
+            o->tls_key = val;
         } else if (strcmp(name, "--width") == 0) {
             o->width = parse_int(name, val, 16, 7680);
             width_given = TRUE;
@@ -423,6 +445,10 @@ static void parse_args(int argc, char **argv, Options *o)
 
     if (o->user == NULL && o->password != NULL)
         usage_error("--password needs --user");
+    if (o->user == NULL && auth_given)
+        usage_error("--auth needs --user");
+    if ((o->tls_cert == NULL) != (o->tls_key == NULL))
+        usage_error("--tls-cert and --tls-key go together");
     if (o->user != NULL) {
         if (o->user[0] == '\0' || strchr(o->user, ':') != NULL)
             usage_error("--user must be non-empty and cannot contain ':' "
@@ -1077,27 +1103,58 @@ static GstRTSPFilterResult drop_client(GstRTSPServer *server, GstRTSPClient *cli
     return GST_RTSP_FILTER_REMOVE;
 }
 
-static void setup_auth(GstRTSPServer *server, GstRTSPMediaFactory *factory, const char *user,
-                       const char *password)
+/* The role's permissions on a factory: see and build its media. */
+static void allow_role(GstRTSPMediaFactory *factory)
 {
-    GstRTSPAuth *auth = gst_rtsp_auth_new();
-    GstRTSPToken *token =
-        gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, AUTH_ROLE, NULL);
-    /* base64("user:password"), the credential as a client sends it. */
-    char *basic = gst_rtsp_auth_make_basic(user, password);
-
-    gst_rtsp_auth_add_basic(auth, basic, token);
-    memset(basic, 0, strlen(basic));
-    g_free(basic);
-    gst_rtsp_token_unref(token);
-
-    /* Without a default token, unauthenticated requests get 401 with a
-     * Basic challenge; only the role above may see and build the media. */
     gst_rtsp_media_factory_add_role(factory, AUTH_ROLE, GST_RTSP_PERM_MEDIA_FACTORY_ACCESS,
                                     G_TYPE_BOOLEAN, TRUE, GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT,
                                     G_TYPE_BOOLEAN, TRUE, NULL);
-    gst_rtsp_server_set_auth(server, auth);
-    g_object_unref(auth);
+}
+
+/*
+ * The server's GstRTSPAuth for --user (Basic or Digest) and --tls-cert:
+ * NULL when neither is asked for. Exits 66 when the certificate cannot be
+ * loaded.
+ */
+static GstRTSPAuth *make_auth(const Options *o)
+{
+    if (!o->user && !o->tls_cert)
+        return NULL;
+    GstRTSPAuth *auth = gst_rtsp_auth_new();
+    GstRTSPToken *token =
+        gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, AUTH_ROLE, NULL);
+
+    if (o->user && o->digest) {
+        /* The server keeps the password and checks the client's MD5
+         * response to its nonce; it offers Digest alone, so a client that
+         * can only do Basic fails as it would with such a camera. */
+        gst_rtsp_auth_add_digest(auth, o->user, o->password, token);
+        gst_rtsp_auth_set_supported_methods(auth, GST_RTSP_AUTH_DIGEST);
+    } else if (o->user) {
+        /* base64("user:password"), the credential as a client sends it. */
+        char *basic = gst_rtsp_auth_make_basic(o->user, o->password);
+        gst_rtsp_auth_add_basic(auth, basic, token);
+        memset(basic, 0, strlen(basic));
+        g_free(basic);
+    } else {
+        /* TLS without a user: everyone may play. */
+        gst_rtsp_auth_set_default_token(auth, token);
+    }
+    /* With a user and no default token, unauthenticated requests get 401
+     * with a challenge; only the role may see and build the media. */
+    gst_rtsp_token_unref(token);
+
+    if (o->tls_cert) {
+        GError *err = NULL;
+        GTlsCertificate *cert = g_tls_certificate_new_from_files(o->tls_cert, o->tls_key, &err);
+        if (!cert) {
+            fprintf(stderr, PROG ": cannot load --tls-cert/--tls-key: %s\n", err->message);
+            exit(EXIT_NOINPUT);
+        }
+        gst_rtsp_auth_set_tls_certificate(auth, cert);
+        g_object_unref(cert);
+    }
+    return auth;
 }
 
 int main(int argc, char **argv)
@@ -1192,8 +1249,12 @@ int main(int argc, char **argv)
                                                       GST_RTSP_PUBLISH_CLOCK_MODE_CLOCK_AND_OFFSET);
     if (opt.file)
         g_signal_connect(factory, "media-configure", G_CALLBACK(on_media_configure), &file_cfg);
-    if (opt.user)
-        setup_auth(server, factory, opt.user, opt.password);
+    GstRTSPAuth *auth = make_auth(&opt);
+    if (auth) {
+        allow_role(factory);
+        gst_rtsp_server_set_auth(server, auth);
+        g_object_unref(auth);
+    }
     /* A client asking for another transport gets 461 Unsupported transport. */
     gst_rtsp_media_factory_set_protocols(factory, opt.protocols);
     if (opt.refuse_status == 400)
@@ -1228,10 +1289,8 @@ int main(int argc, char **argv)
         gst_rtsp_media_factory_set_protocols(sub, opt.protocols);
         if (opt.file)
             g_signal_connect(sub, "media-configure", G_CALLBACK(on_media_configure), &file_cfg);
-        if (opt.user)
-            gst_rtsp_media_factory_add_role(
-                sub, AUTH_ROLE, GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
-                GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, NULL);
+        if (auth)
+            allow_role(sub);
         sub_mount = (Mount){
             .server = server, .factory = g_object_ref(sub), .path = opt.sub_path, .served = TRUE};
         gst_rtsp_mount_points_add_factory(mounts, opt.sub_path, sub);
@@ -1254,10 +1313,11 @@ int main(int argc, char **argv)
 
     /* Tests wait for this line; it carries the port actually bound (which
      * matters with --port 0) and never the credentials. */
-    printf(PROG ": serving rtsp://127.0.0.1:%d%s\n", gst_rtsp_server_get_bound_port(server),
+    const char *scheme = opt.tls_cert ? "rtsps" : "rtsp";
+    printf(PROG ": serving %s://127.0.0.1:%d%s\n", scheme, gst_rtsp_server_get_bound_port(server),
            opt.path);
     if (opt.sub_path)
-        printf(PROG ": serving rtsp://127.0.0.1:%d%s (sub-stream, %dx%d)\n",
+        printf(PROG ": serving %s://127.0.0.1:%d%s (sub-stream, %dx%d)\n", scheme,
                gst_rtsp_server_get_bound_port(server), opt.sub_path, opt.sub_width, opt.sub_height);
     fflush(stdout);
 

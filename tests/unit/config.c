@@ -28,6 +28,7 @@ static const char *const all_vars[] = {"RTSP_URL",
                                        "MOTION_MASK",
                                        "MOTION_ZONES",
                                        "DECODE_THREADS",
+                                       "HWACCEL",
                                        "PACKET_BUFFER_MB",
                                        "FRAME_BUFFER_MB",
                                        "ON_CLIP_READY",
@@ -132,6 +133,8 @@ static void test_errors(void)
     expect_error("MOTION_THRESHOLD", "300", "1 to 255");
     expect_error("LOGLEVEL", "LOUD", "DEBUG, INFO, WARNING, ERROR or CRITICAL");
     expect_error("RTSP_TRANSPORT", "quic", "tcp|udp");
+    expect_error("HWACCEL", "cuda",
+                 "HWACCEL=\"cuda\" is not accepted: use one of auto|none|vaapi|v4l2m2m|drm");
     expect_error("CAMERA_NAME", "front door", "letters, digits");
     expect_error("RTSP_URL", "ftp://cam/stream", "rtsp://");
     expect_error("RETAIN_DAYS", "1.5", "whole number from 0 to 36500");
