@@ -331,6 +331,10 @@ int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, int64_t wal
      * other error is this packet's data: count it and go on. */
     if (ret < 0 && ret != AVERROR(EAGAIN))
         count_error(dec, dec->packets);
+    /* A picture lost whole before this one: this one and those predicted
+     * from it are smeared (the decoder marks none of them). */
+    if (cw_avlog_take_frame_gaps())
+        capture_damage_mark(&dec->damage, dec->packets, cw_mono_ns());
 
     for (;;) {
         ret = avcodec_receive_frame(dec->ctx, dec->frame);

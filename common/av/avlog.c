@@ -15,6 +15,7 @@
 #include <libavutil/log.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +38,7 @@ static unsigned long avlog_decoder_count;
 static char avlog_decoder_last[256];
 static bool avlog_decoder_important; /* avlog_decoder_last is a warning or error */
 static unsigned long avlog_rtp_missed;
+static _Atomic unsigned long avlog_frame_gaps;
 
 static int map_level(int av_level)
 {
@@ -171,6 +173,12 @@ static void avlog_callback(void *avcl, int level, const char *fmt, va_list vl)
         level &= 0xff;
     if (fmt && level == AV_LOG_WARNING)
         level = note_rtp_loss(level, fmt, vl);
+    /* H.264's decoder conceals a picture lost whole from the bitstream (a
+     * frame_num gap: no RTP loss shows it) by repeating the last reference,
+     * flags nothing on the pictures that follow, and says so only here, at
+     * DEBUG: count it at every level, before the level filter. */
+    if (fmt && level == AV_LOG_DEBUG && strncmp(fmt, "Frame num gap", 13) == 0)
+        atomic_fetch_add_explicit(&avlog_frame_gaps, 1, memory_order_relaxed);
     /* av_log() calls us for every message; the level filter is ours to apply,
      * and applying it first keeps libav's debug chatter from costing anything. */
     if (level > av_log_get_level())
@@ -257,6 +265,11 @@ unsigned long cw_avlog_take_rtp_missed(void)
     avlog_rtp_missed = 0;
     pthread_mutex_unlock(&avlog_lock);
     return missed;
+}
+
+unsigned long cw_avlog_take_frame_gaps(void)
+{
+    return atomic_exchange_explicit(&avlog_frame_gaps, 0, memory_order_relaxed);
 }
 
 void cw_avlog_tick(int64_t now_ns)

@@ -58,6 +58,15 @@ const char *cw_avlog_strip_context(const char *line);
 unsigned long cw_avlog_take_rtp_missed(void);
 
 /*
+ * Pictures the H.264 decoder found missing from the bitstream since the
+ * previous call (its DEBUG-only "Frame num gap"): a picture lost whole with
+ * no RTP loss to show it, concealed by repeating the last reference, so the
+ * pictures predicted across the gap are smeared. Counted at every log level;
+ * lock-free, cheap enough to ask after every packet.
+ */
+unsigned long cw_avlog_take_frame_gaps(void);
+
+/*
  * Report how many libav lines the rate limit (10 per 10 s at INFO and
  * above) suppressed, once its window has passed. Call about once a
  * second; `now_ns` is CLOCK_MONOTONIC.
