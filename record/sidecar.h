@@ -47,7 +47,15 @@ typedef struct RecClipInfo {
      * and the bits of those the clip's motion touched. */
     const CwPolygonSet *zone_set;
     uint32_t zones;
+    /* How the video was made: REC_RECORD_COPY or REC_RECORD_ANNOTATED
+     * (RECORD_MODE, or copy where annotating was not possible); NULL: not
+     * known (a clip recovered after a crash). */
+    const char *record_mode;
 } RecClipInfo;
+
+/* Values of the sidecar's "record_mode". */
+#define REC_RECORD_COPY      "copy"
+#define REC_RECORD_ANNOTATED "annotated"
 
 /* Values of the sidecar's "snapshot_source". */
 #define REC_SNAPSHOT_MAIN "main"
@@ -81,7 +89,9 @@ int rec_sidecar_write(const char *path, const RecClipInfo *info, const char *vid
  * in the video's pixels, width x height, whatever picture detection saw),
  * "detect_width", "detect_height" (integers, the picture detection analysed;
  * null when no motion event came), "zones" (the names of the MOTION_ZONES
- * the clip's motion touched, in their order; null when not known).
+ * the clip's motion touched, in their order; null when not known),
+ * "record_mode" ("copy": the camera's video as it came; "annotated":
+ * re-encoded with the moving regions outlined; null when not known).
  * Returns its length, -ENOSPC if it does not fit in `size` bytes, or -ENOMEM.
  */
 int rec_sidecar_format(char *buf, size_t size, const RecClipInfo *info, const char *video,

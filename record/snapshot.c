@@ -1,8 +1,8 @@
 #define _GNU_SOURCE
 #include "snapshot.h"
 
+#include "annotate.h"
 #include "avpixfmt.h"
-#include "boxscale.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -149,17 +149,6 @@ end:
     return ret;
 }
 
-static void fill_rect(AVFrame *f, int x0, int y0, int x1, int y1)
-{
-    /* White: full luma, neutral chroma, so the outline has no colour fringe. */
-    for (int y = y0; y < y1; y++)
-        memset(f->data[0] + (size_t)y * f->linesize[0] + x0, 255, (size_t)(x1 - x0));
-    for (int p = 1; p < 3; p++)
-        for (int y = y0 / 2; y < (y1 + 1) / 2; y++)
-            memset(f->data[p] + (size_t)y * f->linesize[p] + x0 / 2, 128,
-                   (size_t)((x1 + 1) / 2 - x0 / 2));
-}
-
 static int clampi(int v, int lo, int hi)
 {
     return v < lo ? lo : v > hi ? hi : v;
@@ -167,23 +156,8 @@ static int clampi(int v, int lo, int hi)
 
 static void draw_boxes(AVFrame *f, const RecSnapshot *s)
 {
-    int t = clampi(f->width / 320, 2, 3);
-    for (int i = 0; i < s->box_count; i++) {
-        /* Boxes refer to the detector's picture size; scale them to this one. */
-        CwBox b = rec_box_scale(s->boxes[i], s->box_ref_w, s->box_ref_h, f->width, f->height);
-        int x0 = clampi(b.x, 0, f->width);
-        int x1 = clampi(b.x + b.w, 0, f->width);
-        int y0 = clampi(b.y, 0, f->height);
-        int y1 = clampi(b.y + b.h, 0, f->height);
-        if (x1 - x0 < 1 || y1 - y0 < 1)
-            continue;
-        int tx = x1 - x0 < 2 * t ? (x1 - x0 + 1) / 2 : t;
-        int ty = y1 - y0 < 2 * t ? (y1 - y0 + 1) / 2 : t;
-        fill_rect(f, x0, y0, x1, y0 + ty);
-        fill_rect(f, x0, y1 - ty, x1, y1);
-        fill_rect(f, x0, y0, x0 + tx, y1);
-        fill_rect(f, x1 - tx, y0, x1, y1);
-    }
+    rec_annotate_boxes(f, s->boxes, s->box_count, s->box_ref_w, s->box_ref_h, REC_OUTLINE_WHITE,
+                       clampi(f->width / 320, 2, 3));
 }
 
 int rec_snapshot_write(RecSnapshot *s, const char *path)
