@@ -190,6 +190,12 @@ static void end_clip(Recorder *r, enum RecClipEnd why)
                          ? stats.last_wall_ns
                          : r->info.start_ns + seconds_to_ns(stats.duration_s);
     heartbeat(r);
+    if (playable && r->cfg.detect_url[0] && rec_snapshot_has_frame(r->snap)) {
+        const char *why = rec_snapshot_use_main(r->snap);
+        r->info.snapshot_source = why ? REC_SNAPSHOT_SUB : REC_SNAPSHOT_MAIN;
+        if (why)
+            cw_info("clip %s: the snapshot is the sub-stream's picture: %s", r->info.name, why);
+    }
     if (playable) {
         if (rec_deliver(&r->cfg, r->staging_path, r->snap, &r->info) < 0)
             cw_error("clip %s stays in %s; it will be recovered at the next start", r->info.name,
@@ -450,9 +456,12 @@ static int take_snapshot(Recorder *r, const CwEvent *ev)
         codec_id = cw_rings_get_params(r->frames, CW_STREAM_MAIN, &sub) == 0 ? sub.codec_id : 0;
     int ret = rec_snapshot_take(r->snap, r->frames, ev, codec_id == AV_CODEC_ID_MJPEG);
     /* With DETECT_URL the frames ring holds the sub-stream's pictures; the
-     * main stream is never decoded. */
+     * main stream's keyframe of that moment is kept to be decoded once, when
+     * the clip ends (end_clip()). */
     if (ret == 0)
         r->info.snapshot_source = r->cfg.detect_url[0] ? REC_SNAPSHOT_SUB : REC_SNAPSHOT_MAIN;
+    if (ret == 0 && r->cfg.detect_url[0])
+        (void)rec_snapshot_take_main(r->snap, r->packets, &r->params, ev->wall_ns);
     return ret;
 }
 

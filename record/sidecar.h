@@ -40,7 +40,8 @@ typedef struct RecClipInfo {
     char codec[32];            /* "h264", ... */
     const char *cut_short;     /* NULL or one of REC_CUT_* (static strings) */
     /* The stream the snapshot's picture came from: REC_SNAPSHOT_MAIN or
-     * REC_SNAPSHOT_SUB (DETECT_URL's pictures); NULL: not known yet. */
+     * REC_SNAPSHOT_SUB (DETECT_URL's pictures, when no main-stream keyframe
+     * could stand in); NULL: not known yet. */
     const char *snapshot_source;
     int detect_width, detect_height; /* the picture the peak event's boxes were found in */
     /* MOTION_ZONES (not owned; NULL: not known, as for a recovered clip)
@@ -84,8 +85,10 @@ int rec_sidecar_write(const char *path, const RecClipInfo *info, const char *vid
  * came), "boxes" (an array of [x, y, w, h] integer arrays), "width", "height"
  * (integers), "codec" (string), "cut_short" (null or a REC_CUT_* string),
  * "snapshot_source" (null when there is no snapshot, else "main" or "sub":
- * with DETECT_URL the snapshot is the sub-stream's picture, enlarged to
- * width x height when drawn), "boxes_frame" ("main": the boxes are always
+ * with DETECT_URL the snapshot is the main stream's keyframe at or up to
+ * 1 s before the peak, decoded once, "main"; the sub-stream's picture,
+ * "sub", when the packets ring holds no such keyframe or it fails to
+ * decode), "boxes_frame" ("main": the boxes are always
  * in the video's pixels, width x height, whatever picture detection saw),
  * "detect_width", "detect_height" (integers, the picture detection analysed;
  * null when no motion event came), "zones" (the names of the MOTION_ZONES
