@@ -41,8 +41,8 @@ void rec_annotate_boxes(AVFrame *frame, const CwBox *boxes, int count, int ref_w
                         RecOutlineColour colour, int thickness_px);
 
 /* The outline thickness for a picture `width` pixels wide in the video:
- * about 1/240 of the width, even, at least 4 (4 at 768, 6 at 1280, 8 at
- * 1920). */
+ * about 1/240 of the width, even, at least 4 (4 up to 1439 pixels, 6
+ * from 1440, 8 at 1920). */
 int rec_annotate_thickness(int width);
 
 #endif /* CAMWATCH_RECORD_ANNOTATE_H */
