@@ -404,9 +404,9 @@ end:
     return ret;
 }
 
-bool rec_clip_annotated(const RecClip *c)
+enum AVCodecID rec_clip_reencoded(const RecClip *c)
 {
-    return c->venc != NULL;
+    return c->venc ? rec_videoenc_par(c->venc)->codec_id : AV_CODEC_ID_NONE;
 }
 
 uint64_t rec_clip_packets(const RecClip *c)

@@ -64,7 +64,7 @@ typedef struct RecClipSpec {
     /* RECORD_MODE=annotated: where the boxes of each analysed frame are
      * (not owned; it must outlive the clip). NULL: the video is copied.
      * A clip that cannot be annotated (no encoder, or it fails to open) is
-     * copied instead (logged); rec_clip_annotated() says which it is. */
+     * copied instead (logged); rec_clip_reencoded() says which it is. */
     const RecBoxTrack *annotate;
 } RecClipSpec;
 
@@ -100,8 +100,9 @@ int rec_clip_open(RecClip **clip, const char *path, const RecClipSpec *spec);
  */
 int rec_clip_write(RecClip *clip, AVPacket *pkt, int64_t wall_ns);
 
-/* True if the clip's video is re-encoded with outlines, false if copied. */
-bool rec_clip_annotated(const RecClip *clip);
+/* The codec the clip's video is re-encoded to with outlines (RECORD_MODE=
+ * annotated), or AV_CODEC_ID_NONE when it is copied as the camera sent it. */
+enum AVCodecID rec_clip_reencoded(const RecClip *clip);
 
 /* Video packets written so far (0 until the first rec_clip_write() of one succeeds). */
 uint64_t rec_clip_packets(const RecClip *clip);

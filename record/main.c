@@ -415,7 +415,11 @@ static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *vi
     }
     if (ret < 0)
         return ret;
-    r->info.record_mode = rec_clip_annotated(r->clip) ? REC_RECORD_ANNOTATED : REC_RECORD_COPY;
+    /* An annotated clip of an H.265 camera is H.264: the sidecar names the file's codec. */
+    enum AVCodecID reencoded = rec_clip_reencoded(r->clip);
+    r->info.record_mode = reencoded != AV_CODEC_ID_NONE ? REC_RECORD_ANNOTATED : REC_RECORD_COPY;
+    if (reencoded != AV_CODEC_ID_NONE)
+        snprintf(r->info.codec, sizeof(r->info.codec), "%s", avcodec_get_name(reencoded));
     int held = rec_reserve_hold(r->staging_path, r->info.width, r->info.height);
     if (held < 0)
         cw_debug("clip %s: no room held for its snapshot and sidecar: %s", r->info.name,

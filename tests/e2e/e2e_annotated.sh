@@ -40,6 +40,7 @@ grep -q "RECORD_MODE=annotated: clips are re-encoded" "$WORK/annotated.log" ||
 check_playable "$ann"
 [ "$(sidecar_field "$ann" record_mode)" = annotated ] ||
     fail "$ann: sidecar record_mode is $(sidecar_field "$ann" record_mode), want annotated"
+[ "$(sidecar_field "$ann" codec)" = h264 ] || fail "$ann: sidecar codec is $(sidecar_field "$ann" codec)"
 [ "$(sidecar_field "$copy" record_mode)" = copy ] ||
     fail "$copy: sidecar record_mode is $(sidecar_field "$copy" record_mode), want copy"
 dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$ann")
