@@ -3,15 +3,17 @@
 # test camera (real footage: a still background, then people walking), one
 # annotated, one copying (the default). Checks, on the first clip of each:
 # the annotated clip is H.264 that decodes without one error, lasts the
-# event's wall-clock time (sidecar start to end) within 2 %, and its sidecar
-# says record_mode "annotated"; some picture of it has the outline colour
+# event's wall-clock time (sidecar start to end) within 2 %, starts at 0,
+# carries the camera's sound as AAC starting within 100 ms of the video and
+# lasting as long within 2 %, and its sidecar says record_mode "annotated"; some picture of it has the outline colour
 # (magenta: high U and V) all along the edges of the sidecar's peak boxes; no
 # picture of the copied clip has it there, and that sidecar says "copy".
 source "$(dirname "$0")/lib.sh"
 
 prepare_media
 port=$(test_port 19640)
-start_fakecam "$port" --file "$MEDIA/camera.mp4" --loop
+# With G.711 sound, which both modes transcode to AAC beside the video.
+start_fakecam "$port" --file "$MEDIA/camera.mp4" --loop --audio pcma
 camwatch_env
 base=$CAMERA_NAME
 # instance NAME RECORD_MODE: one camwatch with its own rings, folder and log.
@@ -43,18 +45,32 @@ check_playable "$ann"
 [ "$(sidecar_field "$ann" codec)" = h264 ] || fail "$ann: sidecar codec is $(sidecar_field "$ann" codec)"
 [ "$(sidecar_field "$copy" record_mode)" = copy ] ||
     fail "$copy: sidecar record_mode is $(sidecar_field "$copy" record_mode), want copy"
-dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$ann")
+# The video's duration: the sound may run on by part of an AAC frame, as in copy mode.
+dur=$(ffprobe -v error -select_streams v:0 -show_entries stream=duration -of csv=p=0 "$ann")
 python3 - "${ann%.mp4}.json" "$dur" <<'PY' || fail "$ann: duration (above)"
 import datetime, json, sys
 s = json.load(open(sys.argv[1]))
 t = lambda k: datetime.datetime.fromisoformat(s[k]).timestamp()
 wall, dur = t("end") - t("start"), float(sys.argv[2])
-print(f"ffprobe {dur:.3f} s, event's wall time {wall:.3f} s")
+print(f"ffprobe: video {dur:.3f} s, event's wall time {wall:.3f} s")
 sys.exit(0 if wall > 1 and abs(dur - wall) <= 0.02 * wall else 1)
 PY
 vstart=$(ffprobe -v error -select_streams v:0 -show_entries stream=start_time -of csv=p=0 "$ann")
 python3 -c "import sys; sys.exit(0 if abs(float('$vstart')) < 0.001 else 1)" ||
     fail "$ann starts at $vstart s, want 0"
+
+ffprobe -v error -show_entries stream=codec_type,codec_name,start_time,duration -of csv=p=0 "$ann" \
+    >"$WORK/streams.txt"
+python3 - "$WORK/streams.txt" <<'PY' || fail "$ann: its streams (above)"
+import sys
+rows = {r[1]: r for r in (l.strip().split(",") for l in open(sys.argv[1])) if len(r) == 4}
+v, a = rows.get("video"), rows.get("audio")
+print(f"streams: {sorted(rows.values())}")
+ok = v and a and v[0] == "h264" and a[0] == "aac"
+ok = ok and abs(float(v[2]) - float(a[2])) <= 0.100
+ok = ok and abs(float(a[3]) - float(v[3])) <= 0.02 * float(v[3])
+sys.exit(0 if ok else 1)
+PY
 
 # 2. The outlines: the share of each box's edge pixels (the middle of a
 # 4-pixel line, on the chroma planes) that are magenta, best picture of the clip.
