@@ -116,10 +116,15 @@ static int open_annotated(RecClip *c, const RecClipSpec *spec)
     if (ret == AVERROR(ENOMEM))
         return ret;
     if (ret < 0) {
-        cw_warn("clip %s is copied without outlines: cannot re-encode its %dx%d %s video with "
-                "%s: %s",
-                c->path, spec->par->width, spec->par->height, avcodec_get_name(spec->par->codec_id),
-                codec->name, av_err2str(ret));
+        /* Said once: a camera the encoder cannot take fails every clip alike
+         * (each sidecar says record_mode "copy"). */
+        static bool said;
+        cw_log(said ? CW_LOG_DEBUG : CW_LOG_WARNING,
+               "clip %s is copied without outlines: cannot re-encode its %dx%d %s video with %s: "
+               "%s",
+               c->path, spec->par->width, spec->par->height, avcodec_get_name(spec->par->codec_id),
+               codec->name, av_err2str(ret));
+        said = true;
         return 0;
     }
     c->vpkt = av_packet_alloc();
