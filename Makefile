@@ -132,6 +132,9 @@ $(BUILD)/tests/outage: $(BUILD)/supervisor/outage.o
 $(BUILD)/tests/clippolicy: $(BUILD)/record/clippolicy.o
 $(BUILD)/tests/preroll: $(BUILD)/record/preroll.o
 $(BUILD)/tests/boxscale: $(BUILD)/record/boxscale.o
+$(BUILD)/tests/boxtrack: $(BUILD)/record/boxtrack.o
+$(BUILD)/tests/annotate: $(BUILD)/record/annotate.o $(BUILD)/record/boxscale.o
+$(BUILD)/tests/annotate: TEST_LIBS = $(AV_LIBS)
 $(BUILD)/tests/tsmap: $(BUILD)/record/tsmap.o
 $(BUILD)/tests/tsmap: TEST_LIBS = $(AV_LIBS)
 $(BUILD)/tests/audioenc: $(BUILD)/record/audioenc.o $(BUILD)/record/avquiet.o

@@ -99,6 +99,9 @@ static const VarSpec var_specs[] = {
      "shared memory for decoded frames handed to detection"},
     {"RECORD_AUDIO", VAR_ENUM, STR(record_audio), "auto", 0, 0, "auto|off",
      "auto: clips carry the camera's sound (AAC and Opus copied, G.711 as AAC); off: video only"},
+    {"RECORD_MODE", VAR_ENUM, STR(record_mode), "copy", 0, 0, "copy|annotated",
+     "copy: the camera's video as it is (no re-encoding); annotated: re-encoded (libx264) with "
+     "the moving regions outlined"},
     {"RETAIN_DAYS", VAR_INT, NUM(retain_days), "0", 0, 36500, NULL,
      "clips older than this many days are deleted; 0: no age limit"},
     {"RETAIN_MAX_GB", VAR_NUMBER, NUM(retain_max_gb), "0", 0, 100000, NULL,

@@ -36,6 +36,7 @@ typedef struct CwConfig {
     char camera[CW_CAMERA_MAX + 1]; /* CAMERA_NAME, default "camera" */
     char rtsp_transport[16];        /* RTSP_TRANSPORT: auto (default)|tcp|udp|udp_multicast|http */
     char record_audio[8];           /* RECORD_AUDIO: auto (default)|off */
+    char record_mode[16];           /* RECORD_MODE: copy (default)|annotated */
     char on_clip_ready[1024];       /* ON_CLIP_READY: command run after a clip is delivered */
     int log_level;                  /* LOGLEVEL */
     double retry_s;                 /* RETRY_SECONDS, default 10 */

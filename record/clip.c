@@ -7,6 +7,7 @@
 #include "mp4scan.h"
 #include "timefmt.h"
 #include "tsmap.h"
+#include "videoenc.h"
 
 #include <errno.h>
 #include <libavformat/avformat.h>
@@ -34,6 +35,11 @@ struct RecClip {
     int64_t written_pos;
     int64_t flushed_pos, flushed_duration;
     RecClipStats stats;
+    /* RECORD_MODE=annotated: the video's transcoder (NULL: copied), the
+     * time base it works in, and a packet out of it. */
+    RecVideoEnc *venc;
+    AVRational venc_tb;
+    AVPacket *vpkt;
 };
 
 static void clip_fail(RecClip *c, int err, const char *what)
@@ -97,6 +103,34 @@ static int add_audio(RecClip *c, const RecClipSpec *spec)
     return 0;
 }
 
+/* The video's transcoder for an annotated clip; without one the clip is a
+ * copy (logged). Returns 0 or AVERROR(ENOMEM). */
+static int open_annotated(RecClip *c, const RecClipSpec *spec)
+{
+    const AVCodec *codec = rec_videoenc_pick(spec->par->codec_id);
+    if (!codec)
+        return 0; /* said once by rec_videoenc_pick() */
+    c->venc_tb = spec->time_base;
+    int ret = rec_videoenc_open(&c->venc, codec, spec->par, c->venc_tb, spec->frame_rate,
+                                spec->annotate, c->oc->oformat->flags & AVFMT_GLOBALHEADER);
+    if (ret == AVERROR(ENOMEM))
+        return ret;
+    if (ret < 0) {
+        /* Said once: a camera the encoder cannot take fails every clip alike
+         * (each sidecar says record_mode "copy"). */
+        static bool said;
+        cw_log(said ? CW_LOG_DEBUG : CW_LOG_WARNING,
+               "clip %s is copied without outlines: cannot re-encode its %dx%d %s video with %s: "
+               "%s",
+               c->path, spec->par->width, spec->par->height, avcodec_get_name(spec->par->codec_id),
+               codec->name, av_err2str(ret));
+        said = true;
+        return 0;
+    }
+    c->vpkt = av_packet_alloc();
+    return c->vpkt ? 0 : AVERROR(ENOMEM);
+}
+
 static void set_times_metadata(AVFormatContext *oc, const RecClipSpec *spec)
 {
     char iso[64], comment[128];
@@ -132,7 +166,12 @@ int rec_clip_open(RecClip **clip, const char *path, const RecClipSpec *spec)
         ret = AVERROR(ENOMEM);
         goto end;
     }
-    ret = avcodec_parameters_copy(c->st->codecpar, spec->par);
+    if (spec->annotate) {
+        ret = open_annotated(c, spec);
+        if (ret < 0)
+            goto end;
+    }
+    ret = avcodec_parameters_copy(c->st->codecpar, c->venc ? rec_videoenc_par(c->venc) : spec->par);
     if (ret < 0)
         goto end;
     /* The source container's tag (e.g. RTP's) means nothing to MP4: let the
@@ -155,7 +194,7 @@ int rec_clip_open(RecClip **clip, const char *path, const RecClipSpec *spec)
     /* Without extradata (a camera that sends SPS/PPS only in-band) the moov
      * cannot describe the stream yet: let the muxer take it from the first
      * keyframe before writing its header. */
-    if (spec->par->extradata_size == 0 &&
+    if (!c->venc && spec->par->extradata_size == 0 &&
         (spec->par->codec_id == AV_CODEC_ID_H264 || spec->par->codec_id == AV_CODEC_ID_HEVC))
         av_strlcat(movflags, "+delay_moov", sizeof(movflags));
     av_dict_set(&opts, "movflags", movflags, 0);
@@ -178,7 +217,10 @@ int rec_clip_open(RecClip **clip, const char *path, const RecClipSpec *spec)
     }
     c->written_pos = avio_tell(c->oc->pb);
     /* The muxer may have chosen another time base than ours: only now is it known. */
-    rec_tsmap_init(&c->ts, spec->time_base, c->st->time_base, spec->frame_rate);
+    /* Annotated, the clip's times are the transcoder's until it hands out
+     * its packets (rescaled to the stream's then). */
+    rec_tsmap_init(&c->ts, spec->time_base, c->venc ? c->venc_tb : c->st->time_base,
+                   spec->frame_rate);
     if (c->ast)
         rec_tsmap_init(&c->ats, audio_src_tb, c->ast->time_base, (AVRational){0, 1});
     while ((left = av_dict_get(opts, "", left, AV_DICT_IGNORE_SUFFIX)))
@@ -199,6 +241,8 @@ end:
         avformat_free_context(c->oc);
         rec_audioenc_free(&c->aenc);
         av_packet_free(&c->apkt);
+        rec_videoenc_free(&c->venc);
+        av_packet_free(&c->vpkt);
         av_free(c);
     }
     return ret;
@@ -286,6 +330,63 @@ end:
     return ret;
 }
 
+/* One video packet, in the stream's time base, into the file; noted in
+ * the clip's numbers. Unreferences pkt. */
+static int mux_video(RecClip *c, AVPacket *pkt)
+{
+    pkt->stream_index = 0;
+    pkt->pos = -1;
+
+    int64_t pts = pkt->pts, pts_end = pkt->pts + (pkt->duration > 0 ? pkt->duration : 0);
+    int64_t duration_before = c->stats.packets ? c->max_pts_end - c->min_pts : 0;
+    int size = pkt->size;
+    int ret = av_write_frame(c->oc, pkt);
+    av_packet_unref(pkt);
+    if (ret < 0) {
+        clip_fail(c, ret, "write");
+        return ret;
+    }
+    note_fragment(c, duration_before);
+    if (c->stats.packets == 0 || pts < c->min_pts)
+        c->min_pts = pts;
+    if (c->stats.packets == 0 || pts_end > c->max_pts_end)
+        c->max_pts_end = pts_end;
+    c->stats.packets++;
+    c->stats.bytes += (uint64_t)size;
+    return 0;
+}
+
+/* Every packet the transcoder has ready, into the file. */
+static int mux_reencoded(RecClip *c)
+{
+    for (;;) {
+        int ret = rec_videoenc_receive(c->venc, c->vpkt);
+        /* EAGAIN: it waits for more packets; EOF: flushed and empty. Both: done for now. */
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+            return 0;
+        if (ret < 0)
+            return ret;
+        av_packet_rescale_ts(c->vpkt, c->venc_tb, c->st->time_base);
+        ret = mux_video(c, c->vpkt);
+        if (ret < 0)
+            return ret;
+    }
+}
+
+/* An annotated clip's video packet (timed from zero) through the transcoder. */
+static int write_annotated(RecClip *c, AVPacket *pkt, int64_t wall_ns)
+{
+    int ret = rec_videoenc_send(c->venc, pkt, wall_ns); /* takes pkt's reference */
+    if (ret < 0) {
+        clip_fail(c, ret, "re-encode the video of");
+        return ret;
+    }
+    /* Arrival of what was handed in: the end of the clip's wall time, as
+     * when copied, though the last pictures are still in the transcoder. */
+    c->stats.last_wall_ns = wall_ns;
+    return mux_reencoded(c);
+}
+
 int rec_clip_write(RecClip *c, AVPacket *pkt, int64_t wall_ns)
 {
     int ret = c->error;
@@ -294,34 +395,25 @@ int rec_clip_write(RecClip *c, AVPacket *pkt, int64_t wall_ns)
         goto end;
     if (pkt->stream_index == 1)
         return write_audio(c, pkt, wall_ns);
-    if (c->stats.packets == 0)
+    if (c->ts.packets == 0) /* (an annotated clip's first packets come out later) */
         c->stats.first_wall_ns = wall_ns;
     if (rec_tsmap_packet(&c->ts, pkt, wall_ns))
         cw_debug("clip %s: timestamp jump of %.3f s, continuing by arrival time", c->path,
                  (double)c->ts.last_jump * av_q2d(c->ts.src_tb));
-    pkt->stream_index = 0;
-    pkt->pos = -1;
-
-    int64_t pts = pkt->pts, pts_end = pkt->pts + (pkt->duration > 0 ? pkt->duration : 0);
-    int64_t duration_before = c->stats.packets ? c->max_pts_end - c->min_pts : 0;
-    int size = pkt->size;
-    ret = av_write_frame(c->oc, pkt);
-    if (ret < 0) {
-        clip_fail(c, ret, "write");
-        goto end;
-    }
-    note_fragment(c, duration_before);
-    if (c->stats.packets == 0 || pts < c->min_pts)
-        c->min_pts = pts;
-    if (c->stats.packets == 0 || pts_end > c->max_pts_end)
-        c->max_pts_end = pts_end;
-    c->stats.last_wall_ns = wall_ns;
-    c->stats.packets++;
-    c->stats.bytes += (uint64_t)size;
+    if (c->venc)
+        return write_annotated(c, pkt, wall_ns);
+    ret = mux_video(c, pkt);
+    if (ret == 0)
+        c->stats.last_wall_ns = wall_ns;
 
 end:
     av_packet_unref(pkt);
     return ret;
+}
+
+enum AVCodecID rec_clip_reencoded(const RecClip *c)
+{
+    return c->venc ? rec_videoenc_par(c->venc)->codec_id : AV_CODEC_ID_NONE;
 }
 
 uint64_t rec_clip_packets(const RecClip *c)
@@ -377,6 +469,14 @@ int rec_clip_finish(RecClip **clip, RecClipStats *stats, bool *playable)
     memset(stats, 0, sizeof(*stats));
     if (!c)
         return 0;
+    if (!c->error && c->venc) {
+        /* The pictures still waiting for their analysis, and the encoder's last. */
+        ret = rec_videoenc_flush(c->venc);
+        if (ret < 0)
+            clip_fail(c, ret, "re-encode the video of");
+        else
+            mux_reencoded(c); /* an error is the clip's (c->error) */
+    }
     if (!c->error && c->stats.packets > 0 && c->aenc && !c->audio_off) {
         rec_audioenc_flush(c->aenc);
         mux_encoded(c); /* an error is the clip's (c->error) or the sound's (left out) */
@@ -433,6 +533,8 @@ int rec_clip_finish(RecClip **clip, RecClipStats *stats, bool *playable)
     avformat_free_context(c->oc);
     rec_audioenc_free(&c->aenc);
     av_packet_free(&c->apkt);
+    rec_videoenc_free(&c->venc);
+    av_packet_free(&c->vpkt);
     av_free(c);
     *clip = NULL;
     return ret;

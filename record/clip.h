@@ -7,6 +7,10 @@
  * cannot carry, transcoded to AAC (audioenc.h), placed on the video's
  * timeline by the arrival time of its first packet.
  *
+ * With RECORD_MODE=annotated (RecClipSpec.annotate) the video is not
+ * copied but re-encoded with the moving regions outlined (videoenc.h),
+ * timed exactly as a copy would be; the sound is handled as in a copy.
+ *
  * Errors: every function here returns 0 or a negative AVERROR code. A
  * negative errno from fsutil.h is passed on unchanged, because on POSIX
  * AVERROR(e) is -(e): it already is the AVERROR code of that errno (asserted
@@ -14,6 +18,8 @@
  */
 #ifndef CAMWATCH_RECORD_CLIP_H
 #define CAMWATCH_RECORD_CLIP_H
+
+#include "boxtrack.h"
 
 #include <errno.h>
 #include <libavcodec/avcodec.h>
@@ -55,6 +61,11 @@ typedef struct RecClipSpec {
     const AVCodecParameters *audio_par;
     AVRational audio_time_base;
     bool audio_transcode;
+    /* RECORD_MODE=annotated: where the boxes of each analysed frame are
+     * (not owned; it must outlive the clip). NULL: the video is copied.
+     * A clip that cannot be annotated (no encoder, or it fails to open) is
+     * copied instead (logged); rec_clip_reencoded() says which it is. */
+    const RecBoxTrack *annotate;
 } RecClipSpec;
 
 typedef struct RecClipStats {
@@ -88,6 +99,10 @@ int rec_clip_open(RecClip **clip, const char *path, const RecClipSpec *spec);
  * naming the path, and every later write returns it too.
  */
 int rec_clip_write(RecClip *clip, AVPacket *pkt, int64_t wall_ns);
+
+/* The codec the clip's video is re-encoded to with outlines (RECORD_MODE=
+ * annotated), or AV_CODEC_ID_NONE when it is copied as the camera sent it. */
+enum AVCodecID rec_clip_reencoded(const RecClip *clip);
 
 /* Video packets written so far (0 until the first rec_clip_write() of one succeeds). */
 uint64_t rec_clip_packets(const RecClip *clip);

@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include "boxscale.h"
+#include "boxtrack.h"
 #include "clip.h"
 #include "clippolicy.h"
 #include "deliver.h"
@@ -83,6 +84,7 @@ typedef struct Recorder {
     CwRateLimit no_stream_log;
     bool paused;             /* CW_PAUSE_RECORD was set at the last event */
     RecRetention *retention; /* deletes old clips: at start, after each clip, every minute */
+    RecBoxTrack *boxes;      /* RECORD_MODE=annotated: recent analyses' boxes; else NULL */
 } Recorder;
 
 static void usage(FILE *out)
@@ -188,6 +190,12 @@ static void end_clip(Recorder *r, enum RecClipEnd why)
                          ? stats.last_wall_ns
                          : r->info.start_ns + seconds_to_ns(stats.duration_s);
     heartbeat(r);
+    if (playable && r->cfg.detect_url[0] && rec_snapshot_has_frame(r->snap)) {
+        const char *why = rec_snapshot_use_main(r->snap);
+        r->info.snapshot_source = why ? REC_SNAPSHOT_SUB : REC_SNAPSHOT_MAIN;
+        if (why)
+            cw_info("clip %s: the snapshot is the sub-stream's picture: %s", r->info.name, why);
+    }
     if (playable) {
         if (rec_deliver(&r->cfg, r->staging_path, r->snap, &r->info) < 0)
             cw_error("clip %s stays in %s; it will be recovered at the next start", r->info.name,
@@ -396,6 +404,7 @@ static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *vi
         .motion_start_ns = r->info.motion_start_ns,
     };
     plan_audio(r, &spec);
+    spec.annotate = r->boxes;
     ret = rec_clip_open(&r->clip, r->staging_path, &spec);
     if (ret < 0 && ret != AVERROR(ENOMEM) && spec.audio_par) {
         /* The video must not be lost for its sound (logged above). */
@@ -406,6 +415,11 @@ static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *vi
     }
     if (ret < 0)
         return ret;
+    /* An annotated clip of an H.265 camera is H.264: the sidecar names the file's codec. */
+    enum AVCodecID reencoded = rec_clip_reencoded(r->clip);
+    r->info.record_mode = reencoded != AV_CODEC_ID_NONE ? REC_RECORD_ANNOTATED : REC_RECORD_COPY;
+    if (reencoded != AV_CODEC_ID_NONE)
+        snprintf(r->info.codec, sizeof(r->info.codec), "%s", avcodec_get_name(reencoded));
     int held = rec_reserve_hold(r->staging_path, r->info.width, r->info.height);
     if (held < 0)
         cw_debug("clip %s: no room held for its snapshot and sidecar: %s", r->info.name,
@@ -446,9 +460,12 @@ static int take_snapshot(Recorder *r, const CwEvent *ev)
         codec_id = cw_rings_get_params(r->frames, CW_STREAM_MAIN, &sub) == 0 ? sub.codec_id : 0;
     int ret = rec_snapshot_take(r->snap, r->frames, ev, codec_id == AV_CODEC_ID_MJPEG);
     /* With DETECT_URL the frames ring holds the sub-stream's pictures; the
-     * main stream is never decoded. */
+     * main stream's keyframe of that moment is kept to be decoded once, when
+     * the clip ends (end_clip()). */
     if (ret == 0)
         r->info.snapshot_source = r->cfg.detect_url[0] ? REC_SNAPSHOT_SUB : REC_SNAPSHOT_MAIN;
+    if (ret == 0 && r->cfg.detect_url[0])
+        (void)rec_snapshot_take_main(r->snap, r->packets, &r->params, ev->wall_ns);
     return ret;
 }
 
@@ -522,6 +539,8 @@ static void drain_events(Recorder *r)
         size_t room = (view.len - offsetof(CwEvent, boxes)) / sizeof(CwBox);
         if (ev.box_count > room)
             ev.box_count = (uint16_t)room;
+        if (r->boxes)
+            rec_boxtrack_push(r->boxes, &ev);
         handle_event(r, &ev);
     }
 }
@@ -795,7 +814,10 @@ int main(int argc, char **argv)
     r->pkt = av_packet_alloc();
     r->par = avcodec_parameters_alloc();
     r->apar = avcodec_parameters_alloc();
-    if (!r->pkt || !r->par || !r->apar || rec_snapshot_alloc(&r->snap) < 0) {
+    bool annotated = strcmp(r->cfg.record_mode, REC_RECORD_ANNOTATED) == 0;
+    r->boxes = annotated ? av_malloc(sizeof(*r->boxes)) : NULL;
+    if (!r->pkt || !r->par || !r->apar || rec_snapshot_alloc(&r->snap) < 0 ||
+        (annotated && !r->boxes)) {
         cw_crit("out of memory");
         goto end;
     }
@@ -805,6 +827,10 @@ int main(int argc, char **argv)
     cw_info("recording %s clips into %s (pre-roll %.1f s, post %.1f s, at most %.0f s)",
             r->cfg.camera, r->cfg.video_dir, r->cfg.pre_capture_s, r->cfg.post_capture_s,
             r->cfg.max_clip_s);
+    if (r->boxes) {
+        rec_boxtrack_init(r->boxes);
+        cw_info("RECORD_MODE=annotated: clips are re-encoded with the moving regions outlined");
+    }
     /* Before recovery: the clips it delivers need the space. */
     if (rec_retention_open(&r->retention, &r->cfg, heartbeat, r) < 0) {
         cw_crit("out of memory");
@@ -827,6 +853,7 @@ end:
     cw_ring_close(&r->events);
     rec_retention_close(&r->retention);
     rec_snapshot_free(&r->snap);
+    av_freep(&r->boxes);
     avcodec_parameters_free(&r->par);
     avcodec_parameters_free(&r->apar);
     av_packet_free(&r->pkt);

@@ -125,7 +125,7 @@ static cJSON *sidecar_tree(const RecClipInfo *info, const char *video, const cha
         !add_string(root, "cut_short", info->cut_short) ||
         !add_string(root, "snapshot_source", snapshot ? info->snapshot_source : NULL) ||
         !add_string(root, "boxes_frame", REC_SNAPSHOT_MAIN) || !add_size(root, info) ||
-        !add_zones(root, info)) {
+        !add_zones(root, info) || !add_string(root, "record_mode", info->record_mode)) {
         cJSON_Delete(root);
         return NULL;
     }

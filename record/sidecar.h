@@ -40,14 +40,23 @@ typedef struct RecClipInfo {
     char codec[32];            /* "h264", ... */
     const char *cut_short;     /* NULL or one of REC_CUT_* (static strings) */
     /* The stream the snapshot's picture came from: REC_SNAPSHOT_MAIN or
-     * REC_SNAPSHOT_SUB (DETECT_URL's pictures); NULL: not known yet. */
+     * REC_SNAPSHOT_SUB (DETECT_URL's pictures, when no main-stream keyframe
+     * could stand in); NULL: not known yet. */
     const char *snapshot_source;
     int detect_width, detect_height; /* the picture the peak event's boxes were found in */
     /* MOTION_ZONES (not owned; NULL: not known, as for a recovered clip)
      * and the bits of those the clip's motion touched. */
     const CwPolygonSet *zone_set;
     uint32_t zones;
+    /* How the video was made: REC_RECORD_COPY or REC_RECORD_ANNOTATED
+     * (RECORD_MODE, or copy where annotating was not possible); NULL: not
+     * known (a clip recovered after a crash). */
+    const char *record_mode;
 } RecClipInfo;
+
+/* Values of the sidecar's "record_mode". */
+#define REC_RECORD_COPY      "copy"
+#define REC_RECORD_ANNOTATED "annotated"
 
 /* Values of the sidecar's "snapshot_source". */
 #define REC_SNAPSHOT_MAIN "main"
@@ -76,12 +85,16 @@ int rec_sidecar_write(const char *path, const RecClipInfo *info, const char *vid
  * came), "boxes" (an array of [x, y, w, h] integer arrays), "width", "height"
  * (integers), "codec" (string), "cut_short" (null or a REC_CUT_* string),
  * "snapshot_source" (null when there is no snapshot, else "main" or "sub":
- * with DETECT_URL the snapshot is the sub-stream's picture, enlarged to
- * width x height when drawn), "boxes_frame" ("main": the boxes are always
+ * with DETECT_URL the snapshot is the main stream's keyframe at or up to
+ * 1 s before the peak, decoded once, "main"; the sub-stream's picture,
+ * "sub", when the packets ring holds no such keyframe or it fails to
+ * decode), "boxes_frame" ("main": the boxes are always
  * in the video's pixels, width x height, whatever picture detection saw),
  * "detect_width", "detect_height" (integers, the picture detection analysed;
  * null when no motion event came), "zones" (the names of the MOTION_ZONES
- * the clip's motion touched, in their order; null when not known).
+ * the clip's motion touched, in their order; null when not known),
+ * "record_mode" ("copy": the camera's video as it came; "annotated":
+ * re-encoded with the moving regions outlined; null when not known).
  * Returns its length, -ENOSPC if it does not fit in `size` bytes, or -ENOMEM.
  */
 int rec_sidecar_format(char *buf, size_t size, const RecClipInfo *info, const char *video,

@@ -1,10 +1,11 @@
 #define _GNU_SOURCE
 #include "snapshot.h"
 
+#include "annotate.h"
 #include "avpixfmt.h"
-#include "boxscale.h"
 #include "fsutil.h"
 #include "log.h"
+#include "preroll.h"
 
 #include <errno.h>
 #include <libavcodec/avcodec.h>
@@ -21,6 +22,11 @@ struct RecSnapshot {
     int box_count;
     CwBox boxes[CW_MAX_BOXES];
     int box_ref_w, box_ref_h; /* the picture size the boxes refer to */
+    /* DETECT_URL: the main stream's keyframe at the peak, compressed (size
+     * 0: none), its stream, and why there is none. */
+    AVPacket *key;
+    AVCodecParameters *key_par;
+    const char *key_missing;
 };
 
 int rec_snapshot_alloc(RecSnapshot **snap)
@@ -31,7 +37,9 @@ int rec_snapshot_alloc(RecSnapshot **snap)
         return AVERROR(ENOMEM);
     s->frame = av_frame_alloc();
     s->spare = av_frame_alloc();
-    if (!s->frame || !s->spare) {
+    s->key = av_packet_alloc();
+    s->key_par = avcodec_parameters_alloc();
+    if (!s->frame || !s->spare || !s->key || !s->key_par) {
         rec_snapshot_free(&s);
         return AVERROR(ENOMEM);
     }
@@ -45,6 +53,8 @@ void rec_snapshot_free(RecSnapshot **snap)
         return;
     av_frame_free(&(*snap)->frame);
     av_frame_free(&(*snap)->spare);
+    av_packet_free(&(*snap)->key);
+    avcodec_parameters_free(&(*snap)->key_par);
     av_freep(snap);
 }
 
@@ -52,6 +62,8 @@ void rec_snapshot_reset(RecSnapshot *s)
 {
     s->have = false;
     s->box_count = 0;
+    av_packet_unref(s->key);
+    s->key_missing = NULL;
 }
 
 bool rec_snapshot_has_frame(const RecSnapshot *s)
@@ -109,8 +121,130 @@ int rec_snapshot_take(RecSnapshot *s, const CwRing *frames, const CwEvent *ev, b
     return 0;
 }
 
+/* Forget the kept keyframe: `why` there is none. Returns `err`. */
+static int no_key(RecSnapshot *s, const char *why, int err)
+{
+    av_packet_unref(s->key);
+    s->key_missing = why;
+    return err;
+}
+
+int rec_snapshot_take_main(RecSnapshot *s, const CwRing *packets, const CwStreamParams *main,
+                           int64_t wall_ns)
+{
+    RecPreroll pr;
+    CwRingView view;
+    CwPacketHeader ph;
+
+    av_packet_unref(s->key);
+    /* The same search as a clip's pre-roll: slot descriptors, no packet data. */
+    if (rec_preroll_find(packets, main->epoch, wall_ns, &pr) < 0 || pr.shortened ||
+        wall_ns - pr.stamp > REC_SNAPSHOT_MAIN_WINDOW_NS)
+        return no_key(s, "no main-stream keyframe within 1 s before the peak in the ring",
+                      AVERROR(ENOENT));
+    int ret = cw_ring_peek(packets, pr.seq, &view);
+    if (ret < 0)
+        return no_key(s, "the main-stream keyframe was overwritten", ret);
+    if (view.len < sizeof(ph))
+        return no_key(s, "the main-stream keyframe's slot is malformed", AVERROR(EINVAL));
+    memcpy(&ph, view.data, sizeof(ph));
+    /* Nothing the header says is used before the slot is known intact. */
+    if (!cw_ring_view_intact(packets, &view))
+        return no_key(s, "the main-stream keyframe was overwritten", AVERROR(ESTALE));
+    if (ph.stream != CW_STREAM_MAIN || ph.epoch != main->epoch || ph.size > view.len - sizeof(ph))
+        return no_key(s, "the main-stream keyframe's slot is malformed", AVERROR(EINVAL));
+    ret = av_new_packet(s->key, (int)ph.size);
+    if (ret < 0)
+        return no_key(s, "out of memory", ret);
+    memcpy(s->key->data, view.data + sizeof(ph), ph.size);
+    if (!cw_ring_view_intact(packets, &view))
+        return no_key(s, "the main-stream keyframe was overwritten", AVERROR(ESTALE));
+    s->key->flags = AV_PKT_FLAG_KEY;
+
+    AVCodecParameters *par = s->key_par;
+    av_freep(&par->extradata);
+    par->extradata_size = 0;
+    par->codec_type = AVMEDIA_TYPE_VIDEO;
+    par->codec_id = (enum AVCodecID)main->codec_id;
+    par->width = main->width;
+    par->height = main->height;
+    uint32_t n = main->extradata_size > CW_STREAM_EXTRADATA_MAX ? 0 : main->extradata_size;
+    if (n) {
+        par->extradata = av_mallocz(n + AV_INPUT_BUFFER_PADDING_SIZE);
+        if (!par->extradata)
+            return no_key(s, "out of memory", AVERROR(ENOMEM));
+        memcpy(par->extradata, main->extradata, n);
+        par->extradata_size = (int)n;
+    }
+    s->key_missing = NULL;
+    return 0;
+}
+
+/* The kept keyframe decoded into `out`. Returns 0 or a negative AVERROR. */
+static int decode_key(RecSnapshot *s, AVFrame *out)
+{
+    AVCodecContext *dec = NULL;
+    const AVCodec *codec = avcodec_find_decoder(s->key_par->codec_id);
+    int ret;
+
+    if (!codec)
+        return AVERROR_DECODER_NOT_FOUND;
+    dec = avcodec_alloc_context3(codec);
+    if (!dec)
+        return AVERROR(ENOMEM);
+    ret = avcodec_parameters_to_context(dec, s->key_par);
+    if (ret < 0)
+        goto end;
+    dec->thread_count = 1;
+    ret = avcodec_open2(dec, codec, NULL);
+    if (ret < 0)
+        goto end;
+    ret = avcodec_send_packet(dec, s->key);
+    if (ret < 0)
+        goto end;
+    ret = avcodec_send_packet(dec, NULL); /* flush: one packet, one picture */
+    if (ret < 0)
+        goto end;
+    ret = avcodec_receive_frame(dec, out);
+    /* A keyframe that is only part of a picture (slices missing) would
+     * show grey blocks: not a snapshot. */
+    if (ret == 0 && (out->decode_error_flags || (out->flags & AV_FRAME_FLAG_CORRUPT)))
+        ret = AVERROR_INVALIDDATA;
+
+end:
+    avcodec_free_context(&dec);
+    return ret;
+}
+
+const char *rec_snapshot_use_main(RecSnapshot *s)
+{
+    if (!s->have)
+        return "no snapshot";
+    if (s->key->size == 0)
+        return s->key_missing ? s->key_missing : "no main-stream keyframe was kept";
+    AVFrame *pic = av_frame_alloc();
+    if (!pic) {
+        av_packet_unref(s->key);
+        return "out of memory";
+    }
+    int ret = decode_key(s, pic);
+    av_packet_unref(s->key);
+    if (ret < 0) {
+        av_frame_free(&pic);
+        cw_debug("main-stream keyframe for the snapshot: %s", av_err2str(ret));
+        return "the main-stream keyframe did not decode";
+    }
+    if (s->key_par->codec_id == AV_CODEC_ID_MJPEG)
+        pic->color_range = AVCOL_RANGE_JPEG; /* JPEG cameras: full range, as take() says */
+    av_frame_unref(s->frame);
+    av_frame_move_ref(s->frame, pic);
+    av_frame_free(&pic);
+    return NULL;
+}
+
 int rec_snapshot_set_frame(RecSnapshot *s, const AVFrame *frame)
 {
+    av_packet_unref(s->key);
     av_frame_unref(s->frame);
     int ret = av_frame_ref(s->frame, frame);
     s->have = ret == 0;
@@ -149,17 +283,6 @@ end:
     return ret;
 }
 
-static void fill_rect(AVFrame *f, int x0, int y0, int x1, int y1)
-{
-    /* White: full luma, neutral chroma, so the outline has no colour fringe. */
-    for (int y = y0; y < y1; y++)
-        memset(f->data[0] + (size_t)y * f->linesize[0] + x0, 255, (size_t)(x1 - x0));
-    for (int p = 1; p < 3; p++)
-        for (int y = y0 / 2; y < (y1 + 1) / 2; y++)
-            memset(f->data[p] + (size_t)y * f->linesize[p] + x0 / 2, 128,
-                   (size_t)((x1 + 1) / 2 - x0 / 2));
-}
-
 static int clampi(int v, int lo, int hi)
 {
     return v < lo ? lo : v > hi ? hi : v;
@@ -167,23 +290,8 @@ static int clampi(int v, int lo, int hi)
 
 static void draw_boxes(AVFrame *f, const RecSnapshot *s)
 {
-    int t = clampi(f->width / 320, 2, 3);
-    for (int i = 0; i < s->box_count; i++) {
-        /* Boxes refer to the detector's picture size; scale them to this one. */
-        CwBox b = rec_box_scale(s->boxes[i], s->box_ref_w, s->box_ref_h, f->width, f->height);
-        int x0 = clampi(b.x, 0, f->width);
-        int x1 = clampi(b.x + b.w, 0, f->width);
-        int y0 = clampi(b.y, 0, f->height);
-        int y1 = clampi(b.y + b.h, 0, f->height);
-        if (x1 - x0 < 1 || y1 - y0 < 1)
-            continue;
-        int tx = x1 - x0 < 2 * t ? (x1 - x0 + 1) / 2 : t;
-        int ty = y1 - y0 < 2 * t ? (y1 - y0 + 1) / 2 : t;
-        fill_rect(f, x0, y0, x1, y0 + ty);
-        fill_rect(f, x0, y1 - ty, x1, y1);
-        fill_rect(f, x0, y0, x0 + tx, y1);
-        fill_rect(f, x1 - tx, y0, x1, y1);
-    }
+    rec_annotate_boxes(f, s->boxes, s->box_count, s->box_ref_w, s->box_ref_h, REC_OUTLINE_WHITE,
+                       clampi(f->width / 320, 2, 3));
 }
 
 int rec_snapshot_write(RecSnapshot *s, const char *path)

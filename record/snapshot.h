@@ -39,6 +39,34 @@ bool rec_snapshot_has_frame(const RecSnapshot *snap);
  */
 int rec_snapshot_take(RecSnapshot *snap, const CwRing *frames, const CwEvent *ev, bool full_range);
 
+/* A main-stream keyframe this much older than the peak picture, or more,
+ * does not stand in for it: the scene has moved on. */
+#define REC_SNAPSHOT_MAIN_WINDOW_NS 1000000000LL
+
+/*
+ * With DETECT_URL the frames ring holds the sub-stream's pictures; the
+ * main stream is never decoded there. After a successful
+ * rec_snapshot_take() of the peak, keep (compressed: no decoding yet) the
+ * main stream's keyframe stamped at or before `wall_ns` (the peak
+ * picture's capture time), at most REC_SNAPSHOT_MAIN_WINDOW_NS earlier,
+ * from `packets` (stream `main`'s epoch). Any keyframe kept for an earlier
+ * peak is dropped first, so the keyframe always belongs to the current
+ * boxes. Returns 0; AVERROR(ENOENT) when the ring has no such keyframe;
+ * AVERROR(ESTALE) if it was overwritten while copied; AVERROR(EINVAL) for a
+ * malformed slot; or AVERROR(ENOMEM).
+ */
+int rec_snapshot_take_main(RecSnapshot *snap, const CwRing *packets, const CwStreamParams *main,
+                           int64_t wall_ns);
+
+/*
+ * Decode the kept main-stream keyframe (once: one decode per snapshot) and
+ * make it the snapshot's picture; the boxes stay and are scaled to its
+ * size when drawn. Returns NULL when the picture is now the main stream's,
+ * else why not (a static string, for a log line), the sub-stream's picture
+ * staying the snapshot.
+ */
+const char *rec_snapshot_use_main(RecSnapshot *snap);
+
 /* Use a decoded frame instead (recovery); it is referenced, not copied. No boxes. */
 int rec_snapshot_set_frame(RecSnapshot *snap, const AVFrame *frame);
 

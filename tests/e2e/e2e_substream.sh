@@ -5,7 +5,8 @@
 # it); two capture workers run, the main one copying without decoding and
 # detection seeing the sub-stream's pictures; the clip is the main stream's
 # (ffprobe), its sidecar's boxes are in main-stream pixels (inside the main
-# frame, not all inside the sub frame) and it names the snapshot's source;
+# frame, not all inside the sub frame), its snapshot is the main stream's
+# picture (main-sized) and the sidecar says so (snapshot_source "main");
 # each worker killed alone (SIGKILL) is restarted alone while the other
 # keeps its pid; each mount dropped alone and restored, the right worker
 # retrying with the right words, the other worker untouched.
@@ -53,7 +54,7 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 mw, mh, sw, sh = map(int, sys.argv[2:])
 want = {"width": mw, "height": mh, "detect_width": sw, "detect_height": sh,
-        "snapshot_source": "sub", "boxes_frame": "main"}
+        "snapshot_source": "main", "boxes_frame": "main"}
 bad = [f"{k}={s.get(k)!r}, want {v!r}" for k, v in want.items() if s.get(k) != v]
 boxes = s["boxes"]
 if not boxes:
@@ -67,9 +68,11 @@ if boxes and all(x + w <= sw and y + h <= sh for x, y, w, h in boxes):
 print("\n".join(bad) or f"boxes {boxes} in {mw}x{mh}")
 sys.exit(1 if bad else 0)
 PY
+# The snapshot is the main stream's keyframe of the peak (the footage has
+# one every second), decoded once, not the sub-stream's smaller picture.
 jpg=$(ffprobe -v error -show_entries stream=width,height -of csv=p=0 "${clip%.mp4}.jpg")
-[ "$jpg" = "$SUB_W,$SUB_H" ] || fail "snapshot is $jpg, want the sub-stream's picture $SUB_W,$SUB_H"
-log "clip $clip: $size, snapshot $jpg from the sub-stream"
+[ "$jpg" = "$MAIN_W,$MAIN_H" ] || fail "snapshot is $jpg, want the main stream's picture $MAIN_W,$MAIN_H"
+log "clip $clip: $size, snapshot $jpg from the main stream"
 
 # 3. Each worker killed alone: only it is restarted.
 # kill_alone WHICH: SIGKILL that worker, wait for its successor, check the other kept its pid.

@@ -37,6 +37,7 @@ static const char *const fields[] = {
     "detect_width",
     "detect_height",
     "zones",
+    "record_mode",
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -69,6 +70,7 @@ static RecClipInfo clip_info(void)
     info.detect_height = 360;
     info.zone_set = &zone_set;
     info.zones = 1u << 0 | 1u << 2; /* door and gate */
+    info.record_mode = REC_RECORD_ANNOTATED;
     return info;
 }
 
@@ -204,6 +206,7 @@ static void test_every_field(void)
     CHECK(cJSON_IsArray(zones) && cJSON_GetArraySize(zones) == 2);
     CHECK(!strcmp(cJSON_GetArrayItem(zones, 0)->valuestring, "door"));
     CHECK(!strcmp(cJSON_GetArrayItem(zones, 1)->valuestring, "gate"));
+    check_string(root, "record_mode", "annotated");
     /* The clip's name and folder come from the motion's local time. */
     CHECK(!strcmp(info.name, "porch-20261126-143325"));
     CHECK(!strcmp(info.day, "2026-11-26"));
@@ -235,8 +238,10 @@ static void test_nulls(void)
     CHECK(cJSON_IsArray(field(root, "zones")) && cJSON_GetArraySize(field(root, "zones")) == 0);
     cJSON_Delete(root);
     info.zone_set = NULL; /* not known (a recovered clip) */
+    info.record_mode = NULL;
     root = render(&info, "v.mp4", NULL);
     check_null(root, "zones");
+    check_null(root, "record_mode");
     cJSON_Delete(root);
     info.duration_s = INFINITY;
     root = render(&info, "v.mp4", NULL);
