@@ -68,6 +68,7 @@ typedef struct Recorder {
     bool clip_audio;              /* the clip in progress records aparams' packets */
     uint64_t audio_dropped_epoch; /* the sound whose codec MP4 cannot carry, said once */
     RecSnapshot *snap;            /* the peak frame of the clip in progress */
+    bool snap_from_packets;       /* snap's picture is smaller than the video: decode the video's */
     CwPolygonSet zones;           /* MOTION_ZONES, for the names the sidecar gives */
     CwEvent last_motion;          /* the newest event with motion (box_count 0 before any) */
     bool have_last_motion;
@@ -190,11 +191,13 @@ static void end_clip(Recorder *r, enum RecClipEnd why)
                          ? stats.last_wall_ns
                          : r->info.start_ns + seconds_to_ns(stats.duration_s);
     heartbeat(r);
-    if (playable && r->cfg.detect_url[0] && rec_snapshot_has_frame(r->snap)) {
+    if (playable && r->snap_from_packets && rec_snapshot_has_frame(r->snap)) {
         const char *why = rec_snapshot_use_main(r->snap);
-        r->info.snapshot_source = why ? REC_SNAPSHOT_SUB : REC_SNAPSHOT_MAIN;
+        if (r->cfg.detect_url[0])
+            r->info.snapshot_source = why ? REC_SNAPSHOT_SUB : REC_SNAPSHOT_MAIN;
         if (why)
-            cw_info("clip %s: the snapshot is the sub-stream's picture: %s", r->info.name, why);
+            cw_info("clip %s: the snapshot is %s picture: %s", r->info.name,
+                    r->cfg.detect_url[0] ? "the sub-stream's" : "detection's reduced", why);
     }
     if (playable) {
         if (rec_deliver(&r->cfg, r->staging_path, r->snap, &r->info) < 0)
@@ -464,7 +467,12 @@ static int take_snapshot(Recorder *r, const CwEvent *ev)
      * the clip ends (end_clip()). */
     if (ret == 0)
         r->info.snapshot_source = r->cfg.detect_url[0] ? REC_SNAPSHOT_SUB : REC_SNAPSHOT_MAIN;
-    if (ret == 0 && r->cfg.detect_url[0])
+    /* A picture smaller than the video (a sub-stream, or an intra-only
+     * camera decoded at reduced size for detection) is replaced by the
+     * video's own picture of that moment. */
+    if (ret == 0)
+        r->snap_from_packets = r->cfg.detect_url[0] || (ev->width > 0 && ev->width < r->info.width);
+    if (ret == 0 && r->snap_from_packets)
         (void)rec_snapshot_take_main(r->snap, r->packets, &r->params, ev->wall_ns);
     return ret;
 }

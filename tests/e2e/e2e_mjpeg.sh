@@ -10,6 +10,7 @@
 #    and decodes without error;
 #  - its sidecar says detection saw 320x180, and its boxes are in the
 #    clip's 1280x720 pixels (inside it, and not all inside 320x180).
+#  - its snapshot is the camera's full-size picture of that moment.
 source "$(dirname "$0")/lib.sh"
 
 prepare_media
@@ -104,4 +105,12 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
 
-log "MJPEG 1280x720 decoded at 320x180, only the analysed pictures; boxes in full size; ok"
+# The snapshot is the camera's own picture of that moment (one full-size
+# decode in record), not detection's reduced one.
+snap="${clip%.mp4}.jpg"
+[ -s "$snap" ] || fail "no snapshot beside $clip"
+size=$(ffprobe -v error -show_entries stream=width,height -of csv=p=0 "$snap")
+[ "$size" = "1280,720" ] || fail "snapshot $snap is $size, want the camera's 1280,720"
+log "snapshot $size"
+
+log "MJPEG 1280x720 decoded at 320x180, only the analysed pictures; boxes and snapshot in full size; ok"
