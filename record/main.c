@@ -18,6 +18,7 @@
 #include "clip.h"
 #include "clippolicy.h"
 #include "deliver.h"
+#include "diskfull.h"
 #include "fsutil.h"
 #include "preroll.h"
 #include "recover.h"
@@ -83,6 +84,7 @@ typedef struct Recorder {
     CwRateLimit no_stream_log;
     bool paused;             /* CW_PAUSE_RECORD was set at the last event */
     RecRetention *retention; /* deletes old clips: at start, after each clip, every minute */
+    RecDiskFull disk_full;   /* a full disk is said once, not once per clip */
 } Recorder;
 
 static void usage(FILE *out)
@@ -173,9 +175,11 @@ static void end_clip(Recorder *r, enum RecClipEnd why)
     }
     int err = rec_clip_finish(&r->clip, &stats, &playable);
     enum RecClipOutcome outcome = REC_OUTCOME_OK;
+    bool disk_full = rec_disk_full_error(err);
     if (err < 0)
-        outcome = err == AVERROR(ENOSPC) || err == AVERROR(EDQUOT) ? REC_OUTCOME_DISK_FULL
-                                                                   : REC_OUTCOME_WRITE_FAILED;
+        outcome = disk_full ? REC_OUTCOME_DISK_FULL : REC_OUTCOME_WRITE_FAILED;
+    if (disk_full) /* clip.c leaves this one to us */
+        rec_disk_full_failed(&r->disk_full, "write clip", r->staging_path, err, cw_mono_ns());
     r->info.cut_short = rec_clip_policy_ended(&r->policy, why, outcome, cw_mono_ns());
     if (r->torn || r->lost)
         cw_warn("clip %s: %llu packets torn and %llu lost were left out", r->info.name,
@@ -193,13 +197,15 @@ static void end_clip(Recorder *r, enum RecClipEnd why)
         if (rec_deliver(&r->cfg, r->staging_path, r->snap, &r->info) < 0)
             cw_error("clip %s stays in %s; it will be recovered at the next start", r->info.name,
                      r->staging_path);
+        else if (err == 0)
+            rec_disk_full_saved(&r->disk_full, cw_mono_ns());
     } else if (stats.unconfirmed) {
         cw_error("clip %s stays in %s: the disk did not confirm it was written", r->info.name,
                  r->staging_path);
     } else {
         /* Not a single playable packet: nothing to keep. */
         unlink(r->staging_path);
-        if (err < 0)
+        if (err < 0 && !disk_full) /* a full disk was said above (once a spell) */
             cw_error("clip %s lost: nothing playable was written", r->info.name);
     }
     /* Whatever became of the clip, its hold goes (delivery gave it back
@@ -398,7 +404,7 @@ static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *vi
     };
     plan_audio(r, &spec);
     ret = rec_clip_open(&r->clip, r->staging_path, &spec);
-    if (ret < 0 && ret != AVERROR(ENOMEM) && spec.audio_par) {
+    if (ret < 0 && ret != AVERROR(ENOMEM) && !rec_disk_full_error(ret) && spec.audio_par) {
         /* The video must not be lost for its sound (logged above). */
         cw_warn("clip %s: trying again without its sound", r->info.name);
         spec.audio_par = NULL;
@@ -685,8 +691,14 @@ static void drain_packets(Recorder *r)
         case REC_PACKET_WRITE:
             break;
         }
-        if (d.open_file && open_clip(r, &ph, &view) < 0) {
-            rec_clip_policy_ended(&r->policy, REC_END_OPEN_FAILED, REC_OUTCOME_WRITE_FAILED,
+        int opened = d.open_file ? open_clip(r, &ph, &view) : 0;
+        if (opened < 0 && rec_disk_full_error(opened)) /* clip.c leaves this one to us */
+            rec_disk_full_failed(&r->disk_full, "create clip", r->staging_path, opened,
+                                 cw_mono_ns());
+        if (opened < 0) {
+            rec_clip_policy_ended(&r->policy, REC_END_OPEN_FAILED,
+                                  rec_disk_full_error(opened) ? REC_OUTCOME_DISK_FULL
+                                                              : REC_OUTCOME_WRITE_FAILED,
                                   cw_mono_ns());
             return;
         }
@@ -797,6 +809,7 @@ int main(int argc, char **argv)
         .write_retry_ns = REC_WRITE_RETRY_NS,
     };
     rec_clip_policy_init(&r->policy, &rules);
+    rec_disk_full_init(&r->disk_full);
     char err[512];
     /* The loader checked it already: a failure here is a bug. */
     if (cw_polygons_parse("MOTION_ZONES", r->cfg.motion_zones, true, &r->zones, err, sizeof(err)) <
