@@ -26,11 +26,11 @@ void capture_frames_init(CaptureFrames *frames, CwRing *ring, double detect_fps,
 }
 
 /*
- * Whether a frame captured at `mono_ns` (CLOCK_MONOTONIC) is due. The schedule advances by
- * exactly one interval per published frame, so the average rate is
- * DETECT_FPS whatever the camera's jitter; a frame up to a quarter interval
- * early still counts, or a camera running at exactly DETECT_FPS would lose
- * every frame that arrives a millisecond early.
+ * Whether a frame captured at `mono_ns` (CLOCK_MONOTONIC) is due. The
+ * schedule advances by exactly one interval per published frame, so the
+ * average rate is DETECT_FPS whatever the camera's jitter; a frame up to a
+ * quarter interval early still counts, or a camera running at exactly
+ * DETECT_FPS would lose every frame that arrives a millisecond early.
  */
 static bool frame_due(CaptureFrames *frames, int64_t mono_ns)
 {
