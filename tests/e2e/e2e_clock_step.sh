@@ -50,8 +50,11 @@ export PRE_CAPTURE_SECONDS=2 POST_CAPTURE_SECONDS=$POST MAX_CLIP_SECONDS=60
 start_fakecam "$port" --file "$STEPS"
 export RTSP_URL="rtsp://127.0.0.1:$port/cam"
 camwatch_env
+# A sanitizer build's ASan wants to be the first library loaded: libfaketime
+# is, and the two get on (it only wraps the clock calls).
 LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$WORK/faketime FAKETIME_NO_CACHE=1 \
-    FAKETIME_DONT_FAKE_MONOTONIC=1 start_camwatch
+    FAKETIME_DONT_FAKE_MONOTONIC=1 \
+    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 start_camwatch
 # The file starts playing when capture connects: the stream's clock.
 wait_for 20 "capture to connect" grep -q 'connected to' "$WORK/camwatch.log"
 t0=$SECONDS
