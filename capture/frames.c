@@ -33,37 +33,37 @@ enum FrameSlot {
 };
 
 /*
- * Where a frame captured at `wall_ns` stands. The schedule advances by
- * exactly one interval per published frame, so the average rate is
- * DETECT_FPS whatever the camera's jitter; a frame up to a quarter interval
- * early still counts, or a camera running at exactly DETECT_FPS would lose
- * every frame that arrives a millisecond early.
+ * Where a frame captured at `mono_ns` (CLOCK_MONOTONIC) stands. The
+ * schedule advances by exactly one interval per published frame, so the
+ * average rate is DETECT_FPS whatever the camera's jitter; a frame up to a
+ * quarter interval early still counts, or a camera running at exactly
+ * DETECT_FPS would lose every frame that arrives a millisecond early.
  */
-static enum FrameSlot frame_slot(const CaptureFrames *frames, int64_t wall_ns)
+static enum FrameSlot frame_slot(const CaptureFrames *frames, int64_t mono_ns)
 {
     int64_t interval = frames->interval_ns;
-    /* First frame; a camera slower than DETECT_FPS, or a gap; or the wall
-     * clock stepped back: restart the schedule at this frame. */
-    if (!frames->started || wall_ns - frames->next_due_ns > interval ||
-        frames->next_due_ns - wall_ns > 2 * interval)
+    /* First frame; a camera slower than DETECT_FPS, or a gap (or frames
+     * from before a reconnect): restart the schedule at this frame. */
+    if (!frames->started || mono_ns - frames->next_due_ns > interval ||
+        frames->next_due_ns - mono_ns > 2 * interval)
         return FRAME_RESTART;
-    return wall_ns < frames->next_due_ns - interval / 4 ? FRAME_EARLY : FRAME_DUE;
+    return mono_ns < frames->next_due_ns - interval / 4 ? FRAME_EARLY : FRAME_DUE;
 }
 
-bool capture_frames_wants(const CaptureFrames *frames, int64_t wall_ns)
+bool capture_frames_wants(const CaptureFrames *frames, int64_t mono_ns)
 {
-    return frame_slot(frames, wall_ns) != FRAME_EARLY;
+    return frame_slot(frames, mono_ns) != FRAME_EARLY;
 }
 
-/* Whether a frame captured at `wall_ns` is due; if so, the schedule moves on. */
-static bool frame_due(CaptureFrames *frames, int64_t wall_ns)
+/* Whether a frame captured at `mono_ns` is due; if so, the schedule moves on. */
+static bool frame_due(CaptureFrames *frames, int64_t mono_ns)
 {
-    switch (frame_slot(frames, wall_ns)) {
+    switch (frame_slot(frames, mono_ns)) {
     case FRAME_EARLY:
         return false;
     case FRAME_RESTART:
         frames->started = true;
-        frames->next_due_ns = wall_ns + frames->interval_ns;
+        frames->next_due_ns = mono_ns + frames->interval_ns;
         return true;
     case FRAME_DUE:
         frames->next_due_ns += frames->interval_ns;
@@ -72,15 +72,14 @@ static bool frame_due(CaptureFrames *frames, int64_t wall_ns)
     return false;
 }
 
-int capture_frames_offer(CaptureFrames *frames, const AVFrame *frame, int64_t wall_ns,
-                         uint64_t epoch)
+int capture_frames_offer(CaptureFrames *frames, const AVFrame *frame, CwStamp at, uint64_t epoch)
 {
     const int w = frame->width, h = frame->height;
     const int cw = (w + 1) / 2, ch = (h + 1) / 2;
     const enum AVPixelFormat fmt = frame->format;
     const bool planar420 = fmt == AV_PIX_FMT_YUV420P || fmt == AV_PIX_FMT_YUVJ420P;
 
-    if (w <= 0 || h <= 0 || !frame_due(frames, wall_ns))
+    if (w <= 0 || h <= 0 || !frame_due(frames, at.mono_ns))
         return 0;
 
     if (!planar420) {
@@ -118,7 +117,8 @@ int capture_frames_offer(CaptureFrames *frames, const AVFrame *frame, int64_t wa
     hdr->pts = frame->best_effort_timestamp != AV_NOPTS_VALUE ? frame->best_effort_timestamp
                : frame->pts != AV_NOPTS_VALUE                 ? frame->pts
                                                               : CW_TS_NONE;
-    hdr->wall_ns = wall_ns;
+    hdr->wall_ns = at.wall_ns;
+    hdr->mono_ns = at.mono_ns;
     hdr->width = w;
     hdr->height = h;
     hdr->linesize[0] = w;
@@ -139,7 +139,7 @@ int capture_frames_offer(CaptureFrames *frames, const AVFrame *frame, int64_t wa
         sws_scale(frames->sws, (const uint8_t *const *)frame->data, frame->linesize, 0, h, dst,
                   dst_linesize);
     }
-    cw_ring_publish(frames->ring, (uint32_t)len, 0, wall_ns);
+    cw_ring_publish(frames->ring, (uint32_t)len, 0, at.wall_ns);
     frames->published++;
     return 1;
 }

@@ -9,6 +9,7 @@
 #ifndef CAPTURE_FRAMES_H
 #define CAPTURE_FRAMES_H
 
+#include "clock.h"
 #include "ring.h"
 
 #include <libavutil/frame.h>
@@ -35,22 +36,22 @@ void capture_frames_init(CaptureFrames *frames, CwRing *ring, double detect_fps,
                          int frame_buffer_mb);
 
 /*
- * Whether a frame captured at `wall_ns` would be published now, were it
- * offered: capture_frames_offer() would take it. Changes nothing, so that
- * a packet of an intra-only codec can be left undecoded when its picture
- * would be skipped anyway.
+ * Whether a frame captured at `mono_ns` (CLOCK_MONOTONIC) would be
+ * published now, were it offered: capture_frames_offer() would take it.
+ * Changes nothing, so that a packet of an intra-only codec can be left
+ * undecoded when its picture would be skipped anyway.
  */
-bool capture_frames_wants(const CaptureFrames *frames, int64_t wall_ns);
+bool capture_frames_wants(const CaptureFrames *frames, int64_t mono_ns);
 
 /*
- * Offer a decoded frame captured at `wall_ns` (CLOCK_REALTIME): it is
- * published, tagged with `epoch`, if it is due at DETECT_FPS, else skipped.
+ * Offer a decoded frame captured at `at` (its packet's arrival, both
+ * clocks): it is published, tagged with `epoch`, if it is due at DETECT_FPS
+ * (on the monotonic clock), else skipped.
  * A frame too large for the ring is skipped (logged once). Returns 1 if
  * published, 0 if not, or a negative AVERROR on an internal failure
  * (AVERROR(ENOMEM) when no scaler can be set up).
  */
-int capture_frames_offer(CaptureFrames *frames, const AVFrame *frame, int64_t wall_ns,
-                         uint64_t epoch);
+int capture_frames_offer(CaptureFrames *frames, const AVFrame *frame, CwStamp at, uint64_t epoch);
 
 /* Free the scaler. */
 void capture_frames_fini(CaptureFrames *frames);

@@ -12,6 +12,7 @@
  * or lost, 78 configuration error, 70 internal error.
  */
 #define _GNU_SOURCE
+#include "arrival.h"
 #include "avlog.h"
 #include "decoder.h"
 #include "frames.h"
@@ -50,6 +51,7 @@ typedef struct Capture {
     AVPacket *pkt; /* reused for every packet */
     CapturePublisher publisher;
     CaptureFrames frame_out;
+    CaptureArrivals arrivals; /* of the packets in the decoder, for their frames' stamps */
     uint64_t bytes_read;
     uint64_t video_packets_read;
     uint64_t packets_unpublished; /* read but not for the packets ring (the sub role) */
@@ -84,7 +86,8 @@ static void on_wait(void *arg, int64_t now_ns)
 static int on_frame(void *arg, const AVFrame *frame, int64_t wall_ns)
 {
     Capture *cap = arg;
-    int ret = capture_frames_offer(&cap->frame_out, frame, wall_ns, cap->publisher.epoch);
+    CwStamp at = capture_arrivals_find(&cap->arrivals, wall_ns);
+    int ret = capture_frames_offer(&cap->frame_out, frame, at, cap->publisher.epoch);
     return ret < 0 ? ret : 0;
 }
 
@@ -175,22 +178,23 @@ static void log_stats(Capture *cap, int64_t now_ns)
 }
 
 /*
- * Decode the packet just read, captured at `wall_ns`, if its picture is
+ * Decode the packet just read, arrived at `at`, if its picture is
  * wanted. The main role has no decoder: its packets are only copied. A
  * picture of an intra-only codec (MJPEG) stands alone, so one that detection
  * would not analyse (DETECT_FPS) is not decoded at all: for a 25 fps camera
  * and the default 5, four packets in five. Returns capture_decoder_decode()'s.
  */
-static int decode_packet(Capture *cap, int64_t wall_ns)
+static int decode_packet(Capture *cap, CwStamp at)
 {
     if (!cap->decoder)
         return 0;
     if (capture_decoder_intra_only(cap->decoder) &&
-        !capture_frames_wants(&cap->frame_out, wall_ns)) {
+        !capture_frames_wants(&cap->frame_out, at.mono_ns)) {
         capture_decoder_skip(cap->decoder);
         return 0;
     }
-    return capture_decoder_decode(cap->decoder, cap->pkt, wall_ns, on_frame, cap);
+    capture_arrivals_add(&cap->arrivals, at);
+    return capture_decoder_decode(cap->decoder, cap->pkt, at.wall_ns, on_frame, cap);
 }
 
 /* Exit code, and its one log line, for the end of the packet loop. */
@@ -228,23 +232,25 @@ static int capture_loop(Capture *cap)
         ret = capture_source_read(cap->source, cap->pkt);
         if (ret < 0 || cw_stop_requested)
             return read_end_exit_code(cap, ret);
-        int64_t wall_ns = cw_wall_ns(); /* arrival: what a recorder's clock means */
+        /* Arrival, on both clocks: wall time names clips, monotonic time
+         * measures them (clock.h). */
+        CwStamp at = cw_stamp_now();
         cap->bytes_read += (uint64_t)cap->pkt->size;
         const AVStream *audio = capture_source_audio(cap->source);
         if (audio && cap->pkt->stream_index == audio->index) {
             /* Sound goes to record only: never to the video decoder. */
             if (capture_role_copies(cap->role))
-                capture_publish_audio_packet(&cap->publisher, cap->pkt, wall_ns);
+                capture_publish_audio_packet(&cap->publisher, cap->pkt, at);
             av_packet_unref(cap->pkt);
             ret = 0;
         } else {
             cap->video_packets_read++;
             if (capture_role_copies(cap->role))
-                capture_publish_packet(&cap->publisher, cap->pkt, wall_ns);
+                capture_publish_packet(&cap->publisher, cap->pkt, at);
             else
                 cap->packets_unpublished++;
             note_loss(cap);
-            ret = decode_packet(cap, wall_ns);
+            ret = decode_packet(cap, at);
             av_packet_unref(cap->pkt);
         }
         if (ret < 0) {

@@ -80,7 +80,7 @@ void capture_publish_no_audio(CapturePublisher *pub)
 }
 
 /* One packet of `stream` (of epoch `epoch`) into the ring; `flags` are the slot's. */
-static void publish(CapturePublisher *pub, const AVPacket *pkt, int64_t wall_ns, unsigned stream,
+static void publish(CapturePublisher *pub, const AVPacket *pkt, CwStamp at, unsigned stream,
                     uint64_t epoch, uint32_t flags)
 {
     uint32_t len = (uint32_t)sizeof(CwPacketHeader) + (uint32_t)pkt->size;
@@ -103,26 +103,27 @@ static void publish(CapturePublisher *pub, const AVPacket *pkt, int64_t wall_ns,
     hdr->pts = pkt->pts == AV_NOPTS_VALUE ? CW_TS_NONE : pkt->pts;
     hdr->dts = pkt->dts == AV_NOPTS_VALUE ? CW_TS_NONE : pkt->dts;
     hdr->duration = pkt->duration > 0 ? pkt->duration : 0;
-    hdr->wall_ns = wall_ns;
+    hdr->wall_ns = at.wall_ns;
+    hdr->mono_ns = at.mono_ns;
     hdr->size = (uint32_t)pkt->size;
     hdr->stream = (uint16_t)stream;
     hdr->reserved = 0;
     if (pkt->size > 0)
         memcpy(hdr + 1, pkt->data, (size_t)pkt->size);
-    cw_ring_publish(pub->packets, len, flags, wall_ns);
+    cw_ring_publish(pub->packets, len, flags, at.wall_ns);
     pub->packets_published++;
 }
 
-void capture_publish_packet(CapturePublisher *pub, const AVPacket *pkt, int64_t wall_ns)
+void capture_publish_packet(CapturePublisher *pub, const AVPacket *pkt, CwStamp at)
 {
-    publish(pub, pkt, wall_ns, CW_STREAM_MAIN, pub->epoch,
+    publish(pub, pkt, at, CW_STREAM_MAIN, pub->epoch,
             (pkt->flags & AV_PKT_FLAG_KEY) ? CW_SLOT_KEY : 0);
 }
 
-void capture_publish_audio_packet(CapturePublisher *pub, const AVPacket *pkt, int64_t wall_ns)
+void capture_publish_audio_packet(CapturePublisher *pub, const AVPacket *pkt, CwStamp at)
 {
     /* Never CW_SLOT_KEY: a clip starts at a video keyframe (payload.h). */
-    publish(pub, pkt, wall_ns, CW_STREAM_AUDIO, pub->audio_epoch, 0);
+    publish(pub, pkt, at, CW_STREAM_AUDIO, pub->audio_epoch, 0);
 }
 
 void capture_publish_heartbeat(CapturePublisher *pub, int64_t now_ns)

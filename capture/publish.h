@@ -9,6 +9,7 @@
 #ifndef CAPTURE_PUBLISH_H
 #define CAPTURE_PUBLISH_H
 
+#include "clock.h"
 #include "ring.h"
 #include "rings.h"
 
@@ -63,16 +64,16 @@ void capture_publish_no_audio(CapturePublisher *pub);
 
 /*
  * Copy one video packet into the packets ring, stamped with its arrival
- * time `wall_ns` (CLOCK_REALTIME). A packet larger than half the ring is
- * dropped (logged once). No allocation.
+ * `at` (both clocks in the header; the slot's stamp is the wall time). A
+ * packet larger than half the ring is dropped (logged once). No allocation.
  */
-void capture_publish_packet(CapturePublisher *pub, const AVPacket *pkt, int64_t wall_ns);
+void capture_publish_packet(CapturePublisher *pub, const AVPacket *pkt, CwStamp at);
 
 /*
  * The same for one packet of the audio stream (CW_STREAM_AUDIO, the audio
  * epoch, never flagged CW_SLOT_KEY), as the camera sent it.
  */
-void capture_publish_audio_packet(CapturePublisher *pub, const AVPacket *pkt, int64_t wall_ns);
+void capture_publish_audio_packet(CapturePublisher *pub, const AVPacket *pkt, CwStamp at);
 
 /*
  * Leave pub->stage's heartbeat in both rings (those bound) if the last one is older than

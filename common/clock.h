@@ -32,6 +32,27 @@ static inline int64_t cw_wall_ns(void)
     return cw_clock_ns(CLOCK_REALTIME);
 }
 
+/*
+ * When something happened, on both clocks: wall time for what a user reads
+ * (names, sidecars, messages), monotonic time for every deadline and
+ * duration, so that a step of the wall clock (NTP, a user setting the date)
+ * neither ends nor stretches anything. CLOCK_MONOTONIC is system-wide: stamps
+ * compare across the stages' processes and containers on one kernel.
+ */
+typedef struct CwStamp {
+    int64_t wall_ns; /* CLOCK_REALTIME */
+    int64_t mono_ns; /* CLOCK_MONOTONIC */
+} CwStamp;
+
+/* Now, on both clocks (read one right after the other). */
+static inline CwStamp cw_stamp_now(void)
+{
+    CwStamp s;
+    s.mono_ns = cw_mono_ns();
+    s.wall_ns = cw_wall_ns();
+    return s;
+}
+
 static inline struct timespec cw_ns_to_timespec(int64_t ns)
 {
     struct timespec ts = {.tv_sec = ns / CW_NS_PER_SEC, .tv_nsec = ns % CW_NS_PER_SEC};

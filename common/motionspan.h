@@ -2,8 +2,9 @@
  * When motion is over: the rule that ends an event, shared by record (the
  * clip ends) and camwatch-mqtt (motion goes OFF), so that Home Assistant's
  * motion sensor turns off exactly when the clip's post-capture ends. Pure:
- * the caller passes every time in (CLOCK_REALTIME ns, the clock of motion
- * events). No error.
+ * the caller passes every time in, all CLOCK_MONOTONIC ns (the mono_ns
+ * stamps of motion events and packets, payload.h): a step of the wall clock
+ * must neither end an event early nor stretch it. No error.
  */
 #ifndef CAMWATCH_MOTIONSPAN_H
 #define CAMWATCH_MOTIONSPAN_H

@@ -60,7 +60,8 @@ typedef struct CwPacketHeader {
     int64_t pts;      /* in the params' time base; INT64_MIN if unknown */
     int64_t dts;      /* idem */
     int64_t duration; /* idem; 0 if unknown */
-    int64_t wall_ns;  /* CLOCK_REALTIME when capture received it */
+    int64_t wall_ns;  /* CLOCK_REALTIME when capture received it: names, sidecars */
+    int64_t mono_ns;  /* CLOCK_MONOTONIC then: every deadline and duration (clock.h) */
     uint32_t size;    /* bytes of data after this header */
     uint16_t stream;  /* below CW_STREAM_MAX: CW_STREAM_MAIN or CW_STREAM_AUDIO */
     uint16_t reserved;
@@ -75,7 +76,8 @@ typedef struct CwPacketHeader {
 typedef struct CwFrameHeader {
     uint64_t epoch;
     int64_t pts;     /* stream time base, CW_TS_NONE if unknown */
-    int64_t wall_ns; /* capture time of the packet that produced it */
+    int64_t wall_ns; /* capture time of the packet that produced it (CLOCK_REALTIME) */
+    int64_t mono_ns; /* the same on CLOCK_MONOTONIC */
     int32_t width;
     int32_t height;
     int32_t linesize[3]; /* bytes per row of Y, U, V */
@@ -103,7 +105,8 @@ typedef struct CwBox {
 
 /* Events ring: one record per analysed frame. */
 typedef struct CwEvent {
-    int64_t wall_ns;    /* the frame's capture time */
+    int64_t wall_ns;    /* the frame's capture time (CLOCK_REALTIME): names, display */
+    int64_t mono_ns;    /* the same on CLOCK_MONOTONIC: when motion is over */
     int64_t pts;        /* the frame's pts (stream time base) */
     uint64_t frame_seq; /* the frame's slot in the frames ring */
     uint64_t epoch;     /* stream epoch of the frame */
@@ -117,24 +120,32 @@ typedef struct CwEvent {
     uint32_t zones; /* bit i: the boxes touch zone i of MOTION_ZONES (common/polygon.h) */
 } CwEvent;
 
-/* Shared between processes: the layout is pinned. */
+/*
+ * Shared between processes: the layout is pinned. Any change bumps
+ * CW_RINGS_USER_VERSION (rings.h), so that stages of different builds
+ * refuse each other's rings instead of misreading their slots.
+ */
 _Static_assert(sizeof(CwStreamParams) == 48 + CW_STREAM_EXTRADATA_MAX, "params layout");
 _Static_assert(offsetof(CwStreamParams, codec_id) == 8, "params layout");
 _Static_assert(offsetof(CwStreamParams, sample_rate) == 36, "params layout");
 _Static_assert(offsetof(CwStreamParams, extradata_size) == 44, "params layout");
 _Static_assert(offsetof(CwStreamParams, extradata) == 48, "params layout");
-_Static_assert(sizeof(CwPacketHeader) == 48, "packet header layout");
+_Static_assert(sizeof(CwPacketHeader) == 56, "packet header layout");
 _Static_assert(offsetof(CwPacketHeader, wall_ns) == 32, "packet header layout");
-_Static_assert(offsetof(CwPacketHeader, size) == 40, "packet header layout");
-_Static_assert(offsetof(CwPacketHeader, stream) == 44, "packet header layout");
-_Static_assert(sizeof(CwFrameHeader) == 56, "frame header layout");
-_Static_assert(offsetof(CwFrameHeader, linesize) == 32, "frame header layout");
-_Static_assert(offsetof(CwFrameHeader, offset) == 44, "frame header layout");
-_Static_assert(offsetof(CwEvent, frame_seq) == 16, "event layout");
-_Static_assert(offsetof(CwEvent, changed_percent) == 40, "event layout");
-_Static_assert(offsetof(CwEvent, box_count) == 46, "event layout");
-_Static_assert(offsetof(CwEvent, boxes) == 48, "event layout");
-_Static_assert(offsetof(CwEvent, zones) == 48 + 8 * CW_MAX_BOXES, "event layout");
-_Static_assert(sizeof(CwEvent) == 48 + 8 * CW_MAX_BOXES + 8, "event layout");
+_Static_assert(offsetof(CwPacketHeader, mono_ns) == 40, "packet header layout");
+_Static_assert(offsetof(CwPacketHeader, size) == 48, "packet header layout");
+_Static_assert(offsetof(CwPacketHeader, stream) == 52, "packet header layout");
+_Static_assert(sizeof(CwFrameHeader) == 64, "frame header layout");
+_Static_assert(offsetof(CwFrameHeader, wall_ns) == 16, "frame header layout");
+_Static_assert(offsetof(CwFrameHeader, mono_ns) == 24, "frame header layout");
+_Static_assert(offsetof(CwFrameHeader, linesize) == 40, "frame header layout");
+_Static_assert(offsetof(CwFrameHeader, offset) == 52, "frame header layout");
+_Static_assert(offsetof(CwEvent, mono_ns) == 8, "event layout");
+_Static_assert(offsetof(CwEvent, frame_seq) == 24, "event layout");
+_Static_assert(offsetof(CwEvent, changed_percent) == 48, "event layout");
+_Static_assert(offsetof(CwEvent, box_count) == 54, "event layout");
+_Static_assert(offsetof(CwEvent, boxes) == 56, "event layout");
+_Static_assert(offsetof(CwEvent, zones) == 56 + 8 * CW_MAX_BOXES, "event layout");
+_Static_assert(sizeof(CwEvent) == 56 + 8 * CW_MAX_BOXES + 8, "event layout");
 
 #endif /* CAMWATCH_PAYLOAD_H */

@@ -35,8 +35,9 @@ enum CwStage {
 };
 
 /* Layout version of CwRingsUser (CwRingGeometry.user_version): bump it with
- * any change of the struct below. */
-#define CW_RINGS_USER_VERSION 6
+ * any change of the struct below, or of the payloads in payload.h.
+ * 7: CLOCK_MONOTONIC stamps in packet, frame and event payloads. */
+#define CW_RINGS_USER_VERSION 7
 /* Heartbeat places: the three stages, and room for the readers to come. */
 #define CW_RINGS_HEARTBEAT_MAX 8
 /* Bytes set aside per stream for its status figures (see CwRingsUser). */

@@ -229,6 +229,7 @@ static void make_event(Detect *d, const CwFrameHeader *fh, uint64_t frame_seq,
     uint8_t keep[CW_MAX_BOXES];
     memset(ev, 0, sizeof(*ev));
     ev->wall_ns = fh->wall_ns;
+    ev->mono_ns = fh->mono_ns; /* record and camwatch-mqtt end motion by it */
     ev->pts = fh->pts;
     ev->frame_seq = frame_seq;
     ev->epoch = fh->epoch;
@@ -420,8 +421,9 @@ static int handle_frame(Detect *d, const CwRingView *view, int64_t now)
     }
 
     int64_t busy = cw_mono_ns() - now;
-    /* Both stamps are CLOCK_REALTIME: capture's at the packet's arrival. */
-    int64_t lag = cw_wall_ns() - fh.wall_ns;
+    /* Both stamps are CLOCK_MONOTONIC (system-wide): capture's at the
+     * packet's arrival, so that a step of the wall clock is no lag. */
+    int64_t lag = cw_mono_ns() - fh.mono_ns;
     d->stats_frames++;
     d->stats_busy_ns += busy;
     d->stats_lag_ns += lag;

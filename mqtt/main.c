@@ -283,7 +283,7 @@ static void drain_events(Mqtt *m)
         if (ev.box_count > room)
             ev.box_count = (uint16_t)room;
         bool record_paused = cw_rings_paused(m->rings[CW_RING_EVENTS]) & CW_PAUSE_RECORD;
-        mqtt_tracker_on_event(&m->tracker, &ev, record_paused, cw_wall_ns(), emit, m);
+        mqtt_tracker_on_event(&m->tracker, &ev, record_paused, cw_stamp_now(), emit, m);
     }
 }
 
@@ -310,7 +310,7 @@ static void drain_clips(Mqtt *m, int64_t now_mono)
         m->state_due = true;
         if (!mqtt_tracker_on_clip(&m->tracker, motion_start, final, path,
                                   access(snapshot, R_OK) == 0 ? snapshot : NULL, sidecar,
-                                  cw_wall_ns(), emit, m))
+                                  cw_stamp_now(), emit, m))
             cw_debug("clip %s belongs to no event told here", path);
     }
 }
@@ -419,7 +419,7 @@ int main(int argc, char **argv)
         int64_t now = cw_mono_ns();
         drain_clips(&m, now);
         bool motion = mqtt_tracker_motion(&m.tracker);
-        mqtt_tracker_on_tick(&m.tracker, cw_wall_ns(), emit, &m);
+        mqtt_tracker_on_tick(&m.tracker, cw_stamp_now(), emit, &m);
         if (motion && !mqtt_tracker_motion(&m.tracker)) {
             m.motion = false;
             publish_motion(&m);

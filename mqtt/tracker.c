@@ -52,17 +52,20 @@ static void note_peak(MqttEvent *e, const CwEvent *ev)
     }
 }
 
-void mqtt_tracker_on_event(MqttTracker *t, const CwEvent *ev, bool record_paused, int64_t now_ns,
+void mqtt_tracker_on_event(MqttTracker *t, const CwEvent *ev, bool record_paused, CwStamp now,
                            MqttEmit emit, void *data)
 {
-    if (ev->wall_ns > t->last_event_ns)
-        t->last_event_ns = ev->wall_ns;
+    if (ev->mono_ns > t->last_event_mono_ns)
+        t->last_event_mono_ns = ev->mono_ns;
     if (!ev->motion)
         return;
     MqttEvent *e = &t->current;
     if (e->active) {
-        if (ev->wall_ns > e->last_motion_ns)
+        /* The newest by the monotonic clock; its wall time is what is told. */
+        if (ev->mono_ns > e->last_motion_mono_ns) {
+            e->last_motion_mono_ns = ev->mono_ns;
             e->last_motion_ns = ev->wall_ns;
+        }
         note_peak(e, ev);
         return;
     }
@@ -75,37 +78,40 @@ void mqtt_tracker_on_event(MqttTracker *t, const CwEvent *ev, bool record_paused
     e->open = e->active = true;
     e->expect_clip = !record_paused;
     e->start_ns = e->last_motion_ns = ev->wall_ns;
-    e->last_update_ns = now_ns;
+    e->last_motion_mono_ns = ev->mono_ns;
+    e->last_update_mono_ns = now.mono_ns;
     note_peak(e, ev);
     e->changed = false;
     emit(e, MQTT_EVENT_START, data);
 }
 
 /* END for an event that is OFF, when its clip is there or will not come. */
-static void maybe_end(MqttEvent *e, int64_t now_ns, MqttEmit emit, void *data)
+static void maybe_end(MqttEvent *e, int64_t now_mono_ns, MqttEmit emit, void *data)
 {
     if (!e->open || e->active)
         return;
-    if (e->have_clip || !e->expect_clip || now_ns - e->off_ns > MQTT_CLIP_WAIT_NS)
+    if (e->have_clip || !e->expect_clip || now_mono_ns - e->off_mono_ns > MQTT_CLIP_WAIT_NS)
         end_event(e, emit, data);
 }
 
-void mqtt_tracker_on_tick(MqttTracker *t, int64_t now_ns, MqttEmit emit, void *data)
+void mqtt_tracker_on_tick(MqttTracker *t, CwStamp now, MqttEmit emit, void *data)
 {
     MqttEvent *e = &t->current;
-    if (e->active && cw_motion_over(e->last_motion_ns, t->last_event_ns, now_ns, t->post_capture_ns,
-                                    t->grace_ns)) {
+    if (e->active && cw_motion_over(e->last_motion_mono_ns, t->last_event_mono_ns, now.mono_ns,
+                                    t->post_capture_ns, t->grace_ns)) {
         e->active = false;
-        e->off_ns = now_ns;
+        e->off_ns = now.wall_ns;
+        e->off_mono_ns = now.mono_ns;
         /* The clip may have come first: record's clock is its packets'. */
     }
-    if (e->active && e->changed && now_ns - e->last_update_ns >= MQTT_UPDATE_INTERVAL_NS) {
+    if (e->active && e->changed &&
+        now.mono_ns - e->last_update_mono_ns >= MQTT_UPDATE_INTERVAL_NS) {
         e->changed = false;
-        e->last_update_ns = now_ns;
+        e->last_update_mono_ns = now.mono_ns;
         emit(e, MQTT_EVENT_UPDATE, data);
     }
-    maybe_end(&t->closing, now_ns, emit, data);
-    maybe_end(e, now_ns, emit, data);
+    maybe_end(&t->closing, now.mono_ns, emit, data);
+    maybe_end(e, now.mono_ns, emit, data);
 }
 
 /* A clip that continues one cut at MAX_CLIP_SECONDS begins where the cut
@@ -117,7 +123,7 @@ static bool clip_matches(const MqttTracker *t, const MqttEvent *e, int64_t motio
 }
 
 bool mqtt_tracker_on_clip(MqttTracker *t, int64_t motion_start_ns, bool final, const char *clip,
-                          const char *snapshot, const char *sidecar, int64_t now_ns, MqttEmit emit,
+                          const char *snapshot, const char *sidecar, CwStamp now, MqttEmit emit,
                           void *data)
 {
     MqttEvent *e = clip_matches(t, &t->closing, motion_start_ns)   ? &t->closing
@@ -130,6 +136,6 @@ bool mqtt_tracker_on_clip(MqttTracker *t, int64_t motion_start_ns, bool final, c
     snprintf(e->sidecar, sizeof(e->sidecar), "%s", sidecar);
     /* A clip cut at max length is the event's so far, not its last. */
     e->have_clip = final;
-    maybe_end(e, now_ns, emit, data);
+    maybe_end(e, now.mono_ns, emit, data);
     return true;
 }

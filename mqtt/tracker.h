@@ -4,8 +4,11 @@
  * rule record ends its clip with, motionspan.h), and each event's start,
  * updates (its peak or zones grew; at most one a second) and end, which
  * waits for the event's clip to be delivered (or for CLIP_WAIT without one:
- * recording paused, record down). No ring, clock or I/O: times are passed in
- * (CLOCK_REALTIME ns, the events' clock). No function returns an error.
+ * recording paused, record down). No ring, clock or I/O: times are passed in,
+ * on both clocks (clock.h): every deadline runs on CLOCK_MONOTONIC (the
+ * events' mono_ns), so that a step of the wall clock neither turns motion
+ * OFF early nor holds it ON; wall time is only told and matched against the
+ * clips' sidecars. No function returns an error.
  */
 #ifndef CAMWATCH_MQTT_TRACKER_H
 #define CAMWATCH_MQTT_TRACKER_H
@@ -14,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "payload.h"
 
 /* An event's end is sent without a clip if none came this long after OFF. */
@@ -28,13 +32,15 @@ enum MqttEventType { MQTT_EVENT_START, MQTT_EVENT_UPDATE, MQTT_EVENT_END };
 
 /* One event as told (its clip's paths once delivered). */
 typedef struct MqttEvent {
-    bool open;        /* started, end not sent yet */
-    bool active;      /* motion ON */
-    bool expect_clip; /* recording was not paused when it began */
-    int64_t start_ns; /* its first motion frame */
-    int64_t last_motion_ns;
-    int64_t off_ns; /* when motion went OFF (active false) */
-    int64_t last_update_ns;
+    bool open;              /* started, end not sent yet */
+    bool active;            /* motion ON */
+    bool expect_clip;       /* recording was not paused when it began */
+    int64_t start_ns;       /* its first motion frame (wall) */
+    int64_t last_motion_ns; /* its newest motion frame (wall) */
+    int64_t last_motion_mono_ns;
+    int64_t off_ns; /* when motion went OFF (wall; active false) */
+    int64_t off_mono_ns;
+    int64_t last_update_mono_ns;
     bool changed; /* peak or zones grew since the last message */
     float peak_changed_percent;
     int box_count;
@@ -48,9 +54,9 @@ typedef struct MqttEvent {
 typedef struct MqttTracker {
     int64_t post_capture_ns;
     int64_t grace_ns;
-    int64_t last_event_ns; /* the newest event of any kind */
-    MqttEvent current;     /* the newest event */
-    MqttEvent closing;     /* the one before, OFF and waiting for its clip */
+    int64_t last_event_mono_ns; /* the newest event of any kind */
+    MqttEvent current;          /* the newest event */
+    MqttEvent closing;          /* the one before, OFF and waiting for its clip */
 } MqttTracker;
 
 /* What a call asks the caller to publish: the event and the message type. */
@@ -68,11 +74,11 @@ bool mqtt_tracker_motion(const MqttTracker *t);
  * one (START; the previous event, still waiting for its clip, moves to
  * `closing`, and one already there is ended without a clip).
  */
-void mqtt_tracker_on_event(MqttTracker *t, const CwEvent *ev, bool record_paused, int64_t now_ns,
+void mqtt_tracker_on_event(MqttTracker *t, const CwEvent *ev, bool record_paused, CwStamp now,
                            MqttEmit emit, void *data);
 
 /* The clock moved: OFF when motion is over, a due UPDATE, an END due. */
-void mqtt_tracker_on_tick(MqttTracker *t, int64_t now_ns, MqttEmit emit, void *data);
+void mqtt_tracker_on_tick(MqttTracker *t, CwStamp now, MqttEmit emit, void *data);
 
 /*
  * A clip was delivered whose motion began at `motion_start_ns`; `final` is
@@ -81,7 +87,7 @@ void mqtt_tracker_on_tick(MqttTracker *t, int64_t now_ns, MqttEmit emit, void *d
  * of an event that is OFF ends it (END). Returns true if an event took it.
  */
 bool mqtt_tracker_on_clip(MqttTracker *t, int64_t motion_start_ns, bool final, const char *clip,
-                          const char *snapshot, const char *sidecar, int64_t now_ns, MqttEmit emit,
+                          const char *snapshot, const char *sidecar, CwStamp now, MqttEmit emit,
                           void *data);
 
 #endif /* CAMWATCH_MQTT_TRACKER_H */

@@ -2,6 +2,7 @@
 #include "clip.h"
 
 #include "audioenc.h"
+#include "diskfull.h"
 #include "fsutil.h"
 #include "log.h"
 #include "mp4scan.h"
@@ -47,9 +48,10 @@ static void clip_fail(RecClip *c, int err, const char *what)
     if (c->error)
         return;
     c->error = err;
-    /* One ERROR per clip: the path, what failed and the errno behind it. */
-    cw_error("cannot %s %s: %s (errno %d)", what, c->path, av_err2str(err),
-             err < 0 && err > -4096 ? -err : 0);
+    /* One ERROR per clip: the path, what failed and the errno behind it. A
+     * full disk is the caller's to say, once while it lasts (diskfull.h). */
+    cw_log(rec_disk_full_error(err) ? CW_LOG_DEBUG : CW_LOG_ERROR, "cannot %s %s: %s (errno %d)",
+           what, c->path, av_err2str(err), err < 0 && err > -4096 ? -err : 0);
 }
 
 enum RecAudioPlan rec_clip_audio_plan(enum AVCodecID id, int extradata_size)
@@ -233,7 +235,8 @@ int rec_clip_open(RecClip **clip, const char *path, const RecClipSpec *spec)
 end:
     av_dict_free(&opts);
     if (c) {
-        cw_error("cannot start clip %s: %s", path, av_err2str(ret));
+        cw_log(rec_disk_full_error(ret) ? CW_LOG_DEBUG : CW_LOG_ERROR, "cannot start clip %s: %s",
+               path, av_err2str(ret));
         if (c->oc && c->oc->pb) {
             avio_closep(&c->oc->pb);
             unlink(path); /* only a header, or less: nothing to keep */

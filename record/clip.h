@@ -80,7 +80,8 @@ typedef struct RecClipStats {
 /*
  * Create `path` (which must not exist: the caller picks a free name) and
  * write the MP4 header. Returns 0 and sets *clip, or a negative AVERROR
- * after logging an ERROR naming the path; no file is left behind then.
+ * after logging an ERROR naming the path (a full disk: DEBUG, as below); no
+ * file is left behind then.
  */
 int rec_clip_open(RecClip **clip, const char *path, const RecClipSpec *spec);
 
@@ -96,7 +97,9 @@ int rec_clip_open(RecClip **clip, const char *path, const RecClipSpec *spec);
  * Takes the packet's
  * reference (the packet is unreferenced on return, success or not). Returns
  * 0 or a negative AVERROR: the first write error is logged as an ERROR
- * naming the path, and every later write returns it too.
+ * naming the path (but a full disk, ENOSPC or EDQUOT, only at DEBUG: the
+ * caller says that once while it lasts, diskfull.h), and every later write
+ * returns it too.
  */
 int rec_clip_write(RecClip *clip, AVPacket *pkt, int64_t wall_ns);
 

@@ -34,6 +34,9 @@
  *
  * A clip's length is measured by the stream's clock, unless that strays
  * more than 10 s from the arrival times (the camera's clock jumped).
+ *
+ * Every time here is CLOCK_MONOTONIC: the events' and packets' mono_ns
+ * stamps, never their wall time, which NTP or a user may step.
  */
 #include "clippolicy.h"
 
@@ -55,12 +58,15 @@ static void begin(RecClipPolicy *p, int64_t now_mono_ns)
     p->last_packet_mono_ns = now_mono_ns; /* silence is counted from here */
 }
 
-void rec_clip_policy_on_event(RecClipPolicy *p, bool motion, int64_t wall_ns, int64_t now_mono_ns,
+void rec_clip_policy_on_event(RecClipPolicy *p, bool motion, CwStamp at, int64_t now_mono_ns,
                               RecEventDecision *decision)
 {
+    /* The frame's monotonic stamp: its wall time may have stepped. */
+    int64_t event_ns = at.mono_ns;
+
     *decision = (RecEventDecision){.verdict = REC_EVENT_NONE};
-    if (wall_ns > p->last_event_ns)
-        p->last_event_ns = wall_ns;
+    if (event_ns > p->last_event_mono_ns)
+        p->last_event_mono_ns = event_ns;
     if (!motion)
         return;
     if (p->phase == REC_CLIP_IDLE) {
@@ -70,16 +76,16 @@ void rec_clip_policy_on_event(RecClipPolicy *p, bool motion, int64_t wall_ns, in
         }
         p->held_off = false;
         begin(p, now_mono_ns);
-        p->last_motion_ns = wall_ns;
+        p->last_motion_mono_ns = event_ns;
         decision->verdict = REC_EVENT_START;
         /* Every clip gets its whole pre-roll, even when that repeats the end
          * of the previous clip: a clip must make sense on its own. */
-        decision->preroll_target_ns = wall_ns - p->rules.pre_capture_ns;
+        decision->preroll_target_mono_ns = event_ns - p->rules.pre_capture_ns;
         return;
     }
     /* Events may arrive out of order only by a frame or so; the newest counts. */
-    if (wall_ns > p->last_motion_ns)
-        p->last_motion_ns = wall_ns;
+    if (event_ns > p->last_motion_mono_ns)
+        p->last_motion_mono_ns = event_ns;
     decision->verdict = REC_EVENT_EXTEND;
 }
 
@@ -89,12 +95,12 @@ void rec_clip_policy_cancel(RecClipPolicy *p)
     p->need_key = false;
 }
 
-int64_t rec_clip_policy_elapsed(int64_t elapsed_wall_ns, int64_t elapsed_media_ns)
+int64_t rec_clip_policy_elapsed(int64_t elapsed_arrival_ns, int64_t elapsed_media_ns)
 {
     if (elapsed_media_ns == REC_NO_MEDIA_TIME || elapsed_media_ns < 0 ||
-        elapsed_media_ns > elapsed_wall_ns + REC_CLOCK_SLACK_NS ||
-        elapsed_media_ns < elapsed_wall_ns - REC_CLOCK_SLACK_NS)
-        return elapsed_wall_ns;
+        elapsed_media_ns > elapsed_arrival_ns + REC_CLOCK_SLACK_NS ||
+        elapsed_media_ns < elapsed_arrival_ns - REC_CLOCK_SLACK_NS)
+        return elapsed_arrival_ns;
     return elapsed_media_ns;
 }
 
@@ -120,16 +126,16 @@ void rec_clip_policy_on_packet(RecClipPolicy *p, const RecPacketIn *in, RecPacke
     }
     p->last_packet_mono_ns = in->now_mono_ns;
 
-    /* The packet's arrival time is record's clock: motionspan.h's rule,
-     * which camwatch-mqtt applies to its own clock. */
-    if (cw_motion_over(p->last_motion_ns, p->last_event_ns, in->stamp_ns, rules->post_capture_ns,
-                       rules->detect_grace_ns)) {
+    /* The packet's monotonic arrival is record's clock: motionspan.h's
+     * rule, which camwatch-mqtt applies to its own monotonic clock. */
+    if (cw_motion_over(p->last_motion_mono_ns, p->last_event_mono_ns, in->arrival.mono_ns,
+                       rules->post_capture_ns, rules->detect_grace_ns)) {
         decision->verdict = REC_PACKET_END;
         decision->end = REC_END_MOTION_OVER;
         return;
     }
     if (recording) {
-        int64_t elapsed = rec_clip_policy_elapsed(in->elapsed_wall_ns, in->elapsed_media_ns);
+        int64_t elapsed = rec_clip_policy_elapsed(in->elapsed_arrival_ns, in->elapsed_media_ns);
         if (elapsed >= rules->max_clip_ns &&
             (in->key || elapsed >= rules->max_clip_ns + rules->max_overrun_ns)) {
             decision->verdict = REC_PACKET_CUT;

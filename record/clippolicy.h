@@ -5,9 +5,10 @@
  * no clock, no I/O: the caller passes every time in, so every rule can be
  * read (and checked) in one place. The table of rules is in clippolicy.c.
  *
- * Times: `*_mono_ns` are CLOCK_MONOTONIC, everything else CLOCK_REALTIME
- * (the clock of motion events and packet arrival stamps). No function here
- * returns an error.
+ * Times: every decision is taken on CLOCK_MONOTONIC (`*_mono_ns`, and the
+ * mono_ns of the stamps passed in), so that a step of the wall clock (NTP)
+ * neither ends a clip early nor stretches it; wall time is for names only,
+ * and never read here. No function here returns an error.
  */
 #ifndef CAMWATCH_RECORD_CLIPPOLICY_H
 #define CAMWATCH_RECORD_CLIPPOLICY_H
@@ -15,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "motionspan.h"
 
 /* Events trail their packets by the detector's latency (motionspan.h). */
@@ -70,8 +72,8 @@ typedef struct RecClipPolicy {
     RecClipRules rules;
     enum RecClipPhase phase;
     bool need_key;               /* drop packets until a keyframe (start, or after a gap) */
-    int64_t last_motion_ns;      /* newest motion event of the clip */
-    int64_t last_event_ns;       /* newest event of any kind */
+    int64_t last_motion_mono_ns; /* newest motion event of the clip */
+    int64_t last_event_mono_ns;  /* newest event of any kind */
     int64_t last_packet_mono_ns; /* when a packet of the clip last arrived (or it began) */
     int64_t retry_after_mono_ns; /* no new clip before this (after a write error) */
     bool held_off;               /* retry_after_mono_ns applies */
@@ -89,16 +91,17 @@ enum RecEventVerdict {
 
 typedef struct RecEventDecision {
     enum RecEventVerdict verdict;
-    int64_t preroll_target_ns; /* REC_EVENT_START: the keyframe at or before this */
+    int64_t preroll_target_mono_ns; /* REC_EVENT_START: the keyframe that arrived at or
+                                     * before this */
 } RecEventDecision;
 
 /*
- * One event from the detector: `motion` or not, at `wall_ns`, seen at
- * `now_mono_ns`. A START puts the policy in REC_CLIP_WAITING; a caller that
- * cannot start a clip after all (no stream yet) calls
+ * One event from the detector: `motion` or not, in the frame captured `at`,
+ * seen at `now_mono_ns`. A START puts the policy in REC_CLIP_WAITING; a
+ * caller that cannot start a clip after all (no stream yet) calls
  * rec_clip_policy_cancel().
  */
-void rec_clip_policy_on_event(RecClipPolicy *p, bool motion, int64_t wall_ns, int64_t now_mono_ns,
+void rec_clip_policy_on_event(RecClipPolicy *p, bool motion, CwStamp at, int64_t now_mono_ns,
                               RecEventDecision *decision);
 
 /* Forget the clip just started: back to idle, no end, no hold-off. */
@@ -106,10 +109,11 @@ void rec_clip_policy_cancel(RecClipPolicy *p);
 
 typedef struct RecPacketIn {
     int64_t now_mono_ns;
-    int64_t stamp_ns;        /* the packet's arrival time */
-    bool key;                /* a keyframe */
-    bool stream_changed;     /* it belongs to another stream than the clip's (camera reconnected) */
-    int64_t elapsed_wall_ns; /* REC_CLIP_RECORDING: stamp_ns - stamp of the file's first packet */
+    CwStamp arrival;     /* when capture received the packet */
+    bool key;            /* a keyframe */
+    bool stream_changed; /* it belongs to another stream than the clip's (camera reconnected) */
+    /* REC_CLIP_RECORDING: arrival.mono_ns - that of the file's first packet */
+    int64_t elapsed_arrival_ns;
     /* REC_CLIP_RECORDING: the same by the stream's timestamps, or REC_NO_MEDIA_TIME */
     int64_t elapsed_media_ns;
 } RecPacketIn;
@@ -174,6 +178,6 @@ const char *rec_clip_policy_ended(RecClipPolicy *p, enum RecClipEnd why,
  * whole GOP for a few milliseconds), else, or when that clock strays more
  * than REC_CLOCK_SLACK_NS from arrival time, by arrival time.
  */
-int64_t rec_clip_policy_elapsed(int64_t elapsed_wall_ns, int64_t elapsed_media_ns);
+int64_t rec_clip_policy_elapsed(int64_t elapsed_arrival_ns, int64_t elapsed_media_ns);
 
 #endif /* CAMWATCH_RECORD_CLIPPOLICY_H */

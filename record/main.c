@@ -19,6 +19,7 @@
 #include "clip.h"
 #include "clippolicy.h"
 #include "deliver.h"
+#include "diskfull.h"
 #include "fsutil.h"
 #include "preroll.h"
 #include "recover.h"
@@ -78,14 +79,15 @@ typedef struct Recorder {
     RecClip *clip;         /* NULL until the clip's first keyframe is written */
     RecClipInfo info;
     char staging_path[4096];
-    uint64_t expect_seq; /* the packet that should come next while a clip is open */
-    uint64_t torn, lost; /* packets of this clip never written */
-    int64_t clip_first_stamp;
+    uint64_t expect_seq;    /* the packet that should come next while a clip is open */
+    uint64_t torn, lost;    /* packets of this clip never written */
+    CwStamp clip_first;     /* arrival of the file's first packet */
     int64_t clip_first_dts; /* stream time of the first packet (CW_TS_NONE if untimed) */
     CwRateLimit no_stream_log;
     bool paused;             /* CW_PAUSE_RECORD was set at the last event */
     RecRetention *retention; /* deletes old clips: at start, after each clip, every minute */
     RecBoxTrack *boxes;      /* RECORD_MODE=annotated: recent analyses' boxes; else NULL */
+    RecDiskFull disk_full;   /* a full disk is said once, not once per clip */
 } Recorder;
 
 static void usage(FILE *out)
@@ -176,9 +178,11 @@ static void end_clip(Recorder *r, enum RecClipEnd why)
     }
     int err = rec_clip_finish(&r->clip, &stats, &playable);
     enum RecClipOutcome outcome = REC_OUTCOME_OK;
+    bool disk_full = rec_disk_full_error(err);
     if (err < 0)
-        outcome = err == AVERROR(ENOSPC) || err == AVERROR(EDQUOT) ? REC_OUTCOME_DISK_FULL
-                                                                   : REC_OUTCOME_WRITE_FAILED;
+        outcome = disk_full ? REC_OUTCOME_DISK_FULL : REC_OUTCOME_WRITE_FAILED;
+    if (disk_full) /* clip.c leaves this one to us */
+        rec_disk_full_failed(&r->disk_full, "write clip", r->staging_path, err, cw_mono_ns());
     r->info.cut_short = rec_clip_policy_ended(&r->policy, why, outcome, cw_mono_ns());
     if (r->torn || r->lost)
         cw_warn("clip %s: %llu packets torn and %llu lost were left out", r->info.name,
@@ -186,7 +190,8 @@ static void end_clip(Recorder *r, enum RecClipEnd why)
     cw_debug("clip %s: %llu packets, %llu bytes", r->info.name, (unsigned long long)stats.packets,
              (unsigned long long)stats.bytes);
     r->info.duration_s = stats.duration_s;
-    /* Arrival times, like start_ns: the media duration would mix clocks. */
+    /* Arrival times from start_ns on (clip_time_ns()): the media duration
+     * would mix clocks. */
     r->info.end_ns = stats.last_wall_ns > r->info.start_ns
                          ? stats.last_wall_ns
                          : r->info.start_ns + seconds_to_ns(stats.duration_s);
@@ -203,13 +208,15 @@ static void end_clip(Recorder *r, enum RecClipEnd why)
         if (rec_deliver(&r->cfg, r->staging_path, r->snap, &r->info) < 0)
             cw_error("clip %s stays in %s; it will be recovered at the next start", r->info.name,
                      r->staging_path);
+        else if (err == 0)
+            rec_disk_full_saved(&r->disk_full, cw_mono_ns());
     } else if (stats.unconfirmed) {
         cw_error("clip %s stays in %s: the disk did not confirm it was written", r->info.name,
                  r->staging_path);
     } else {
         /* Not a single playable packet: nothing to keep. */
         unlink(r->staging_path);
-        if (err < 0)
+        if (err < 0 && !disk_full) /* a full disk was said above (once a spell) */
             cw_error("clip %s lost: nothing playable was written", r->info.name);
     }
     /* Whatever became of the clip, its hold goes (delivery gave it back
@@ -244,11 +251,11 @@ static void begin_clip(Recorder *r, int64_t motion_ns)
 }
 
 /*
- * The policy started a clip for motion event `ev`: find the keyframe at or
- * before `target_ns` and start following packets. Returns false (and cancels
- * the clip) when capture has published no stream yet.
+ * The policy started a clip for motion event `ev`: find the keyframe that
+ * arrived at or before `target_mono_ns` and start following packets. Returns
+ * false (and cancels the clip) when capture has published no stream yet.
  */
-static bool start_clip(Recorder *r, const CwEvent *ev, int64_t target_ns)
+static bool start_clip(Recorder *r, const CwEvent *ev, int64_t target_mono_ns)
 {
     RecPreroll pr;
     char when[48];
@@ -268,8 +275,8 @@ static bool start_clip(Recorder *r, const CwEvent *ev, int64_t target_ns)
     begin_clip(r, ev->wall_ns);
     cw_time_format(ev->wall_ns, CW_TIME_ISO_LOCAL, when, sizeof(when));
 
-    if (rec_preroll_find(r->packets, r->params.epoch, target_ns, &pr) == 0) {
-        double pre = (double)(ev->wall_ns - pr.stamp) / 1e9;
+    if (rec_preroll_find(r->packets, r->params.epoch, target_mono_ns, &pr) == 0) {
+        double pre = (double)(ev->mono_ns - pr.stamp) / 1e9;
         cw_ring_reader_seek(&r->pkt_rd, pr.seq);
         if (pr.shortened && r->cfg.pre_capture_s > 0 && pr.buffer_limited)
             cw_warn("motion at %s: recording %s with %.1f s of pre-roll instead of %.1f s: the "
@@ -403,13 +410,13 @@ static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *vi
         .par = r->par,
         .time_base = tb,
         .frame_rate = fr,
-        .start_ns = view->stamp,
+        .start_ns = ph->wall_ns,
         .motion_start_ns = r->info.motion_start_ns,
     };
     plan_audio(r, &spec);
     spec.annotate = r->boxes;
     ret = rec_clip_open(&r->clip, r->staging_path, &spec);
-    if (ret < 0 && ret != AVERROR(ENOMEM) && spec.audio_par) {
+    if (ret < 0 && ret != AVERROR(ENOMEM) && !rec_disk_full_error(ret) && spec.audio_par) {
         /* The video must not be lost for its sound (logged above). */
         cw_warn("clip %s: trying again without its sound", r->info.name);
         spec.audio_par = NULL;
@@ -427,12 +434,24 @@ static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *vi
     if (held < 0)
         cw_debug("clip %s: no room held for its snapshot and sidecar: %s", r->info.name,
                  strerror(-held));
-    r->clip_first_stamp = view->stamp;
+    r->clip_first = (CwStamp){.wall_ns = ph->wall_ns, .mono_ns = ph->mono_ns};
     r->clip_first_dts = ph->dts != CW_TS_NONE ? ph->dts : ph->pts;
-    r->info.start_ns = view->stamp;
+    r->info.start_ns = ph->wall_ns;
     cw_debug("clip %s: first packet %llu, %.2f s before the motion", r->staging_path,
-             (unsigned long long)view->seq, (double)(r->info.motion_start_ns - view->stamp) / 1e9);
+             (unsigned long long)view->seq, (double)(r->info.motion_start_ns - ph->wall_ns) / 1e9);
     return 0;
+}
+
+/*
+ * The arrival of a packet of the clip as the clip writer takes it (clip.h's
+ * `wall_ns`): the wall time of the file's first packet, advanced by the
+ * monotonic clock. Untimed streams are timed by it and the sound is placed
+ * by it, so a step of the wall clock during the clip must not show in it;
+ * the sidecar's end comes from it too.
+ */
+static int64_t clip_time_ns(const Recorder *r, const CwPacketHeader *ph)
+{
+    return r->clip_first.wall_ns + (ph->mono_ns - r->clip_first.mono_ns);
 }
 
 /*
@@ -473,7 +492,7 @@ static int take_snapshot(Recorder *r, const CwEvent *ev)
     if (ret == 0)
         r->snap_from_packets = r->cfg.detect_url[0] || (ev->width > 0 && ev->width < r->info.width);
     if (ret == 0 && r->snap_from_packets)
-        (void)rec_snapshot_take_main(r->snap, r->packets, &r->params, ev->wall_ns);
+        (void)rec_snapshot_take_main(r->snap, r->packets, &r->params, ev->mono_ns);
     return ret;
 }
 
@@ -510,13 +529,14 @@ static void handle_event(Recorder *r, const CwEvent *ev)
     r->paused = paused;
     if (paused && r->policy.phase == REC_CLIP_IDLE)
         return;
-    rec_clip_policy_on_event(&r->policy, ev->motion, ev->wall_ns, cw_mono_ns(), &d);
+    CwStamp at = {.wall_ns = ev->wall_ns, .mono_ns = ev->mono_ns};
+    rec_clip_policy_on_event(&r->policy, ev->motion, at, cw_mono_ns(), &d);
     switch (d.verdict) {
     case REC_EVENT_NONE:
     case REC_EVENT_HELD_OFF: /* the write error that holds clips off was logged */
         return;
     case REC_EVENT_START:
-        if (!start_clip(r, ev, d.preroll_target_ns))
+        if (!start_clip(r, ev, d.preroll_target_mono_ns))
             return;
         break;
     case REC_EVENT_EXTEND:
@@ -598,7 +618,7 @@ static void copy_audio(Recorder *r, const CwPacketHeader *ph, CwRingView *view)
     r->pkt->flags = AV_PKT_FLAG_KEY;
     r->pkt->stream_index = 1;
     /* A write error is sticky in the clip: the next video packet ends it. */
-    rec_clip_write(r->clip, r->pkt, view->stamp);
+    rec_clip_write(r->clip, r->pkt, clip_time_ns(r, ph));
 }
 
 /*
@@ -656,13 +676,13 @@ static void drain_packets(Recorder *r)
         bool key = view.flags & CW_SLOT_KEY;
         RecPacketIn in = {
             .now_mono_ns = cw_mono_ns(),
-            .stamp_ns = view.stamp,
+            .arrival = {.wall_ns = ph.wall_ns, .mono_ns = ph.mono_ns},
             .key = key,
             .stream_changed = ph.epoch != r->params.epoch,
             .elapsed_media_ns = REC_NO_MEDIA_TIME,
         };
         if (r->clip) {
-            in.elapsed_wall_ns = view.stamp - r->clip_first_stamp;
+            in.elapsed_arrival_ns = ph.mono_ns - r->clip_first.mono_ns;
             in.elapsed_media_ns = clip_media_elapsed_ns(r, &ph);
         }
         rec_clip_policy_on_packet(&r->policy, &in, &d);
@@ -688,7 +708,7 @@ static void drain_packets(Recorder *r)
             return;
         case REC_PACKET_CUT:
             end_clip(r, d.end);
-            continue_clip(r, view.stamp);
+            continue_clip(r, ph.wall_ns);
             /* cw_ring_next() returns this packet again, for the next clip. */
             continue;
         case REC_PACKET_NEW_STREAM: /* (answered above: never twice) */
@@ -698,8 +718,14 @@ static void drain_packets(Recorder *r)
         case REC_PACKET_WRITE:
             break;
         }
-        if (d.open_file && open_clip(r, &ph, &view) < 0) {
-            rec_clip_policy_ended(&r->policy, REC_END_OPEN_FAILED, REC_OUTCOME_WRITE_FAILED,
+        int opened = d.open_file ? open_clip(r, &ph, &view) : 0;
+        if (opened < 0 && rec_disk_full_error(opened)) /* clip.c leaves this one to us */
+            rec_disk_full_failed(&r->disk_full, "create clip", r->staging_path, opened,
+                                 cw_mono_ns());
+        if (opened < 0) {
+            rec_clip_policy_ended(&r->policy, REC_END_OPEN_FAILED,
+                                  rec_disk_full_error(opened) ? REC_OUTCOME_DISK_FULL
+                                                              : REC_OUTCOME_WRITE_FAILED,
                                   cw_mono_ns());
             return;
         }
@@ -725,7 +751,7 @@ static void drain_packets(Recorder *r)
         r->pkt->dts = ph.dts;
         r->pkt->duration = ph.duration;
         r->pkt->flags = key ? AV_PKT_FLAG_KEY : 0;
-        if (rec_clip_write(r->clip, r->pkt, view.stamp) < 0) {
+        if (rec_clip_write(r->clip, r->pkt, clip_time_ns(r, &ph)) < 0) {
             end_clip(r, REC_END_WRITE_FAILED); /* the outcome names the cut */
             return;
         }
@@ -810,6 +836,7 @@ int main(int argc, char **argv)
         .write_retry_ns = REC_WRITE_RETRY_NS,
     };
     rec_clip_policy_init(&r->policy, &rules);
+    rec_disk_full_init(&r->disk_full);
     char err[512];
     /* The loader checked it already: a failure here is a bug. */
     if (cw_polygons_parse("MOTION_ZONES", r->cfg.motion_zones, true, &r->zones, err, sizeof(err)) <

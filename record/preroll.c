@@ -46,7 +46,8 @@ int rec_preroll_choose(uint64_t head, uint64_t depth, RecSlotLookup lookup, cons
     return found_any ? 0 : -ENOENT;
 }
 
-/* A slot of the packets ring: descriptors, and the packet header of keyframes only. */
+/* A slot of the packets ring: descriptors, and the packet header of
+ * keyframes only (the slot's own stamp is wall time, which may step). */
 static void ring_lookup(const void *opaque, uint64_t seq, RecSlot *slot)
 {
     const CwRing *packets = opaque;
@@ -66,7 +67,6 @@ static void ring_lookup(const void *opaque, uint64_t seq, RecSlot *slot)
         return;
     }
     slot->state = REC_SLOT_PACKET;
-    slot->stamp = view.stamp;
     slot->key = view.flags & CW_SLOT_KEY;
     if (!slot->key)
         return;
@@ -76,6 +76,7 @@ static void ring_lookup(const void *opaque, uint64_t seq, RecSlot *slot)
         return;
     }
     slot->epoch = ph.epoch;
+    slot->stamp = ph.mono_ns;
     if (ph.stream != CW_STREAM_MAIN)
         slot->key = false; /* a clip starts at a keyframe of the video it records */
 }

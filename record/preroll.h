@@ -16,7 +16,7 @@
 
 typedef struct RecPreroll {
     uint64_t seq;        /* the keyframe's slot */
-    int64_t stamp;       /* its arrival time (CLOCK_REALTIME ns) */
+    int64_t stamp;       /* its arrival time (CLOCK_MONOTONIC ns: its header's mono_ns) */
     bool shortened;      /* no keyframe as old as asked: this is the oldest one left */
     bool buffer_limited; /* ...because older packets were overwritten (the ring
                           * is too small for the pre-roll), not because the
@@ -24,10 +24,11 @@ typedef struct RecPreroll {
 } RecPreroll;
 
 /*
- * Find the newest keyframe of stream epoch `epoch` stamped at or before
- * `target_ns`. If the ring holds no keyframe that old, take the oldest
- * intact keyframe of the epoch and set `shortened`. Reads descriptors and the 48-byte packet
- * headers only (for the epoch), never packet data. Returns 0, or -ENOENT
+ * Find the newest keyframe of stream epoch `epoch` that arrived at or before
+ * `target_ns` (CLOCK_MONOTONIC: a step of the wall clock must not move the
+ * pre-roll). If the ring holds no keyframe that old, take the oldest intact
+ * keyframe of the epoch and set `shortened`. Reads descriptors and the
+ * packet headers of keyframes only (epoch, stamp), never packet data. Returns 0, or -ENOENT
  * when the ring holds no usable keyframe (start at the next one that comes).
  */
 int rec_preroll_find(const CwRing *packets, uint64_t epoch, int64_t target_ns, RecPreroll *out);
@@ -44,7 +45,7 @@ typedef struct RecSlot {
     enum RecSlotState state;
     bool key;       /* REC_SLOT_PACKET: a keyframe */
     uint64_t epoch; /* REC_SLOT_PACKET and key: its stream epoch (need not be read otherwise) */
-    int64_t stamp;  /* REC_SLOT_PACKET: arrival time */
+    int64_t stamp;  /* REC_SLOT_PACKET and key: arrival time (CLOCK_MONOTONIC) */
 } RecSlot;
 
 /* Describe slot `seq` into *slot. */

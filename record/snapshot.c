@@ -130,7 +130,7 @@ static int no_key(RecSnapshot *s, const char *why, int err)
 }
 
 int rec_snapshot_take_main(RecSnapshot *s, const CwRing *packets, const CwStreamParams *main,
-                           int64_t wall_ns)
+                           int64_t mono_ns)
 {
     RecPreroll pr;
     CwRingView view;
@@ -138,8 +138,8 @@ int rec_snapshot_take_main(RecSnapshot *s, const CwRing *packets, const CwStream
 
     av_packet_unref(s->key);
     /* The same search as a clip's pre-roll: slot descriptors, no packet data. */
-    if (rec_preroll_find(packets, main->epoch, wall_ns, &pr) < 0 || pr.shortened ||
-        wall_ns - pr.stamp > REC_SNAPSHOT_MAIN_WINDOW_NS)
+    if (rec_preroll_find(packets, main->epoch, mono_ns, &pr) < 0 || pr.shortened ||
+        mono_ns - pr.stamp > REC_SNAPSHOT_MAIN_WINDOW_NS)
         return no_key(s, "no main-stream keyframe within 1 s before the peak in the ring",
                       AVERROR(ENOENT));
     int ret = cw_ring_peek(packets, pr.seq, &view);

@@ -47,8 +47,8 @@ int rec_snapshot_take(RecSnapshot *snap, const CwRing *frames, const CwEvent *ev
  * With DETECT_URL the frames ring holds the sub-stream's pictures; the
  * main stream is never decoded there. After a successful
  * rec_snapshot_take() of the peak, keep (compressed: no decoding yet) the
- * main stream's keyframe stamped at or before `wall_ns` (the peak
- * picture's capture time), at most REC_SNAPSHOT_MAIN_WINDOW_NS earlier,
+ * main stream's keyframe stamped at or before `mono_ns` (the peak
+ * picture's capture time, CLOCK_MONOTONIC), at most REC_SNAPSHOT_MAIN_WINDOW_NS earlier,
  * from `packets` (stream `main`'s epoch). Any keyframe kept for an earlier
  * peak is dropped first, so the keyframe always belongs to the current
  * boxes. Returns 0; AVERROR(ENOENT) when the ring has no such keyframe;
@@ -56,7 +56,7 @@ int rec_snapshot_take(RecSnapshot *snap, const CwRing *frames, const CwEvent *ev
  * malformed slot; or AVERROR(ENOMEM).
  */
 int rec_snapshot_take_main(RecSnapshot *snap, const CwRing *packets, const CwStreamParams *main,
-                           int64_t wall_ns);
+                           int64_t mono_ns);
 
 /*
  * Decode the kept main-stream keyframe (once: one decode per snapshot) and

@@ -27,13 +27,22 @@ static RecClipPolicy policy(void)
     return p;
 }
 
-/* An event at wall time t (s after WALL0), seen at the same monotonic offset. */
+/* How far the wall clock was stepped (NTP) at the stamps made from now on. */
+static int64_t wall_step_ns;
+
+/* Both clocks at t s after WALL0 / MONO0 (the wall clock stepped by wall_step_ns). */
+static CwStamp at(double t)
+{
+    return (CwStamp){.wall_ns = WALL0 + S(t) + wall_step_ns, .mono_ns = MONO0 + S(t)};
+}
+
+/* An event in a frame captured at t, seen at the same time. */
 static enum RecEventVerdict event(RecClipPolicy *p, bool motion, double t, int64_t *target)
 {
     RecEventDecision d;
-    rec_clip_policy_on_event(p, motion, WALL0 + S(t), MONO0 + S(t), &d);
+    rec_clip_policy_on_event(p, motion, at(t), MONO0 + S(t), &d);
     if (target)
-        *target = d.preroll_target_ns;
+        *target = d.preroll_target_mono_ns;
     return d.verdict;
 }
 
@@ -42,9 +51,9 @@ static RecPacketDecision packet_at(RecClipPolicy *p, double t, bool key, double 
 {
     RecPacketIn in = {
         .now_mono_ns = MONO0 + S(t),
-        .stamp_ns = WALL0 + S(t),
+        .arrival = at(t),
         .key = key,
-        .elapsed_wall_ns = S(t - first),
+        .elapsed_arrival_ns = S(t - first),
         .elapsed_media_ns = S(t - first),
     };
     RecPacketDecision d;
@@ -67,10 +76,10 @@ static void test_start(void)
     CHECK(p.phase == REC_CLIP_IDLE);
     CHECK(event(&p, true, 1, &target) == REC_EVENT_START);
     CHECK(p.phase == REC_CLIP_WAITING && p.need_key);
-    CHECK_EQ_U64(target, WALL0 + S(1) - S(5));
-    CHECK_EQ_U64(p.last_motion_ns, WALL0 + S(1));
+    CHECK_EQ_U64(target, MONO0 + S(1) - S(5));
+    CHECK_EQ_U64(p.last_motion_mono_ns, MONO0 + S(1));
     /* Every event, motion or not, says how far the detector got. */
-    CHECK_EQ_U64(p.last_event_ns, WALL0 + S(1));
+    CHECK_EQ_U64(p.last_event_mono_ns, MONO0 + S(1));
 }
 
 /* Motion during a clip extends it; an older event never shortens it. */
@@ -79,12 +88,12 @@ static void test_extend(void)
     RecClipPolicy p = policy();
     CHECK(event(&p, true, 0, NULL) == REC_EVENT_START);
     CHECK(event(&p, true, 4, NULL) == REC_EVENT_EXTEND);
-    CHECK_EQ_U64(p.last_motion_ns, WALL0 + S(4));
+    CHECK_EQ_U64(p.last_motion_mono_ns, MONO0 + S(4));
     CHECK(event(&p, true, 3, NULL) == REC_EVENT_EXTEND);
-    CHECK_EQ_U64(p.last_motion_ns, WALL0 + S(4));
+    CHECK_EQ_U64(p.last_motion_mono_ns, MONO0 + S(4));
     CHECK(event(&p, false, 6, NULL) == REC_EVENT_NONE);
-    CHECK_EQ_U64(p.last_motion_ns, WALL0 + S(4));
-    CHECK_EQ_U64(p.last_event_ns, WALL0 + S(6));
+    CHECK_EQ_U64(p.last_motion_mono_ns, MONO0 + S(4));
+    CHECK_EQ_U64(p.last_event_mono_ns, MONO0 + S(6));
 }
 
 /* The file opens at the clip's first keyframe; packets before it are dropped. */
@@ -211,15 +220,15 @@ static void test_length_by_the_stream_clock(void)
         event(&p, true, t, NULL);
     RecPacketIn in = {
         .now_mono_ns = MONO0 + S(60.3),
-        .stamp_ns = WALL0 + S(60.3),
+        .arrival = at(60.3),
         .key = true,
-        .elapsed_wall_ns = S(60.3),
+        .elapsed_arrival_ns = S(60.3),
         .elapsed_media_ns = S(59.9),
     };
     RecPacketDecision d;
     rec_clip_policy_on_packet(&p, &in, &d);
     CHECK(d.verdict == REC_PACKET_WRITE);
-    in.elapsed_wall_ns = S(59.8);
+    in.elapsed_arrival_ns = S(59.8);
     in.elapsed_media_ns = S(60.0);
     rec_clip_policy_on_packet(&p, &in, &d);
     CHECK(d.verdict == REC_PACKET_CUT);
@@ -246,7 +255,7 @@ static void test_stream_change(void)
     RecClipPolicy p = policy();
     RecPacketDecision d;
     event(&p, true, 0, NULL);
-    RecPacketIn in = {.now_mono_ns = MONO0 + S(1), .stamp_ns = WALL0 + S(1), .key = true};
+    RecPacketIn in = {.now_mono_ns = MONO0 + S(1), .arrival = at(1), .key = true};
     in.stream_changed = true;
     rec_clip_policy_on_packet(&p, &in, &d);
     CHECK(d.verdict == REC_PACKET_NEW_STREAM);
@@ -255,7 +264,7 @@ static void test_stream_change(void)
     rec_clip_policy_on_packet(&p, &in, &d);
     CHECK(d.verdict == REC_PACKET_WRITE && d.open_file);
 
-    in.stamp_ns = WALL0 + S(2);
+    in.arrival = at(2);
     in.stream_changed = true;
     rec_clip_policy_on_packet(&p, &in, &d);
     CHECK(d.verdict == REC_PACKET_END && d.end == REC_END_CAMERA_LOST);
@@ -331,6 +340,41 @@ static void test_write_errors(void)
     CHECK(event(&p, true, 0.1, NULL) == REC_EVENT_START);
 }
 
+/*
+ * The wall clock steps (NTP) in the middle of an event, forward or back:
+ * the clip still ends at its last motion + POST by the monotonic clock,
+ * neither cut at the step nor held open by it, and a clip that starts
+ * after a step gets its pre-roll on the monotonic clock too.
+ */
+static void test_wall_clock_step(void)
+{
+    static const int64_t steps[] = {3600 * S(1), -3600 * S(1), S(5), -S(5)};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        RecClipPolicy p = policy();
+        wall_step_ns = 0;
+        CHECK(event(&p, true, 0, NULL) == REC_EVENT_START);
+        CHECK(packet(&p, 0, true, 0) == REC_PACKET_WRITE);
+        CHECK(event(&p, true, 2, NULL) == REC_EVENT_EXTEND); /* motion until 2 s */
+        wall_step_ns = steps[i];                             /* the step, at 3 s */
+        for (double t = 3; t <= 12; t += 0.5) {
+            event(&p, false, t + 0.5, NULL); /* the detector is ahead: no grace needed */
+            CHECK(packet(&p, t, t == 6, 0) == REC_PACKET_WRITE); /* until 2 + 10 s */
+        }
+        RecPacketDecision d = packet_at(&p, 12.1, false, 0);
+        CHECK(d.verdict == REC_PACKET_END && d.end == REC_END_MOTION_OVER);
+        rec_clip_policy_ended(&p, d.end, REC_OUTCOME_OK, MONO0 + S(12.1));
+
+        /* The next motion, after the step: its pre-roll by the monotonic clock. */
+        int64_t target;
+        CHECK(event(&p, true, 20, &target) == REC_EVENT_START);
+        CHECK_EQ_U64(target, MONO0 + S(15));
+        CHECK(packet(&p, 20, true, 20) == REC_PACKET_WRITE);
+        CHECK(packet(&p, 30, false, 20) == REC_PACKET_WRITE);
+        CHECK(packet(&p, 32.5, false, 20) == REC_PACKET_END); /* 20 + 10 + grace */
+    }
+    wall_step_ns = 0;
+}
+
 /* A start the caller could not carry out (no stream yet) leaves no trace. */
 static void test_cancel(void)
 {
@@ -360,5 +404,6 @@ int main(void)
     RUN(test_stop);
     RUN(test_write_errors);
     RUN(test_cancel);
+    RUN(test_wall_clock_step);
     return 0;
 }

@@ -8,8 +8,19 @@
 
 #include <errno.h>
 
-#define S(x)  ((int64_t)((x)*1e9))
+#define S(x) ((int64_t)((x)*1e9))
+/* Wall and monotonic clocks far apart, so that a mixed-up clock shows. */
 #define WALL0 S(1795700000)
+#define MONO0 S(5000)
+
+/* How far the wall clock was stepped (NTP) at the stamps made from now on. */
+static int64_t wall_step_ns;
+
+/* Both clocks at t s after WALL0 / MONO0 (the wall clock stepped by wall_step_ns). */
+static CwStamp at_s(double t)
+{
+    return (CwStamp){.wall_ns = WALL0 + S(t) + wall_step_ns, .mono_ns = MONO0 + S(t)};
+}
 
 /* What the tracker asked to publish, in order: "S", "U", "E" (E+ with a clip). */
 static char said[64];
@@ -23,16 +34,17 @@ static void emit(const MqttEvent *e, enum MqttEventType type, void *data)
 
 static void event(MqttTracker *t, bool motion, double at, float percent, bool record_paused)
 {
-    CwEvent ev = {.wall_ns = WALL0 + S(at),
+    CwEvent ev = {.wall_ns = at_s(at).wall_ns,
+                  .mono_ns = at_s(at).mono_ns,
                   .motion = motion,
                   .changed_percent = percent,
                   .box_count = motion ? 1 : 0};
-    mqtt_tracker_on_event(t, &ev, record_paused, WALL0 + S(at), emit, NULL);
+    mqtt_tracker_on_event(t, &ev, record_paused, at_s(at), emit, NULL);
 }
 
 static void tick(MqttTracker *t, double at)
 {
-    mqtt_tracker_on_tick(t, WALL0 + S(at), emit, NULL);
+    mqtt_tracker_on_tick(t, at_s(at), emit, NULL);
 }
 
 /* POST 2 s: ON at the first motion frame, OFF once post-capture is over. */
@@ -93,11 +105,11 @@ static void test_end_waits_for_the_final_clip(void)
     CHECK(strcmp(said, "S") == 0);
     /* A clip cut at max length is not the event's last. */
     CHECK(mqtt_tracker_on_clip(&t, WALL0 + S(1), false, "/v/a.mp4", "/v/a.jpg", "/v/a.json",
-                               WALL0 + S(5.6), emit, NULL));
+                               at_s(5.6), emit, NULL));
     CHECK(strcmp(said, "S") == 0);
     /* Its continuation began in the post-capture time: the same event's. */
     CHECK(mqtt_tracker_on_clip(&t, WALL0 + S(2.5), true, "/v/b.mp4", "/v/b.jpg", "/v/b.json",
-                               WALL0 + S(5.7), emit, NULL));
+                               at_s(5.7), emit, NULL));
     CHECK(strcmp(said, "SE+") == 0);
     CHECK(strcmp(t.current.clip, "/v/b.mp4") == 0);
 }
@@ -106,8 +118,8 @@ static void test_clip_before_off_ends_at_off(void)
 {
     MqttTracker t = tracker();
     event(&t, true, 1, 1, false);
-    CHECK(mqtt_tracker_on_clip(&t, WALL0 + S(1), true, "/v/a.mp4", NULL, "/v/a.json",
-                               WALL0 + S(3.1), emit, NULL));
+    CHECK(mqtt_tracker_on_clip(&t, WALL0 + S(1), true, "/v/a.mp4", NULL, "/v/a.json", at_s(3.1),
+                               emit, NULL));
     CHECK(strcmp(said, "S") == 0);
     tick(&t, 5.1);
     CHECK(strcmp(said, "SE+") == 0);
@@ -118,7 +130,7 @@ static void test_other_clips_are_not_the_events(void)
     MqttTracker t = tracker();
     event(&t, true, 10, 1, false);
     CHECK(!mqtt_tracker_on_clip(&t, WALL0 + S(5), true, "/v/old.mp4", NULL, "/v/old.json",
-                                WALL0 + S(10.5), emit, NULL));
+                                at_s(10.5), emit, NULL));
     CHECK(strcmp(said, "S") == 0);
 }
 
@@ -146,10 +158,44 @@ static void test_new_event_while_the_last_waits(void)
     event(&t, true, 5.2, 1, false); /* a new event */
     CHECK(strcmp(said, "SS") == 0);
     CHECK(t.closing.open && t.current.open);
-    CHECK(mqtt_tracker_on_clip(&t, WALL0 + S(1), true, "/v/a.mp4", NULL, "/v/a.json",
-                               WALL0 + S(5.3), emit, NULL));
+    CHECK(mqtt_tracker_on_clip(&t, WALL0 + S(1), true, "/v/a.mp4", NULL, "/v/a.json", at_s(5.3),
+                               emit, NULL));
     CHECK(strcmp(said, "SSE+") == 0);
     CHECK(!t.closing.open && t.current.active);
+}
+
+/*
+ * The wall clock steps (NTP) while motion is ON, forward or back: motion
+ * goes OFF at its last motion + POST by the monotonic clock, as record's
+ * clip ends, neither at the step nor an hour later; the event's times
+ * told are the wall clock's.
+ */
+static void test_wall_clock_step(void)
+{
+    static const int64_t steps[] = {3600 * S(1), -3600 * S(1)};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        MqttTracker t = tracker();
+        wall_step_ns = 0;
+        event(&t, true, 1, 1, false);
+        event(&t, true, 2, 1, false); /* motion until 2 s: OFF after 4 s */
+        wall_step_ns = steps[i];
+        event(&t, false, 2.5, 0, false);
+        tick(&t, 2.5);
+        CHECK(mqtt_tracker_motion(&t)); /* not cut short by a forward step */
+        event(&t, false, 3.9, 0, false);
+        tick(&t, 3.9);
+        CHECK(mqtt_tracker_motion(&t));
+        event(&t, false, 4.1, 0, false);
+        tick(&t, 4.1);
+        CHECK(!mqtt_tracker_motion(&t)); /* not held ON by a backward step */
+        CHECK_EQ_U64(t.current.start_ns, WALL0 + S(1));
+        CHECK_EQ_U64(t.current.off_ns, WALL0 + S(4.1) + steps[i]);
+        /* Its clip, named by the wall clock before the step, still ends it. */
+        CHECK(mqtt_tracker_on_clip(&t, WALL0 + S(1), true, "/v/a.mp4", NULL, "/v/a.json", at_s(4.2),
+                                   emit, NULL));
+        CHECK(strcmp(said, "SE+") == 0);
+    }
+    wall_step_ns = 0;
 }
 
 static void test_outbox_drops_the_oldest(void)
@@ -211,6 +257,7 @@ int main(void)
     RUN(test_other_clips_are_not_the_events);
     RUN(test_no_clip_expected_or_none_came);
     RUN(test_new_event_while_the_last_waits);
+    RUN(test_wall_clock_step);
     RUN(test_outbox_drops_the_oldest);
     RUN(test_mqtt_url);
     return 0;
