@@ -14,11 +14,12 @@
  *      320x240: 2 x 2, then 384x288 to 320). The block mean is the exact
  *      area average (no aliasing, and it averages away sensor noise), and
  *      it reads the frame once, as one stream, writing nothing else: this
- *      step is most of the detector's cost, and the cost is reading the
- *      frame. OpenCV's INTER_AREA by 6 takes its generic area path (0.61 ms
- *      for a 1080p frame); halving by INTER_AREA twice and a linear step,
- *      as this did before, 0.34 ms in the benchmark (the frame fresh from
- *      the decoder); one pass, 0.25 ms.
+ *      step is most of the detector's cost, and its cost is reading the
+ *      frame, which is not in the cache (the decoder wrote it). Measured in
+ *      bench/detect_bench on 1080p, CPU time per analysed frame: halving by
+ *      INTER_AREA twice then a linear step, as this did before, 0.53 ms;
+ *      this, 0.19 ms. (A single INTER_AREA by 6 takes OpenCV's generic area
+ *      path: 0.6 ms even on a frame in the cache.)
  *   2. GaussianBlur 5x5: what noise the scaling left, and compression's
  *      blocking, must not count as change.
  *   3. Lighting (see "Lighting" below): a monotone tone curve that maps the
