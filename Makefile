@@ -130,6 +130,7 @@ $(BUILD)/tests/policy: $(BUILD)/supervisor/policy.o
 $(BUILD)/tests/stop: $(BUILD)/supervisor/stop.o
 $(BUILD)/tests/outage: $(BUILD)/supervisor/outage.o
 $(BUILD)/tests/clippolicy: $(BUILD)/record/clippolicy.o
+$(BUILD)/tests/diskfull: $(BUILD)/record/diskfull.o
 $(BUILD)/tests/preroll: $(BUILD)/record/preroll.o
 $(BUILD)/tests/boxscale: $(BUILD)/record/boxscale.o
 $(BUILD)/tests/boxtrack: $(BUILD)/record/boxtrack.o
@@ -147,6 +148,7 @@ $(BUILD)/tests/damage: $(BUILD)/capture/damage.o
 $(BUILD)/tests/transport: $(BUILD)/capture/transport.o
 $(BUILD)/tests/role: $(BUILD)/capture/role.o
 $(BUILD)/tests/lowres: $(BUILD)/capture/lowres.o
+$(BUILD)/tests/arrival: $(BUILD)/capture/arrival.o
 $(BUILD)/tests/confirm: $(BUILD)/detect/confirm.o
 $(BUILD)/tests/http_clips: $(BUILD)/http/clips.o
 $(BUILD)/tests/http_clips: TEST_LIBS = $(CJSON_LIBS)
