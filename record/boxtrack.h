@@ -20,7 +20,7 @@
 #define REC_BOXTRACK_HOLD_NS 1000000000LL
 
 typedef struct RecBoxTrackEntry {
-    int64_t wall_ns; /* the analysed frame's capture time */
+    int64_t mono_ns; /* the analysed frame's capture time (CLOCK_MONOTONIC) */
     int32_t ref_w, ref_h;
     uint16_t box_count; /* 0 for an analysis without motion */
     CwBox boxes[CW_MAX_BOXES];
@@ -42,14 +42,14 @@ void rec_boxtrack_init(RecBoxTrack *track);
 void rec_boxtrack_push(RecBoxTrack *track, const CwEvent *ev);
 
 /*
- * The analysis in force for a picture captured at `wall_ns`: the newest
+ * The analysis in force for a picture captured at `mono_ns` (CLOCK_MONOTONIC): the newest
  * one at or before it, if at most REC_BOXTRACK_HOLD_NS older. Returns it
  * (pointing into the track, valid until the next push) or NULL.
  */
-const RecBoxTrackEntry *rec_boxtrack_at(const RecBoxTrack *track, int64_t wall_ns);
+const RecBoxTrackEntry *rec_boxtrack_at(const RecBoxTrack *track, int64_t mono_ns);
 
-/* True when an analysis of a picture captured at or after `wall_ns` is in:
+/* True when an analysis of a picture captured at or after `mono_ns` is in:
  * the boxes for that picture are known. */
-bool rec_boxtrack_covers(const RecBoxTrack *track, int64_t wall_ns);
+bool rec_boxtrack_covers(const RecBoxTrack *track, int64_t mono_ns);
 
 #endif /* CAMWATCH_RECORD_BOXTRACK_H */

@@ -114,7 +114,8 @@ static int open_annotated(RecClip *c, const RecClipSpec *spec)
         return 0; /* said once by rec_videoenc_pick() */
     c->venc_tb = spec->time_base;
     int ret = rec_videoenc_open(&c->venc, codec, spec->par, c->venc_tb, spec->frame_rate,
-                                spec->annotate, c->oc->oformat->flags & AVFMT_GLOBALHEADER);
+                                spec->annotate, spec->annotate_mono_offset_ns,
+                                c->oc->oformat->flags & AVFMT_GLOBALHEADER);
     if (ret == AVERROR(ENOMEM))
         return ret;
     if (ret < 0) {
@@ -180,7 +181,7 @@ int rec_clip_open(RecClip **clip, const char *path, const RecClipSpec *spec)
      * muxer choose (avc1, mp4v for MJPEG), except for H.265: hvc1, not the
      * muxer's hev1, which Apple's players refuse. */
     c->st->codecpar->codec_tag =
-        spec->par->codec_id == AV_CODEC_ID_HEVC ? MKTAG('h', 'v', 'c', '1') : 0;
+        c->st->codecpar->codec_id == AV_CODEC_ID_HEVC ? MKTAG('h', 'v', 'c', '1') : 0;
     c->st->time_base = spec->time_base;
     if (spec->frame_rate.num > 0 && spec->frame_rate.den > 0)
         c->st->avg_frame_rate = spec->frame_rate;

@@ -66,6 +66,11 @@ typedef struct RecClipSpec {
      * A clip that cannot be annotated (no encoder, or it fails to open) is
      * copied instead (logged); rec_clip_reencoded() says which it is. */
     const RecBoxTrack *annotate;
+    /* CLOCK_MONOTONIC minus the times handed to rec_clip_write(), which the
+     * boxes' track is keyed on: record hands in the first packet's wall
+     * time advanced by the monotonic clock, so this is one constant per
+     * clip and a wall-clock step moves no outline. */
+    int64_t annotate_mono_offset_ns;
 } RecClipSpec;
 
 typedef struct RecClipStats {

@@ -415,6 +415,8 @@ static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *vi
     };
     plan_audio(r, &spec);
     spec.annotate = r->boxes;
+    spec.annotate_mono_offset_ns =
+        ph->mono_ns - ph->wall_ns; /* clip_time_ns()'s, from this packet */
     ret = rec_clip_open(&r->clip, r->staging_path, &spec);
     if (ret < 0 && ret != AVERROR(ENOMEM) && !rec_disk_full_error(ret) && spec.audio_par) {
         /* The video must not be lost for its sound (logged above). */

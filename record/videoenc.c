@@ -46,11 +46,12 @@ struct RecVideoEnc {
     AVCodecContext *dec, *enc;
     AVCodecParameters *par; /* of the encoded stream */
     const RecBoxTrack *track;
-    AVFifo *waiting;   /* Waiting: packets whose analysis has not come */
-    AVFifo *encoded;   /* AVPacket *: out of the encoder, not yet taken */
-    AVFifo *durations; /* Timed: duration of each picture in the encoder */
-    AVFrame *frame;    /* decoded */
-    AVFrame *conv;     /* converted to the encoder's format or size */
+    int64_t mono_offset_ns; /* the track's clock minus the arrival times handed in */
+    AVFifo *waiting;        /* Waiting: packets whose analysis has not come */
+    AVFifo *encoded;        /* AVPacket *: out of the encoder, not yet taken */
+    AVFifo *durations;      /* Timed: duration of each picture in the encoder */
+    AVFrame *frame;         /* decoded */
+    AVFrame *conv;          /* converted to the encoder's format or size */
     AVPacket *out;
     struct SwsContext *sws;
     Timed walls[WALL_SLOTS]; /* pts -> arrival time of the packets being decoded */
@@ -164,7 +165,7 @@ static int open_encoder(RecVideoEnc *ve, const AVCodec *codec, const AVCodecPara
 
 int rec_videoenc_open(RecVideoEnc **out, const AVCodec *codec, const AVCodecParameters *in,
                       AVRational time_base, AVRational frame_rate, const RecBoxTrack *track,
-                      bool global_header)
+                      int64_t mono_offset_ns, bool global_header)
 {
     RecVideoEnc *ve = av_mallocz(sizeof(*ve));
     int ret;
@@ -173,6 +174,7 @@ int rec_videoenc_open(RecVideoEnc **out, const AVCodec *codec, const AVCodecPara
     if (!ve)
         return AVERROR(ENOMEM);
     ve->track = track;
+    ve->mono_offset_ns = mono_offset_ns;
     ve->thickness_px = rec_annotate_thickness(in->width);
     ve->par = avcodec_parameters_alloc();
     ve->frame = av_frame_alloc();
@@ -299,7 +301,8 @@ static int encode_picture(RecVideoEnc *ve, AVFrame *f)
     /* The encoder wants strictly increasing times (the clip's are already). */
     if (ve->have_last_pts && pts <= ve->last_pts)
         pts = ve->last_pts + 1;
-    const RecBoxTrackEntry *boxes = rec_boxtrack_at(ve->track, wall_of(ve, pts));
+    const RecBoxTrackEntry *boxes =
+        rec_boxtrack_at(ve->track, wall_of(ve, pts) + ve->mono_offset_ns);
     f->pts = pts;
     ret = to_encoder_format(ve, f, &pic);
     if (ret < 0)
@@ -367,7 +370,7 @@ static int release_waiting(RecVideoEnc *ve, bool all)
     Waiting w;
     int ret = 0;
     while (ret >= 0 && av_fifo_peek(ve->waiting, &w, 1, 0) >= 0) {
-        if (!all && !rec_boxtrack_covers(ve->track, w.wall_ns) &&
+        if (!all && !rec_boxtrack_covers(ve->track, w.wall_ns + ve->mono_offset_ns) &&
             ve->newest_wall_ns - w.wall_ns <= REC_VIDEOENC_WAIT_NS)
             break;
         av_fifo_drain2(ve->waiting, 1);

@@ -47,13 +47,15 @@ const AVCodec *rec_videoenc_pick(enum AVCodecID camera_codec);
  * to `codec`, for packets timed in `time_base` (as will be those it
  * returns) at `frame_rate` ({0, 1} if unknown). `track` (not owned; it
  * must outlive the transcoder) is where the boxes come from; the caller
- * keeps pushing analyses into it. `global_header`: the container wants the
+ * keeps pushing analyses into it; they are keyed on CLOCK_MONOTONIC, which
+ * is the packets' arrival time (rec_videoenc_send()) + `mono_offset_ns`.
+ * `global_header`: the container wants the
  * parameter sets apart (MP4). Returns 0 and sets *ve (freed with
  * rec_videoenc_free()), or a negative AVERROR.
  */
 int rec_videoenc_open(RecVideoEnc **ve, const AVCodec *codec, const AVCodecParameters *in,
                       AVRational time_base, AVRational frame_rate, const RecBoxTrack *track,
-                      bool global_header);
+                      int64_t mono_offset_ns, bool global_header);
 
 /* The encoded stream's parameters (with its extradata), owned by `ve`. */
 const AVCodecParameters *rec_videoenc_par(const RecVideoEnc *ve);

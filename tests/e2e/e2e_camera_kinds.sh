@@ -10,6 +10,8 @@
 #     TCP inside TLS, and a clip appears.
 #  3. An H.265 camera: the clip is HEVC as the camera sent it, tagged hvc1
 #     (what Apple's players need), and decodes without error.
+#  4. The same camera with RECORD_MODE=annotated: the re-encoded clip is
+#     H.264 tagged avc1 (an hvc1 tag on H.264 is refused by the muxer).
 source "$(dirname "$0")/lib.sh"
 
 port=$(test_port 19850)
@@ -122,4 +124,11 @@ run_has 'connected to .*: hevc 320x240' || fail "capture did not read H.265"
 wait_for 60 "an H.265 clip" has_clips 1
 clip_decodes "$(clips | head -n 1)" hevc hvc1
 stop_camwatch
-log "Digest, RTSPS and H.265 cameras recorded; ok"
+
+log "4. the H.265 camera with RECORD_MODE=annotated: the clip is H.264 (avc1)"
+new_run
+RECORD_MODE=annotated start_camwatch
+wait_for 60 "an annotated clip of the H.265 camera" has_clips 1
+clip_decodes "$(clips | head -n 1)" h264 avc1
+stop_camwatch
+log "Digest, RTSPS and H.265 cameras recorded, H.265 annotated too; ok"
