@@ -28,7 +28,7 @@
  */
 typedef struct WallEntry {
     int64_t pts;
-    int64_t wall_ns;
+    CwStamp at;         /* the packet's arrival, both clocks */
     uint64_t packet_no; /* which packet it was, for the damage rules */
 } WallEntry;
 
@@ -295,7 +295,7 @@ static bool may_publish(CaptureDecoder *dec, const AVFrame *frame, uint64_t pack
 static int hand_out(CaptureDecoder *dec, CaptureFrameFn on_frame, void *arg, const WallEntry *entry)
 {
     if (dec->hw_format == AV_PIX_FMT_NONE || dec->frame->format != dec->hw_format)
-        return on_frame(arg, dec->frame, entry->wall_ns);
+        return on_frame(arg, dec->frame, entry->at);
     int ret = av_hwframe_transfer_data(dec->sw_frame, dec->frame, 0);
     if (ret >= 0)
         ret = av_frame_copy_props(dec->sw_frame, dec->frame);
@@ -306,12 +306,12 @@ static int hand_out(CaptureDecoder *dec, CaptureFrameFn on_frame, void *arg, con
         av_frame_unref(dec->sw_frame);
         return 0;
     }
-    ret = on_frame(arg, dec->sw_frame, entry->wall_ns);
+    ret = on_frame(arg, dec->sw_frame, entry->at);
     av_frame_unref(dec->sw_frame);
     return ret;
 }
 
-int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, int64_t wall_ns,
+int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, CwStamp at,
                            CaptureFrameFn on_frame, void *arg)
 {
     int ret;
@@ -321,7 +321,7 @@ int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, int64_t wal
     if (pkt->size <= 0)
         return 0;
     dec->packets++;
-    dec->walls[dec->walls_next % WALL_MAP_SIZE] = (WallEntry){pkt->pts, wall_ns, dec->packets};
+    dec->walls[dec->walls_next % WALL_MAP_SIZE] = (WallEntry){pkt->pts, at, dec->packets};
     dec->walls_next++;
 
     ret = avcodec_send_packet(dec->ctx, pkt);

@@ -11,6 +11,8 @@
 #ifndef CAPTURE_DECODER_H
 #define CAPTURE_DECODER_H
 
+#include "clock.h"
+
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 
@@ -20,11 +22,11 @@
 typedef struct CaptureDecoder CaptureDecoder;
 
 /*
- * Receives each decoded picture with its capture time (CLOCK_REALTIME ns).
+ * Receives each decoded picture with its packet's arrival (both clocks).
  * The frame is the decoder's and valid only during the call. Returns 0, or
  * a negative AVERROR that stops decoding and is passed back to the caller.
  */
-typedef int (*CaptureFrameFn)(void *arg, const AVFrame *frame, int64_t wall_ns);
+typedef int (*CaptureFrameFn)(void *arg, const AVFrame *frame, CwStamp at);
 
 /* How to decode, from the configuration. */
 typedef struct CaptureDecoderConfig {
@@ -73,14 +75,14 @@ void capture_decoder_skip(CaptureDecoder *dec);
 uint64_t capture_decoder_skipped(const CaptureDecoder *dec);
 
 /*
- * Decode one packet that arrived at `wall_ns` and hand every picture it
+ * Decode one packet that arrived at `at` and hand every picture it
  * completes to `on_frame`, except the ones withheld as damaged. Corrupt data
  * (a rejected packet, a damaged picture) is counted for
  * capture_decoder_tick(); it is not an error here. Returns 0, or a
  * negative AVERROR for what must end capture (AVERROR(ENOMEM), or
  * on_frame's error). No allocation of ours on this path.
  */
-int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, int64_t wall_ns,
+int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, CwStamp at,
                            CaptureFrameFn on_frame, void *arg);
 
 /*

@@ -2,8 +2,11 @@
 
 int capture_lowres_size(int size, int lowres)
 {
-    /* AV_CEIL_RSHIFT: a 1/2^n picture keeps a partial last block. */
-    return -((-size) >> lowres);
+    /* A 1/2^n picture keeps a partial last block (libav's AV_CEIL_RSHIFT),
+     * rounded up without shifting a negative number. */
+    if (size <= 0)
+        return 0;
+    return (int)(((unsigned)size + (1u << lowres) - 1) >> lowres);
 }
 
 int capture_lowres_choose(int width, int max_lowres, int min_width)

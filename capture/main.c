@@ -12,7 +12,6 @@
  * or lost, 78 configuration error, 70 internal error.
  */
 #define _GNU_SOURCE
-#include "arrival.h"
 #include "avlog.h"
 #include "decoder.h"
 #include "frames.h"
@@ -51,7 +50,6 @@ typedef struct Capture {
     AVPacket *pkt; /* reused for every packet */
     CapturePublisher publisher;
     CaptureFrames frame_out;
-    CaptureArrivals arrivals; /* of the packets in the decoder, for their frames' stamps */
     uint64_t bytes_read;
     uint64_t video_packets_read;
     uint64_t packets_unpublished; /* read but not for the packets ring (the sub role) */
@@ -83,10 +81,9 @@ static void on_wait(void *arg, int64_t now_ns)
     capture_publish_heartbeat(&cap->publisher, now_ns);
 }
 
-static int on_frame(void *arg, const AVFrame *frame, int64_t wall_ns)
+static int on_frame(void *arg, const AVFrame *frame, CwStamp at)
 {
     Capture *cap = arg;
-    CwStamp at = capture_arrivals_find(&cap->arrivals, wall_ns);
     int ret = capture_frames_offer(&cap->frame_out, frame, at, cap->publisher.epoch);
     return ret < 0 ? ret : 0;
 }
@@ -193,8 +190,7 @@ static int decode_packet(Capture *cap, CwStamp at)
         capture_decoder_skip(cap->decoder);
         return 0;
     }
-    capture_arrivals_add(&cap->arrivals, at);
-    return capture_decoder_decode(cap->decoder, cap->pkt, at.wall_ns, on_frame, cap);
+    return capture_decoder_decode(cap->decoder, cap->pkt, at, on_frame, cap);
 }
 
 /* Exit code, and its one log line, for the end of the packet loop. */

@@ -71,7 +71,7 @@ typedef struct Detect {
     bool have_stream;
     uint64_t epoch;
     int32_t width, height;
-    int64_t last_analysed_wall_ns; /* frame time of the last analysed frame */
+    int64_t last_analysed_mono_ns; /* frame time (CLOCK_MONOTONIC) of the last analysed frame */
     int64_t min_interval_ns;       /* frames closer than this are skipped */
 
     /* Capture silence. */
@@ -335,8 +335,8 @@ static int handle_frame(Detect *d, const CwRingView *view, int64_t now)
      * every frame would only cost CPU. Frames closer than 3/4 of the period
      * are skipped (the margin absorbs network jitter). */
     if (!problem && d->have_stream && fh.epoch == d->epoch &&
-        fh.wall_ns - d->last_analysed_wall_ns >= 0 &&
-        fh.wall_ns - d->last_analysed_wall_ns < d->min_interval_ns)
+        fh.mono_ns - d->last_analysed_mono_ns >= 0 &&
+        fh.mono_ns - d->last_analysed_mono_ns < d->min_interval_ns)
         skip = true;
     if (!problem && !skip)
         ingest = cw_motion_ingest(d->motion, view->data + fh.offset[0], fh.width, fh.height,
@@ -411,7 +411,7 @@ static int handle_frame(Detect *d, const CwRingView *view, int64_t now)
         cw_error("motion detection failed: %s", strerror(-ret));
         return ret;
     }
-    d->last_analysed_wall_ns = fh.wall_ns;
+    d->last_analysed_mono_ns = fh.mono_ns;
     CwEvent ev;
     make_event(d, &fh, view->seq, &res, &ev);
     ret = publish_event(d, &ev);

@@ -27,7 +27,8 @@ enum RecDiskFullSaid rec_disk_full_failed(RecDiskFull *d, const char *what, cons
         cw_ratelimit_reset(&d->reminder);
         (void)cw_ratelimit_test(&d->reminder, now_mono_ns); /* the reminders count from here */
         cw_error("cannot %s %s: %s; no clip is saved until there is space again (retention "
-                 "deletes the oldest clips; is another program filling the disk?)",
+                 "deletes the oldest clips as MIN_FREE_PERCENT, RETAIN_MAX_GB and RETAIN_DAYS "
+                 "allow; is another program filling the disk?)",
                  what, path, strerror(-err));
         return REC_DISK_FULL_FIRST;
     }

@@ -249,6 +249,45 @@ static int collect_encoded(RecVideoEnc *ve)
 }
 
 /* The picture in the encoder's format and size: `f` itself, or ve->conv. */
+
+/* FFmpeg 6 renamed AVFrame's packet duration (lavu 57.43: `duration`) and
+ * 6.1 moved its keyframe mark into `flags`; the old names are gone in 7. */
+static int64_t frame_duration(const AVFrame *f)
+{
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(57, 43, 100)
+    return f->duration;
+#else
+    return f->pkt_duration;
+#endif
+}
+
+static void set_frame_duration(AVFrame *f, int64_t duration)
+{
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(57, 43, 100)
+    f->duration = duration;
+#else
+    f->pkt_duration = duration;
+#endif
+}
+
+static bool frame_is_key(const AVFrame *f)
+{
+#ifdef AV_FRAME_FLAG_KEY
+    return f->flags & AV_FRAME_FLAG_KEY;
+#else
+    return f->key_frame;
+#endif
+}
+
+static void set_frame_key(AVFrame *f, bool key)
+{
+#ifdef AV_FRAME_FLAG_KEY
+    f->flags = key ? f->flags | AV_FRAME_FLAG_KEY : f->flags & ~AV_FRAME_FLAG_KEY;
+#else
+    f->key_frame = key;
+#endif
+}
+
 static int to_encoder_format(RecVideoEnc *ve, AVFrame *f, AVFrame **pic)
 {
     AVCodecContext *e = ve->enc;
@@ -283,8 +322,8 @@ static int to_encoder_format(RecVideoEnc *ve, AVFrame *f, AVFrame **pic)
               ve->conv->linesize);
     ve->conv->color_range = full ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG;
     ve->conv->pts = f->pts;
-    ve->conv->pkt_duration = f->pkt_duration;
-    ve->conv->key_frame = f->key_frame;
+    set_frame_duration(ve->conv, frame_duration(f));
+    set_frame_key(ve->conv, frame_is_key(f));
     *pic = ve->conv;
     return 0;
 }
@@ -315,10 +354,10 @@ static int encode_picture(RecVideoEnc *ve, AVFrame *f)
         rec_annotate_boxes(pic, boxes->boxes, boxes->box_count, boxes->ref_w, boxes->ref_h,
                            REC_OUTLINE_MAGENTA, ve->thickness_px);
     }
-    pic->pict_type = ve->force_keys && pic->key_frame ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+    pic->pict_type = ve->force_keys && frame_is_key(pic) ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
     pic->format = ve->enc->pix_fmt; /* YUVJ420P and YUV420P: the same planes */
     pic->color_range = ve->enc->color_range;
-    Timed d = {pts, pic->pkt_duration};
+    Timed d = {pts, frame_duration(pic)};
     ret = av_fifo_write(ve->durations, &d, 1);
     if (ret < 0)
         return ret;
