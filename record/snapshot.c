@@ -22,9 +22,12 @@ struct RecSnapshot {
     int box_count;
     CwBox boxes[CW_MAX_BOXES];
     int box_ref_w, box_ref_h; /* the picture size the boxes refer to */
-    /* DETECT_URL: the main stream's keyframe at the peak, compressed (size
-     * 0: none), its stream, and why there is none. */
-    AVPacket *key;
+    /* A picture smaller than the video (DETECT_URL, or MJPEG decoded small):
+     * the main stream's packets from the keyframe before the peak up to the
+     * peak's, compressed (gop_len 0: none), their stream, and why there
+     * are none. Allocated as needed, kept across clips. */
+    AVPacket *gop[REC_SNAPSHOT_GOP_MAX];
+    int gop_len;
     AVCodecParameters *key_par;
     const char *key_missing;
 };
@@ -37,9 +40,8 @@ int rec_snapshot_alloc(RecSnapshot **snap)
         return AVERROR(ENOMEM);
     s->frame = av_frame_alloc();
     s->spare = av_frame_alloc();
-    s->key = av_packet_alloc();
     s->key_par = avcodec_parameters_alloc();
-    if (!s->frame || !s->spare || !s->key || !s->key_par) {
+    if (!s->frame || !s->spare || !s->key_par) {
         rec_snapshot_free(&s);
         return AVERROR(ENOMEM);
     }
@@ -53,16 +55,25 @@ void rec_snapshot_free(RecSnapshot **snap)
         return;
     av_frame_free(&(*snap)->frame);
     av_frame_free(&(*snap)->spare);
-    av_packet_free(&(*snap)->key);
+    for (int i = 0; i < REC_SNAPSHOT_GOP_MAX; i++)
+        av_packet_free(&(*snap)->gop[i]);
     avcodec_parameters_free(&(*snap)->key_par);
     av_freep(snap);
+}
+
+/* Forget the kept packets (their buffers; the packets stay for reuse). */
+static void drop_gop(RecSnapshot *s)
+{
+    for (int i = 0; i < s->gop_len; i++)
+        av_packet_unref(s->gop[i]);
+    s->gop_len = 0;
 }
 
 void rec_snapshot_reset(RecSnapshot *s)
 {
     s->have = false;
     s->box_count = 0;
-    av_packet_unref(s->key);
+    drop_gop(s);
     s->key_missing = NULL;
 }
 
@@ -124,42 +135,87 @@ int rec_snapshot_take(RecSnapshot *s, const CwRing *frames, const CwEvent *ev, b
 /* Forget the kept keyframe: `why` there is none. Returns `err`. */
 static int no_key(RecSnapshot *s, const char *why, int err)
 {
-    av_packet_unref(s->key);
+    drop_gop(s);
     s->key_missing = why;
     return err;
+}
+
+/*
+ * Append the main stream's packet in slot `seq` to the kept ones. Returns 1
+ * when appended, 0 when the slot is not the main stream's video of this
+ * epoch (sound), 2 when it arrived after `until_mono_ns` (the peak: stop),
+ * AVERROR(ESTALE) if overwritten, AVERROR(EINVAL) if malformed, or
+ * AVERROR(ENOMEM).
+ */
+static int keep_packet(RecSnapshot *s, const CwRing *packets, uint64_t epoch, uint64_t seq,
+                       int64_t until_mono_ns)
+{
+    CwRingView view;
+    CwPacketHeader ph;
+
+    int ret = cw_ring_peek(packets, seq, &view);
+    if (ret < 0)
+        return ret;
+    if (view.len < sizeof(ph))
+        return AVERROR(EINVAL);
+    memcpy(&ph, view.data, sizeof(ph));
+    /* Nothing the header says is used before the slot is known intact. */
+    if (!cw_ring_view_intact(packets, &view))
+        return AVERROR(ESTALE);
+    if (ph.size > view.len - sizeof(ph))
+        return AVERROR(EINVAL);
+    if (ph.stream != CW_STREAM_MAIN || ph.epoch != epoch)
+        return 0;
+    if (s->gop_len > 0 && ph.mono_ns > until_mono_ns)
+        return 2;
+    if (!s->gop[s->gop_len] && !(s->gop[s->gop_len] = av_packet_alloc()))
+        return AVERROR(ENOMEM);
+    AVPacket *pkt = s->gop[s->gop_len];
+    ret = av_new_packet(pkt, (int)ph.size);
+    if (ret < 0)
+        return ret;
+    memcpy(pkt->data, view.data + sizeof(ph), ph.size);
+    if (!cw_ring_view_intact(packets, &view)) {
+        av_packet_unref(pkt);
+        return AVERROR(ESTALE);
+    }
+    pkt->pts = ph.pts == CW_TS_NONE ? AV_NOPTS_VALUE : ph.pts;
+    pkt->dts = ph.dts == CW_TS_NONE ? AV_NOPTS_VALUE : ph.dts;
+    pkt->flags = view.flags & CW_SLOT_KEY ? AV_PKT_FLAG_KEY : 0;
+    s->gop_len++;
+    return 1;
 }
 
 int rec_snapshot_take_main(RecSnapshot *s, const CwRing *packets, const CwStreamParams *main,
                            int64_t mono_ns)
 {
     RecPreroll pr;
-    CwRingView view;
-    CwPacketHeader ph;
 
-    av_packet_unref(s->key);
+    drop_gop(s);
     /* The same search as a clip's pre-roll: slot descriptors, no packet data. */
     if (rec_preroll_find(packets, main->epoch, mono_ns, &pr) < 0 || pr.shortened ||
         mono_ns - pr.stamp > REC_SNAPSHOT_MAIN_WINDOW_NS)
-        return no_key(s, "no main-stream keyframe within 1 s before the peak in the ring",
+        return no_key(s, "no main-stream keyframe within 10 s before the peak in the ring",
                       AVERROR(ENOENT));
-    int ret = cw_ring_peek(packets, pr.seq, &view);
-    if (ret < 0)
-        return no_key(s, "the main-stream keyframe was overwritten", ret);
-    if (view.len < sizeof(ph))
+    /* The keyframe, then every picture after it up to the peak's: decoded
+     * forward at the end of the clip, they give the peak's own picture. */
+    uint64_t end = cw_ring_write_seq(packets);
+    for (uint64_t seq = pr.seq; seq < end && s->gop_len < REC_SNAPSHOT_GOP_MAX; seq++) {
+        int ret = keep_packet(s, packets, main->epoch, seq, mono_ns);
+        if (ret == 2)
+            break;
+        if (ret == AVERROR(ENOMEM))
+            return no_key(s, "out of memory", ret);
+        if (ret < 0 && s->gop_len == 0)
+            return no_key(s,
+                          ret == AVERROR(ESTALE) ? "the main-stream keyframe was overwritten"
+                                                 : "the main-stream keyframe's slot is malformed",
+                          ret);
+        if (ret < 0)
+            break; /* what was kept still decodes, to a picture a little earlier */
+    }
+    if (s->gop_len == 0 || !(s->gop[0]->flags & AV_PKT_FLAG_KEY))
         return no_key(s, "the main-stream keyframe's slot is malformed", AVERROR(EINVAL));
-    memcpy(&ph, view.data, sizeof(ph));
-    /* Nothing the header says is used before the slot is known intact. */
-    if (!cw_ring_view_intact(packets, &view))
-        return no_key(s, "the main-stream keyframe was overwritten", AVERROR(ESTALE));
-    if (ph.stream != CW_STREAM_MAIN || ph.epoch != main->epoch || ph.size > view.len - sizeof(ph))
-        return no_key(s, "the main-stream keyframe's slot is malformed", AVERROR(EINVAL));
-    ret = av_new_packet(s->key, (int)ph.size);
-    if (ret < 0)
-        return no_key(s, "out of memory", ret);
-    memcpy(s->key->data, view.data + sizeof(ph), ph.size);
-    if (!cw_ring_view_intact(packets, &view))
-        return no_key(s, "the main-stream keyframe was overwritten", AVERROR(ESTALE));
-    s->key->flags = AV_PKT_FLAG_KEY;
 
     AVCodecParameters *par = s->key_par;
     av_freep(&par->extradata);
@@ -180,18 +236,45 @@ int rec_snapshot_take_main(RecSnapshot *s, const CwRing *packets, const CwStream
     return 0;
 }
 
-/* The kept keyframe decoded into `out`. Returns 0 or a negative AVERROR. */
+/* Take every picture `dec` has ready; the newest undamaged one goes to
+ * `out`. Returns 0 or a negative AVERROR (not EAGAIN or EOF). */
+static int drain(AVCodecContext *dec, AVFrame *pic, AVFrame *out)
+{
+    for (;;) {
+        int ret = avcodec_receive_frame(dec, pic);
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+            return 0;
+        if (ret < 0)
+            return ret;
+        /* A picture with slices missing would show grey blocks: not a
+         * snapshot. The one before it stays. */
+        if (pic->decode_error_flags || (pic->flags & AV_FRAME_FLAG_CORRUPT)) {
+            av_frame_unref(pic);
+            continue;
+        }
+        av_frame_unref(out);
+        av_frame_move_ref(out, pic);
+    }
+}
+
+/* The kept packets decoded in order into `out`: the last good picture, the
+ * peak's. Returns 0 or a negative AVERROR. */
 static int decode_key(RecSnapshot *s, AVFrame *out)
 {
     AVCodecContext *dec = NULL;
+    AVFrame *pic = av_frame_alloc();
     const AVCodec *codec = avcodec_find_decoder(s->key_par->codec_id);
     int ret;
 
+    if (!pic)
+        return AVERROR(ENOMEM);
+    ret = AVERROR_DECODER_NOT_FOUND;
     if (!codec)
-        return AVERROR_DECODER_NOT_FOUND;
+        goto end;
+    ret = AVERROR(ENOMEM);
     dec = avcodec_alloc_context3(codec);
     if (!dec)
-        return AVERROR(ENOMEM);
+        goto end;
     ret = avcodec_parameters_to_context(dec, s->key_par);
     if (ret < 0)
         goto end;
@@ -199,19 +282,22 @@ static int decode_key(RecSnapshot *s, AVFrame *out)
     ret = avcodec_open2(dec, codec, NULL);
     if (ret < 0)
         goto end;
-    ret = avcodec_send_packet(dec, s->key);
-    if (ret < 0)
-        goto end;
-    ret = avcodec_send_packet(dec, NULL); /* flush: one packet, one picture */
-    if (ret < 0)
-        goto end;
-    ret = avcodec_receive_frame(dec, out);
-    /* A keyframe that is only part of a picture (slices missing) would
-     * show grey blocks: not a snapshot. */
-    if (ret == 0 && (out->decode_error_flags || (out->flags & AV_FRAME_FLAG_CORRUPT)))
-        ret = AVERROR_INVALIDDATA;
+    for (int i = 0; i < s->gop_len; i++) {
+        /* A packet the decoder refuses is left out; the pictures it would
+         * have led to are marked damaged and skipped by drain(). */
+        (void)avcodec_send_packet(dec, s->gop[i]);
+        ret = drain(dec, pic, out);
+        if (ret < 0)
+            goto end;
+    }
+    ret = avcodec_send_packet(dec, NULL); /* flush: the pictures still reordered */
+    if (ret == 0)
+        ret = drain(dec, pic, out);
+    if (ret == 0 && !out->buf[0])
+        ret = AVERROR_INVALIDDATA; /* nothing decoded whole */
 
 end:
+    av_frame_free(&pic);
     avcodec_free_context(&dec);
     return ret;
 }
@@ -220,15 +306,16 @@ const char *rec_snapshot_use_main(RecSnapshot *s)
 {
     if (!s->have)
         return "no snapshot";
-    if (s->key->size == 0)
+    if (s->gop_len == 0)
         return s->key_missing ? s->key_missing : "no main-stream keyframe was kept";
     AVFrame *pic = av_frame_alloc();
     if (!pic) {
-        av_packet_unref(s->key);
+        drop_gop(s);
         return "out of memory";
     }
     int ret = decode_key(s, pic);
-    av_packet_unref(s->key);
+    cw_debug("snapshot: %d main-stream packets decoded from the keyframe to the peak", s->gop_len);
+    drop_gop(s);
     if (ret < 0) {
         av_frame_free(&pic);
         cw_debug("main-stream keyframe for the snapshot: %s", av_err2str(ret));
@@ -244,7 +331,7 @@ const char *rec_snapshot_use_main(RecSnapshot *s)
 
 int rec_snapshot_set_frame(RecSnapshot *s, const AVFrame *frame)
 {
-    av_packet_unref(s->key);
+    drop_gop(s);
     av_frame_unref(s->frame);
     int ret = av_frame_ref(s->frame, frame);
     s->have = ret == 0;

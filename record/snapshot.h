@@ -40,27 +40,34 @@ bool rec_snapshot_has_frame(const RecSnapshot *snap);
 int rec_snapshot_take(RecSnapshot *snap, const CwRing *frames, const CwEvent *ev, bool full_range);
 
 /* A main-stream keyframe this much older than the peak picture, or more,
- * does not stand in for it: the scene has moved on. */
-#define REC_SNAPSHOT_MAIN_WINDOW_NS 1000000000LL
+ * is not looked for: a camera's keyframe interval is rarely above 10 s. */
+#define REC_SNAPSHOT_MAIN_WINDOW_NS (10 * 1000000000LL)
+
+/* The most main-stream packets kept from that keyframe to the peak (10 s
+ * at 30 fps); beyond it the picture decoded is that many after the key. */
+#define REC_SNAPSHOT_GOP_MAX 300
 
 /*
- * With DETECT_URL the frames ring holds the sub-stream's pictures; the
- * main stream is never decoded there. After a successful
+ * When detection's picture is smaller than the video (DETECT_URL: the
+ * sub-stream's; an MJPEG camera decoded at reduced size), the main stream
+ * is not decoded in the frames ring. After a successful
  * rec_snapshot_take() of the peak, keep (compressed: no decoding yet) the
- * main stream's keyframe stamped at or before `mono_ns` (the peak
- * picture's capture time, CLOCK_MONOTONIC), at most REC_SNAPSHOT_MAIN_WINDOW_NS earlier,
- * from `packets` (stream `main`'s epoch). Any keyframe kept for an earlier
- * peak is dropped first, so the keyframe always belongs to the current
- * boxes. Returns 0; AVERROR(ENOENT) when the ring has no such keyframe;
- * AVERROR(ESTALE) if it was overwritten while copied; AVERROR(EINVAL) for a
- * malformed slot; or AVERROR(ENOMEM).
+ * main stream's packets from the keyframe stamped at or before `mono_ns`
+ * (the peak picture's capture time, CLOCK_MONOTONIC; at most
+ * REC_SNAPSHOT_MAIN_WINDOW_NS earlier) up to the peak's, from `packets`
+ * (stream `main`'s epoch). What was kept for an earlier peak is dropped
+ * first, so the packets always belong to the current boxes. Returns 0;
+ * AVERROR(ENOENT) when the ring has no such keyframe; AVERROR(ESTALE) if it
+ * was overwritten while copied; AVERROR(EINVAL) for a malformed slot; or
+ * AVERROR(ENOMEM).
  */
 int rec_snapshot_take_main(RecSnapshot *snap, const CwRing *packets, const CwStreamParams *main,
                            int64_t mono_ns);
 
 /*
- * Decode the kept main-stream keyframe (once: one decode per snapshot) and
- * make it the snapshot's picture; the boxes stay and are scaled to its
+ * Decode the kept main-stream packets (once per snapshot: from the
+ * keyframe forward to the peak's picture) and make the last whole picture
+ * the snapshot's; the boxes stay and are scaled to its
  * size when drawn. Returns NULL when the picture is now the main stream's,
  * else why not (a static string, for a log line), the sub-stream's picture
  * staying the snapshot.
