@@ -332,7 +332,10 @@ int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, CwStamp at,
     if (ret < 0 && ret != AVERROR(EAGAIN))
         count_error(dec, dec->packets);
     /* A picture lost whole before this one: this one and those predicted
-     * from it are smeared (the decoder marks none of them). */
+     * from it are smeared (the decoder marks none of them). FFmpeg 5.1's
+     * H.264 decoder says so in its slice header parsing, within this
+     * send_packet with one decoding thread (the default); with frame
+     * threads the line may come a packet or more later, and so the mark. */
     if (cw_avlog_take_frame_gaps())
         capture_damage_mark(&dec->damage, dec->packets, cw_mono_ns());
 
