@@ -17,21 +17,6 @@ source "$(dirname "$0")/lib.sh"
 port=$(test_port 19850)
 export MAX_CLIP_SECONDS=10 POST_CAPTURE_SECONDS=1
 
-# Lines of the current run only: each run appends to camwatch.log.
-new_run() {
-    local lines=0
-    [ ! -f "$WORK/camwatch.log" ] || lines=$(wc -l <"$WORK/camwatch.log")
-    RUN_START=$((lines + 1))
-    rm -rf "$VIDEO_DIR"
-}
-run_log() { tail -n +"$RUN_START" "$WORK/camwatch.log"; }
-run_has() { run_log | grep -q -- "$1"; }
-stop_camwatch() {
-    kill -TERM "$CAMWATCH_PID"
-    local rc=0
-    wait "$CAMWATCH_PID" || rc=$?
-    [ $rc = 0 ] || fail "camwatch exited with $rc after SIGTERM, want 0"
-}
 # A camera of this run: the log of the previous one is kept aside, so that
 # start_fakecam waits for this one's line.
 fakecam() {

@@ -11,20 +11,6 @@ source "$(dirname "$0")/lib.sh"
 port=$(test_port 19880)
 export RTSP_URL="rtsp://127.0.0.1:$port/cam" MAX_CLIP_SECONDS=10 POST_CAPTURE_SECONDS=1
 
-new_run() {
-    local lines=0
-    [ ! -f "$WORK/camwatch.log" ] || lines=$(wc -l <"$WORK/camwatch.log")
-    RUN_START=$((lines + 1))
-    rm -rf "$VIDEO_DIR"
-}
-run_log() { tail -n +"$RUN_START" "$WORK/camwatch.log"; }
-run_has() { run_log | grep -q -- "$1"; }
-stop_camwatch() {
-    kill -TERM "$CAMWATCH_PID"
-    local rc=0
-    wait "$CAMWATCH_PID" || rc=$?
-    [ $rc = 0 ] || fail "camwatch exited with $rc after SIGTERM, want 0"
-}
 [ ! -e /dev/dri/renderD128 ] || log "NOTE: this machine has /dev/dri/renderD128: VAAPI may work here"
 
 start_fakecam "$port" --pattern --width 320 --height 240

@@ -22,23 +22,6 @@ port=$(test_port 19010)
 export RTSP_URL="rtsp://127.0.0.1:$port/cam"
 export MAX_CLIP_SECONDS=12
 
-# stop_camwatch: SIGTERM, and camwatch must exit 0.
-stop_camwatch() {
-    kill -TERM "$CAMWATCH_PID"
-    local rc=0
-    wait "$CAMWATCH_PID" || rc=$?
-    [ $rc = 0 ] || fail "camwatch exited with $rc after SIGTERM, want 0"
-}
-
-# Lines of the current run only: each run appends to camwatch.log.
-run_log() { tail -n +"$RUN_START" "$WORK/camwatch.log"; }
-new_run() {
-    local lines=0
-    [ ! -f "$WORK/camwatch.log" ] || lines=$(wc -l <"$WORK/camwatch.log")
-    RUN_START=$((lines + 1))
-    rm -rf "$VIDEO_DIR"
-}
-run_has() { run_log | grep -q -- "$1"; }
 
 start_fakecam "$port" --file "$MEDIA/camera.mp4" --loop --protocols udp
 camwatch_env

@@ -175,6 +175,26 @@ start_camwatch() {
     CW_PIDS+=("$CAMWATCH_PID")
 }
 
+# stop_camwatch: SIGTERM, and camwatch must exit 0.
+stop_camwatch() {
+    kill -TERM "$CAMWATCH_PID"
+    local rc=0
+    wait "$CAMWATCH_PID" || rc=$?
+    [ $rc = 0 ] || fail "camwatch exited with $rc after SIGTERM, want 0"
+}
+
+# Several runs of camwatch in one test append to one camwatch.log: new_run
+# marks where the next one starts (and empties VIDEO_DIR); run_log prints
+# that run's lines, run_has PATTERN greps them.
+new_run() {
+    local lines=0
+    [ ! -f "$WORK/camwatch.log" ] || lines=$(wc -l <"$WORK/camwatch.log")
+    RUN_START=$((lines + 1))
+    rm -rf "$VIDEO_DIR"
+}
+run_log() { tail -n +"$RUN_START" "$WORK/camwatch.log"; }
+run_has() { run_log | grep -q -- "$1"; }
+
 # PID of the supervisor's running child camwatch-STAGE (empty if none).
 stage_pid() {
     # Match the command line: process names are cut at 15 characters.
