@@ -148,6 +148,7 @@ $(BUILD)/tests/damage: $(BUILD)/capture/damage.o
 $(BUILD)/tests/transport: $(BUILD)/capture/transport.o
 $(BUILD)/tests/role: $(BUILD)/capture/role.o
 $(BUILD)/tests/lowres: $(BUILD)/capture/lowres.o
+$(BUILD)/tests/framegaps: $(BUILD)/capture/framegaps.o
 $(BUILD)/tests/confirm: $(BUILD)/detect/confirm.o
 $(BUILD)/tests/http_clips: $(BUILD)/http/clips.o
 $(BUILD)/tests/http_clips: TEST_LIBS = $(CJSON_LIBS)

@@ -3,6 +3,7 @@
 #include "avlog.h"
 #include "clock.h"
 #include "damage.h"
+#include "framegaps.h"
 #include "log.h"
 #include "hwaccel.h"
 #include "lowres.h"
@@ -45,6 +46,7 @@ struct CaptureDecoder {
     uint64_t packets; /* decoded or skipped so far; the newest one's number */
     uint64_t skipped; /* passed over undecoded (intra-only codecs) */
     CaptureDamage damage;
+    CaptureFrameGaps gaps; /* frame_num gaps: damage or the camera's design */
     uint64_t pictures;
     uint64_t withheld; /* pictures kept from detection as damaged or dependent */
     uint64_t errors;
@@ -324,6 +326,11 @@ int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, CwStamp at,
     dec->walls[dec->walls_next % WALL_MAP_SIZE] = (WallEntry){pkt->pts, at, dec->packets};
     dec->walls_next++;
 
+    if ((pkt->flags & AV_PKT_FLAG_KEY) && capture_frame_gaps_keyframe(&dec->gaps))
+        cw_warn("the camera's H.264 stream skips frame numbers in %d keyframe intervals in a row "
+                "with no packet lost: taken as its design (temporal layers), not as damage; "
+                "pictures after such gaps go to detection",
+                CAPTURE_GAP_GOPS_BY_DESIGN);
     ret = avcodec_send_packet(dec->ctx, pkt);
     if (ret == AVERROR(ENOMEM))
         return ret;
@@ -336,7 +343,7 @@ int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, CwStamp at,
      * H.264 decoder says so in its slice header parsing, within this
      * send_packet with one decoding thread (the default); with frame
      * threads the line may come a packet or more later, and so the mark. */
-    if (cw_avlog_take_frame_gaps())
+    if (cw_avlog_take_frame_gaps() && capture_frame_gaps_seen(&dec->gaps))
         capture_damage_mark(&dec->damage, dec->packets, cw_mono_ns());
 
     for (;;) {
@@ -365,6 +372,7 @@ int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, CwStamp at,
 
 void capture_decoder_note_loss(CaptureDecoder *dec)
 {
+    capture_frame_gaps_loss(&dec->gaps);
     capture_damage_mark(&dec->damage, dec->packets + 1, cw_mono_ns());
 }
 
