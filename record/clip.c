@@ -26,6 +26,7 @@ struct RecClip {
     RecAudioEnc *aenc; /* G.711 -> AAC; NULL when the sound is copied */
     AVPacket *apkt;    /* an AAC packet out of aenc */
     bool audio_off;    /* the sound failed: left out from there on */
+    bool audio_tail;   /* the transcoder's last packets: they end no later than the video */
     int64_t zero_ns;   /* arrival of the video's first packet: time zero */
     char path[4096];
     int error;   /* first write error, sticky */
@@ -273,6 +274,18 @@ static int mux_audio(RecClip *c, AVPacket *pkt, int64_t wall_ns)
         c->ats.first_shift = av_rescale_q(offset_ns, (AVRational){1, 1000000000}, c->ats.src_tb);
     }
     rec_tsmap_packet(&c->ats, pkt, wall_ns);
+    if (c->audio_tail && c->stats.packets > 0) {
+        /* The encoder pads its last frame (128 ms of AAC at 8 kHz) past the
+         * samples it was given: end the sound where the video ends, or the
+         * clip would last that much longer than its pictures. */
+        int64_t video_end = av_rescale_q(c->max_pts_end, c->st->time_base, c->ast->time_base);
+        if (pkt->pts != AV_NOPTS_VALUE && pkt->pts >= video_end) {
+            av_packet_unref(pkt);
+            return 0;
+        }
+        if (pkt->pts != AV_NOPTS_VALUE && pkt->duration > 0 && pkt->pts + pkt->duration > video_end)
+            pkt->duration = video_end - pkt->pts;
+    }
     pkt->stream_index = c->ast->index;
     pkt->pos = -1;
     int64_t duration_before = c->stats.packets ? c->max_pts_end - c->min_pts : 0;
@@ -483,6 +496,7 @@ int rec_clip_finish(RecClip **clip, RecClipStats *stats, bool *playable)
     }
     if (!c->error && c->stats.packets > 0 && c->aenc && !c->audio_off) {
         rec_audioenc_flush(c->aenc);
+        c->audio_tail = true;
         mux_encoded(c); /* an error is the clip's (c->error) or the sound's (left out) */
     }
     if (!c->error && c->stats.packets > 0) {

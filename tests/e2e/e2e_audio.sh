@@ -5,7 +5,7 @@
 # (transcoded to AAC), and A-law with RECORD_AUDIO=off. Checks, with ffprobe:
 # each clip holds the H.264 video and AAC audio (video only with off), the
 # two start within 100 ms of each other, the audio lasts what the video lasts
-# (within 2 %), the AAC camera's audio packets are copied (byte-identical to
+# (within 2 %), the clip lasts the event's wall-clock time (within 2 %), the AAC camera's audio packets are copied (byte-identical to
 # what the camera sends), the pre-roll is intact (the first picture is from
 # before the motion), and every clip is a regular MP4 with its index (moov)
 # in front of its media (mdat): fast start.
@@ -100,6 +100,18 @@ if abs(vs - as_) > 0.100:
 if abs(ad - vd) > 0.02 * vd:
     print(f"audio lasts {ad:.3f} s, video {vd:.3f} s: more than 2 % apart")
     sys.exit(1)
+PY
+    # The whole clip (ffprobe's format duration: its longest stream) lasts
+    # the event's wall-clock time, sidecar start to end, within 2 %.
+    local fdur
+    fdur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$clip")
+    python3 - "${clip%.mp4}.json" "$fdur" "$name" <<'PY' || fail "$name: $clip lasts other than its event (above)"
+import datetime, json, sys
+s = json.load(open(sys.argv[1]))
+t = lambda k: datetime.datetime.fromisoformat(s[k]).timestamp()
+wall, dur = t("end") - t("start"), float(sys.argv[2])
+print(f"[{sys.argv[3]}] clip {dur:.3f} s, the event's wall time {wall:.3f} s")
+sys.exit(0 if wall > 1 and abs(dur - wall) <= 0.02 * wall else 1)
 PY
     is_faststart "$clip" || fail "$name: $clip is not a fast-start MP4"
     VIDEO_DIR=$WORK/$name check_video_dir "$WORK/$name.log"
