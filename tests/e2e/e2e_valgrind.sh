@@ -2,7 +2,8 @@
 # Every stage under valgrind's memcheck through the life it leads between
 # two restarts, started by hand as compose would: capture connects, streams
 # and loses the camera (exit 75, what the supervisor retries); detect and
-# record see motion and a clip, and stop on SIGTERM (exit 0); camwatch-http
+# record see motion and a clip, and stop on SIGTERM (exit 0), record having
+# first recovered a torn clip a crash left in staging; camwatch-http
 # serves its routes and stops. Memory errors, and memory definitely or
 # indirectly lost, fail the test (libav's and GStreamer's process-lifetime
 # allocations are "still reachable" and are not).
@@ -26,6 +27,15 @@ memcheck() {
     eval "${1}_pid=$!"
 }
 start_fakecam "$port" --file "$MEDIA/camera.mp4" --loop
+# A clip a crash tore: fragmented MP4 cut off at 70 %, as a killed record
+# leaves it. record recovers it when it starts.
+mkdir -p "$VIDEO_DIR/.staging"
+torn="$VIDEO_DIR/.staging/$CAMERA_NAME-20261201-120000.mp4.part"
+ffmpeg -v error -t 4 -i "$MEDIA/camera.mp4" -an -c copy \
+    -movflags frag_keyframe+empty_moov+default_base_moof -f mp4 "$WORK/torn.mp4" ||
+    fail "ffmpeg could not make the torn clip"
+truncate -s $(($(stat -c %s "$WORK/torn.mp4") * 7 / 10)) "$WORK/torn.mp4"
+mv "$WORK/torn.mp4" "$torn"
 memcheck record
 memcheck detect
 memcheck http
@@ -37,7 +47,10 @@ wait_for 30 "camwatch-http serving" grep -q "serving http://127.0.0.1:$hport/" "
 for route in /healthz /api/status /metrics /latest.jpg /api/clips; do
     curl -s -o /dev/null -m 60 "http://127.0.0.1:$hport$route" || fail "camwatch-http did not answer $route"
 done
-wait_for 90 "a clip under valgrind" has_clips 1
+wait_for 90 "record to recover the torn clip under valgrind" \
+    grep -q "recovering .*$CAMERA_NAME-20261201-120000.mp4.part" "$WORK/record.log"
+[ ! -e "$torn" ] || wait_for 60 "the torn clip to leave staging" test ! -e "$torn"
+wait_for 90 "a clip under valgrind, beside the recovered one" has_clips 2
 
 # The camera goes: capture gives up with 75 after TIMEOUT_SECONDS.
 stop_fakecam
