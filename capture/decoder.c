@@ -20,18 +20,18 @@
 #define DECODE_WARN_PERIOD_NS (10 * CW_NS_PER_SEC)
 /* Packets whose capture time is remembered until their picture comes out:
  * far more than H.264's 16-frame reorder depth plus frame-thread delay. */
-#define WALL_MAP_SIZE 64
+#define ARRIVAL_MAP_SIZE 64
 
 /*
  * The capture time travels through the decoder by pts: a picture's pts is
  * the pts of the packet it was decoded from, whatever the reordering. (The
  * alternative, AVCodecContext.reordered_opaque, is gone from FFmpeg 7.)
  */
-typedef struct WallEntry {
+typedef struct ArrivalEntry {
     int64_t pts;
     CwStamp at;         /* the packet's arrival, both clocks */
     uint64_t packet_no; /* which packet it was, for the damage rules */
-} WallEntry;
+} ArrivalEntry;
 
 struct CaptureDecoder {
     AVCodecContext *ctx;
@@ -39,8 +39,8 @@ struct CaptureDecoder {
     AVFrame *sw_frame;            /* a picture copied out of the device (hardware decoding) */
     enum AVPixelFormat hw_format; /* pictures in device memory; AV_PIX_FMT_NONE: none */
     const char *hw_method;        /* "vaapi", "v4l2m2m", "drm"; NULL: software */
-    WallEntry walls[WALL_MAP_SIZE];
-    unsigned walls_next; /* free-running index of the next entry to write */
+    ArrivalEntry arrivals[ARRIVAL_MAP_SIZE];
+    unsigned arrivals_next; /* free-running index of the next entry to write */
     int64_t last_frame_ns;
     bool intra_only;  /* every picture stands alone (MJPEG, raw video) */
     uint64_t packets; /* decoded or skipped so far; the newest one's number */
@@ -227,19 +227,19 @@ static void count_error(CaptureDecoder *dec, uint64_t packet_no)
     capture_damage_mark(&dec->damage, packet_no, cw_mono_ns());
 }
 
-static const WallEntry *entry_of(CaptureDecoder *dec, const AVFrame *frame)
+static const ArrivalEntry *entry_of(CaptureDecoder *dec, const AVFrame *frame)
 {
     /* Newest first: pts could repeat after a timestamp wrap. A missing pts
      * matches too: RTSP gives the first packet none, and with frame threads
      * the newest packet is no longer the one a picture came from. */
-    for (unsigned i = 1; i <= WALL_MAP_SIZE && i <= dec->walls_next; i++) {
-        const WallEntry *e = &dec->walls[(dec->walls_next - i) % WALL_MAP_SIZE];
+    for (unsigned i = 1; i <= ARRIVAL_MAP_SIZE && i <= dec->arrivals_next; i++) {
+        const ArrivalEntry *e = &dec->arrivals[(dec->arrivals_next - i) % ARRIVAL_MAP_SIZE];
         if (e->pts == frame->pts)
             return e;
     }
     /* Not found (a decoder that invents timestamps): the newest packet is
      * the best guess, and exact for codecs that do not reorder. */
-    return &dec->walls[(dec->walls_next - 1) % WALL_MAP_SIZE];
+    return &dec->arrivals[(dec->arrivals_next - 1) % ARRIVAL_MAP_SIZE];
 }
 
 static bool is_restart_point(const CaptureDecoder *dec, const AVFrame *frame)
@@ -294,7 +294,8 @@ static bool may_publish(CaptureDecoder *dec, const AVFrame *frame, uint64_t pack
  * is copied out of the device first (a failed copy is counted as corrupt
  * data). Returns on_frame's result, or AVERROR(ENOMEM).
  */
-static int hand_out(CaptureDecoder *dec, CaptureFrameFn on_frame, void *arg, const WallEntry *entry)
+static int hand_out(CaptureDecoder *dec, CaptureFrameFn on_frame, void *arg,
+                    const ArrivalEntry *entry)
 {
     if (dec->hw_format == AV_PIX_FMT_NONE || dec->frame->format != dec->hw_format)
         return on_frame(arg, dec->frame, entry->at);
@@ -323,13 +324,14 @@ int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, CwStamp at,
     if (pkt->size <= 0)
         return 0;
     dec->packets++;
-    dec->walls[dec->walls_next % WALL_MAP_SIZE] = (WallEntry){pkt->pts, at, dec->packets};
-    dec->walls_next++;
+    dec->arrivals[dec->arrivals_next % ARRIVAL_MAP_SIZE] =
+        (ArrivalEntry){pkt->pts, at, dec->packets};
+    dec->arrivals_next++;
 
     if ((pkt->flags & AV_PKT_FLAG_KEY) && capture_frame_gaps_keyframe(&dec->gaps))
-        cw_warn("the camera's H.264 stream skips frame numbers in %d keyframe intervals in a row "
-                "with no packet lost: taken as its design (temporal layers), not as damage; "
-                "pictures after such gaps go to detection",
+        cw_warn("the camera's H.264 stream skips as many frame numbers in each of %d keyframe "
+                "intervals in a row, with no packet lost: taken as its design (temporal layers), "
+                "not as damage; pictures after such gaps go to detection",
                 CAPTURE_GAP_GOPS_BY_DESIGN);
     ret = avcodec_send_packet(dec->ctx, pkt);
     if (ret == AVERROR(ENOMEM))
@@ -343,7 +345,8 @@ int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, CwStamp at,
      * H.264 decoder says so in its slice header parsing, within this
      * send_packet with one decoding thread (the default); with frame
      * threads the line may come a packet or more later, and so the mark. */
-    if (cw_avlog_take_frame_gaps() && capture_frame_gaps_seen(&dec->gaps))
+    unsigned long gaps = cw_avlog_take_frame_gaps();
+    if (gaps && capture_frame_gaps_seen(&dec->gaps, gaps))
         capture_damage_mark(&dec->damage, dec->packets, cw_mono_ns());
 
     for (;;) {
@@ -359,7 +362,7 @@ int capture_decoder_decode(CaptureDecoder *dec, const AVPacket *pkt, CwStamp at,
         }
         dec->last_frame_ns = cw_mono_ns();
         dec->pictures++;
-        const WallEntry *entry = entry_of(dec, dec->frame);
+        const ArrivalEntry *entry = entry_of(dec, dec->frame);
         /* A damaged picture would show detection a change that never
          * happened; it still decoded, so the camera is not stalled. */
         ret = may_publish(dec, dec->frame, entry->packet_no) ? hand_out(dec, on_frame, arg, entry)

@@ -5,10 +5,12 @@
  * (damage.h withholds what follows it up to the next keyframe). Some
  * cameras' encoders skip frame numbers on purpose (temporal layers, with
  * the SPS's gaps_in_frame_num_allowed_flag), in every keyframe interval:
- * withholding would blind detection for most of each one. A gap in
- * CAPTURE_GAP_GOPS_BY_DESIGN keyframe intervals in a row, none of them with
- * RTP loss, is taken as the design, for the rest of the connection. Pure:
- * no libav, no clock, no I/O.
+ * withholding would blind detection for most of each one. The same number
+ * of gaps in each of CAPTURE_GAP_GOPS_BY_DESIGN keyframe intervals in a
+ * row, none of them with RTP loss, is taken as the design, for the rest of
+ * the connection: a design repeats itself, pictures lost on the way (a
+ * camera dropping frames from its send buffer) come and go. Pure: no
+ * libav, no clock, no I/O.
  */
 #ifndef CAPTURE_FRAMEGAPS_H
 #define CAPTURE_FRAMEGAPS_H
@@ -18,14 +20,16 @@
 #define CAPTURE_GAP_GOPS_BY_DESIGN 5
 
 typedef struct CaptureFrameGaps {
-    bool gap_in_gop;  /* a gap since the last keyframe */
-    bool loss_in_gop; /* RTP loss since the last keyframe */
-    int gops_in_row;  /* finished keyframe intervals in a row with a gap and no loss */
-    bool by_design;   /* decided: gaps are no damage on this connection */
+    unsigned long gaps_in_gop; /* gaps since the last keyframe */
+    unsigned long gaps_before; /* in the interval before */
+    bool loss_in_gop;          /* RTP loss since the last keyframe */
+    int gops_in_row;           /* finished intervals in a row with as many gaps, no loss */
+    bool by_design;            /* decided: gaps are no damage on this connection */
 } CaptureFrameGaps;
 
-/* A frame_num gap was seen. Returns true if it is damage (mark it). */
-bool capture_frame_gaps_seen(CaptureFrameGaps *gaps);
+/* `count` frame_num gaps were seen (at least 1). Returns true if they are
+ * damage (mark it). */
+bool capture_frame_gaps_seen(CaptureFrameGaps *gaps, unsigned long count);
 
 /* RTP packets were lost: this interval says nothing of the design. */
 void capture_frame_gaps_loss(CaptureFrameGaps *gaps);

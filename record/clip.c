@@ -275,9 +275,10 @@ static int mux_audio(RecClip *c, AVPacket *pkt, int64_t wall_ns)
     }
     rec_tsmap_packet(&c->ats, pkt, wall_ns);
     if (c->audio_tail && c->stats.packets > 0) {
-        /* The encoder pads its last frame (128 ms of AAC at 8 kHz) past the
-         * samples it was given: end the sound where the video ends, or the
-         * clip would last that much longer than its pictures. */
+        /* The transcoder's last packets can reach past the last picture
+         * (the sound handed in runs ahead of the video, and an AAC frame is
+         * 128 ms at 8 kHz): end the sound where the video ends, or the clip
+         * would last that much longer than its pictures. */
         int64_t video_end = av_rescale_q(c->max_pts_end, c->st->time_base, c->ast->time_base);
         if (pkt->pts != AV_NOPTS_VALUE && pkt->pts >= video_end) {
             av_packet_unref(pkt);

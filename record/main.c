@@ -484,8 +484,8 @@ static int take_snapshot(Recorder *r, const CwEvent *ev)
         codec_id = cw_rings_get_params(r->frames, CW_STREAM_MAIN, &sub) == 0 ? sub.codec_id : 0;
     int ret = rec_snapshot_take(r->snap, r->frames, ev, codec_id == AV_CODEC_ID_MJPEG);
     /* With DETECT_URL the frames ring holds the sub-stream's pictures; the
-     * main stream's keyframe of that moment is kept to be decoded once, when
-     * the clip ends (end_clip()). */
+     * main stream's packets up to that moment are kept, to be decoded once
+     * when the clip ends (end_clip()). */
     if (ret == 0)
         r->info.snapshot_source = r->cfg.detect_url[0] ? REC_SNAPSHOT_SUB : REC_SNAPSHOT_MAIN;
     /* A picture smaller than the video (a sub-stream, or an intra-only

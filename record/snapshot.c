@@ -28,6 +28,10 @@ struct RecSnapshot {
      * are none. Allocated as needed, kept across clips. */
     AVPacket *gop[REC_SNAPSHOT_GOP_MAX];
     int gop_len;
+    uint64_t gop_key_seq;  /* ring sequence of gop[0], the keyframe */
+    uint64_t gop_next_seq; /* the next slot to look at: a later peak goes on from here */
+    uint64_t gop_epoch;
+    AVRational gop_tb; /* the packets' time base */
     AVCodecParameters *key_par;
     const char *key_missing;
 };
@@ -132,7 +136,7 @@ int rec_snapshot_take(RecSnapshot *s, const CwRing *frames, const CwEvent *ev, b
     return 0;
 }
 
-/* Forget the kept keyframe: `why` there is none. Returns `err`. */
+/* Forget the kept packets: `why` there are none. Returns `err`. */
 static int no_key(RecSnapshot *s, const char *why, int err)
 {
     drop_gop(s);
@@ -191,16 +195,24 @@ int rec_snapshot_take_main(RecSnapshot *s, const CwRing *packets, const CwStream
 {
     RecPreroll pr;
 
-    drop_gop(s);
     /* The same search as a clip's pre-roll: slot descriptors, no packet data. */
     if (rec_preroll_find(packets, main->epoch, mono_ns, &pr) < 0 || pr.shortened ||
         mono_ns - pr.stamp > REC_SNAPSHOT_MAIN_WINDOW_NS)
-        return no_key(s, "no main-stream keyframe within 10 s before the peak in the ring",
+        return no_key(s, "no main-stream keyframe within 5 s before the peak in the ring",
                       AVERROR(ENOENT));
     /* The keyframe, then every picture after it up to the peak's: decoded
-     * forward at the end of the clip, they give the peak's own picture. */
+     * forward at the end of the clip, they give the peak's own picture. A
+     * new peak after the same keyframe (motion builds up: one every
+     * analysed frame) only adds the packets since the last one. */
+    uint64_t seq = pr.seq;
+    if (s->gop_len > 0 && s->gop_key_seq == pr.seq && s->gop_epoch == main->epoch)
+        seq = s->gop_next_seq;
+    else
+        drop_gop(s);
+    s->gop_key_seq = pr.seq;
+    s->gop_epoch = main->epoch;
     uint64_t end = cw_ring_write_seq(packets);
-    for (uint64_t seq = pr.seq; seq < end && s->gop_len < REC_SNAPSHOT_GOP_MAX; seq++) {
+    for (; seq < end && s->gop_len < REC_SNAPSHOT_GOP_MAX; seq++) {
         int ret = keep_packet(s, packets, main->epoch, seq, mono_ns);
         if (ret == 2)
             break;
@@ -214,6 +226,8 @@ int rec_snapshot_take_main(RecSnapshot *s, const CwRing *packets, const CwStream
         if (ret < 0)
             break; /* what was kept still decodes, to a picture a little earlier */
     }
+    s->gop_next_seq = seq;
+    s->gop_tb = (AVRational){main->time_base_num, main->time_base_den};
     if (s->gop_len == 0 || !(s->gop[0]->flags & AV_PKT_FLAG_KEY))
         return no_key(s, "the main-stream keyframe's slot is malformed", AVERROR(EINVAL));
 
@@ -244,6 +258,8 @@ static int drain(AVCodecContext *dec, AVFrame *pic, AVFrame *out)
         int ret = avcodec_receive_frame(dec, pic);
         if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
             return 0;
+        if (ret == AVERROR_INVALIDDATA)
+            continue; /* this picture only: the one before it stays */
         if (ret < 0)
             return ret;
         /* A picture with slices missing would show grey blocks: not a
@@ -283,9 +299,14 @@ static int decode_key(RecSnapshot *s, AVFrame *out)
     if (ret < 0)
         goto end;
     for (int i = 0; i < s->gop_len; i++) {
-        /* A packet the decoder refuses is left out; the pictures it would
-         * have led to are marked damaged and skipped by drain(). */
-        (void)avcodec_send_packet(dec, s->gop[i]);
+        /* A packet the decoder refuses ends the run: what follows would be
+         * predicted from a picture it does not have. The keyframe refused
+         * is no snapshot at all. */
+        ret = avcodec_send_packet(dec, s->gop[i]);
+        if (ret < 0 && i == 0)
+            goto end;
+        if (ret < 0)
+            break;
         ret = drain(dec, pic, out);
         if (ret < 0)
             goto end;
@@ -295,6 +316,13 @@ static int decode_key(RecSnapshot *s, AVFrame *out)
         ret = drain(dec, pic, out);
     if (ret == 0 && !out->buf[0])
         ret = AVERROR_INVALIDDATA; /* nothing decoded whole */
+    /* The picture must be the peak's, give or take: one from well before
+     * it (the run cut short) would show people away from their boxes. */
+    int64_t last_pts = s->gop[s->gop_len - 1]->pts, got_pts = out->best_effort_timestamp;
+    if (ret == 0 && last_pts != AV_NOPTS_VALUE && got_pts != AV_NOPTS_VALUE && s->gop_tb.num > 0 &&
+        s->gop_tb.den > 0 &&
+        av_rescale_q(last_pts - got_pts, s->gop_tb, (AVRational){1, 1000}) > REC_SNAPSHOT_LATE_MS)
+        ret = AVERROR(ERANGE);
 
 end:
     av_frame_free(&pic);
@@ -319,7 +347,7 @@ const char *rec_snapshot_use_main(RecSnapshot *s)
     if (ret < 0) {
         av_frame_free(&pic);
         cw_debug("main-stream keyframe for the snapshot: %s", av_err2str(ret));
-        return "the main-stream keyframe did not decode";
+        return "the main stream's picture of the peak did not decode";
     }
     if (s->key_par->codec_id == AV_CODEC_ID_MJPEG)
         pic->color_range = AVCOL_RANGE_JPEG; /* JPEG cameras: full range, as take() says */

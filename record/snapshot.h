@@ -39,13 +39,18 @@ bool rec_snapshot_has_frame(const RecSnapshot *snap);
  */
 int rec_snapshot_take(RecSnapshot *snap, const CwRing *frames, const CwEvent *ev, bool full_range);
 
-/* A main-stream keyframe this much older than the peak picture, or more,
- * is not looked for: a camera's keyframe interval is rarely above 10 s. */
-#define REC_SNAPSHOT_MAIN_WINDOW_NS (10 * 1000000000LL)
+/* A main-stream keyframe more than this before the peak picture is not
+ * looked for: most cameras send one every 1 to 4 s, and every picture from
+ * it to the peak is decoded when the clip ends. */
+#define REC_SNAPSHOT_MAIN_WINDOW_NS (5 * 1000000000LL)
 
-/* The most main-stream packets kept from that keyframe to the peak (10 s
- * at 30 fps); beyond it the picture decoded is that many after the key. */
-#define REC_SNAPSHOT_GOP_MAX 300
+/* The most main-stream packets kept from that keyframe to the peak (5 s at
+ * 30 fps). */
+#define REC_SNAPSHOT_GOP_MAX 150
+
+/* A decoded picture more than this before the last packet kept (the run
+ * cut short: overwritten, or at REC_SNAPSHOT_GOP_MAX) is not the peak's. */
+#define REC_SNAPSHOT_LATE_MS 1000
 
 /*
  * When detection's picture is smaller than the video (DETECT_URL: the
@@ -56,10 +61,12 @@ int rec_snapshot_take(RecSnapshot *snap, const CwRing *frames, const CwEvent *ev
  * (the peak picture's capture time, CLOCK_MONOTONIC; at most
  * REC_SNAPSHOT_MAIN_WINDOW_NS earlier) up to the peak's, from `packets`
  * (stream `main`'s epoch). What was kept for an earlier peak is dropped
- * first, so the packets always belong to the current boxes. Returns 0;
- * AVERROR(ENOENT) when the ring has no such keyframe; AVERROR(ESTALE) if it
- * was overwritten while copied; AVERROR(EINVAL) for a malformed slot; or
- * AVERROR(ENOMEM).
+ * first, or, after the same keyframe, kept and added to, so the packets
+ * always end at the current boxes. A slot overwritten after the keyframe
+ * ends the run there (rec_snapshot_use_main() then judges the picture).
+ * Returns 0; AVERROR(ENOENT) when the ring has no such keyframe;
+ * AVERROR(ESTALE) if the keyframe was overwritten while copied;
+ * AVERROR(EINVAL) for a malformed slot; or AVERROR(ENOMEM).
  */
 int rec_snapshot_take_main(RecSnapshot *snap, const CwRing *packets, const CwStreamParams *main,
                            int64_t mono_ns);

@@ -248,8 +248,6 @@ static int collect_encoded(RecVideoEnc *ve)
     }
 }
 
-/* The picture in the encoder's format and size: `f` itself, or ve->conv. */
-
 /* FFmpeg 6 renamed AVFrame's packet duration (lavu 57.43: `duration`) and
  * 6.1 moved its keyframe mark into `flags`; the old names are gone in 7. */
 static int64_t frame_duration(const AVFrame *f)
@@ -288,6 +286,7 @@ static void set_frame_key(AVFrame *f, bool key)
 #endif
 }
 
+/* The picture in the encoder's format and size: `f` itself, or ve->conv. */
 static int to_encoder_format(RecVideoEnc *ve, AVFrame *f, AVFrame **pic)
 {
     AVCodecContext *e = ve->enc;
