@@ -276,6 +276,8 @@ while [ $SECONDS -lt "$chaos_end" ]; do
 done
 # The last stretch in progress gets its clip.
 idle 20
+# Motion still playing when camwatch stops is judged up to the stop.
+date +%s.%N >"$WORK/stopped.txt"
 kill -TERM "$CAMWATCH_PID"
 rc=0
 wait "$CAMWATCH_PID" || rc=$?
@@ -289,9 +291,11 @@ left=$(find "$VIDEO_DIR/.staging" -type f 2>/dev/null | head -n 5)
 left=$(ls /dev/shm | grep -F "camwatch.$CAMERA_NAME." || true)
 [ -z "$left" ] || fail "rings left behind after the stop: $left"
 
-python3 - "$SET_LABELS" "$WORK/observed.txt" "$WORK/faults.txt" "$VIDEO_DIR" "$WORK/samples.txt" <<'PY' || fail "chaos checks failed (above)"
+python3 - "$SET_LABELS" "$WORK/observed.txt" "$WORK/faults.txt" "$VIDEO_DIR" "$WORK/samples.txt" \
+    "$(cat "$WORK/stopped.txt")" <<'PY' || fail "chaos checks failed (above)"
 import collections, datetime, glob, json, os, statistics, sys
-labels_f, observed_f, faults_f, video, samples_f = sys.argv[1:]
+labels_f, observed_f, faults_f, video, samples_f, stopped = sys.argv[1:]
+stopped = float(stopped)
 label = {}
 for line in open(labels_f):
     md5, l = line.split()
@@ -316,7 +320,9 @@ for line in open(observed_f):
         cur = None
 if cur:
     stretches.append(cur)
-stretches = [s for s in stretches if s[1] - s[0] >= 2.0]  # cut by the observer's restarts: too short to judge
+# What played after camwatch was told to stop is no one's to record.
+stretches = [[s[0], min(s[1], stopped)] for s in stretches if s[0] < stopped]
+stretches = [s for s in stretches if s[1] - s[0] >= 2.0]  # cut by the observer's restarts or the stop: too short to judge
 
 faults = [l.split() for l in open(faults_f)]
 windows = [(float(f[1]) - 2, float(f[2]) + float(f[3]) + 2) for f in faults if f[4] == "1"]
