@@ -18,6 +18,7 @@
 #include "boxtrack.h"
 #include "clip.h"
 #include "clippolicy.h"
+#include "codecpar.h"
 #include "deliver.h"
 #include "diskfull.h"
 #include "fsutil.h"
@@ -296,34 +297,6 @@ static bool start_clip(Recorder *r, const CwEvent *ev, int64_t target_mono_ns)
     return true;
 }
 
-/* The stream's extradata (SPS/PPS, AudioSpecificConfig) into par, which
- * has none. Returns 0 or AVERROR(ENOMEM). */
-static int copy_extradata(AVCodecParameters *par, const CwStreamParams *p)
-{
-    uint32_t n = p->extradata_size > CW_STREAM_EXTRADATA_MAX ? 0 : p->extradata_size;
-    if (n) {
-        par->extradata = av_mallocz(n + AV_INPUT_BUFFER_PADDING_SIZE);
-        if (!par->extradata)
-            return AVERROR(ENOMEM);
-        memcpy(par->extradata, p->extradata, n);
-        par->extradata_size = (int)n;
-    }
-    return 0;
-}
-
-/* Codec parameters of the clip's stream, from the ring's stream parameters. */
-static int fill_codecpar(AVCodecParameters *par, const CwStreamParams *p)
-{
-    av_freep(&par->extradata);
-    par->extradata_size = 0;
-    par->codec_type = AVMEDIA_TYPE_VIDEO;
-    par->codec_id = (enum AVCodecID)p->codec_id;
-    par->codec_tag = 0;
-    par->width = p->width;
-    par->height = p->height;
-    return copy_extradata(par, p);
-}
-
 /* Codec parameters of the clip's sound, from the ring's audio parameters. */
 static int fill_audio_codecpar(AVCodecParameters *par, const CwStreamParams *p)
 {
@@ -338,7 +311,7 @@ static int fill_audio_codecpar(AVCodecParameters *par, const CwStreamParams *p)
      * samples (RTP's SDP states no other). */
     par->frame_size = par->codec_id == AV_CODEC_ID_AAC ? 1024 : 0;
     av_channel_layout_default(&par->ch_layout, p->channels > 0 ? p->channels : 1);
-    return copy_extradata(par, p);
+    return rec_codecpar_extradata(par, p);
 }
 
 /*
@@ -384,7 +357,7 @@ static int open_clip(Recorder *r, const CwPacketHeader *ph, const CwRingView *vi
     AVRational fr = {p->frame_rate_num, p->frame_rate_den};
     int ret;
 
-    ret = fill_codecpar(r->par, p);
+    ret = rec_codecpar_video(r->par, p);
     if (ret < 0)
         return ret;
     /* Without stream timestamps (MJPEG over HTTP) times come from arrival

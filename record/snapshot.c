@@ -3,6 +3,7 @@
 
 #include "annotate.h"
 #include "avpixfmt.h"
+#include "codecpar.h"
 #include "fsutil.h"
 #include "log.h"
 #include "preroll.h"
@@ -231,21 +232,8 @@ int rec_snapshot_take_main(RecSnapshot *s, const CwRing *packets, const CwStream
     if (s->gop_len == 0 || !(s->gop[0]->flags & AV_PKT_FLAG_KEY))
         return no_key(s, "the main-stream keyframe's slot is malformed", AVERROR(EINVAL));
 
-    AVCodecParameters *par = s->key_par;
-    av_freep(&par->extradata);
-    par->extradata_size = 0;
-    par->codec_type = AVMEDIA_TYPE_VIDEO;
-    par->codec_id = (enum AVCodecID)main->codec_id;
-    par->width = main->width;
-    par->height = main->height;
-    uint32_t n = main->extradata_size > CW_STREAM_EXTRADATA_MAX ? 0 : main->extradata_size;
-    if (n) {
-        par->extradata = av_mallocz(n + AV_INPUT_BUFFER_PADDING_SIZE);
-        if (!par->extradata)
-            return no_key(s, "out of memory", AVERROR(ENOMEM));
-        memcpy(par->extradata, main->extradata, n);
-        par->extradata_size = (int)n;
-    }
+    if (rec_codecpar_video(s->key_par, main) < 0)
+        return no_key(s, "out of memory", AVERROR(ENOMEM));
     s->key_missing = NULL;
     return 0;
 }
