@@ -38,7 +38,6 @@ struct CaptureDecoder {
     AVFrame *frame;               /* reused for every picture */
     AVFrame *sw_frame;            /* a picture copied out of the device (hardware decoding) */
     enum AVPixelFormat hw_format; /* pictures in device memory; AV_PIX_FMT_NONE: none */
-    const char *hw_method;        /* "vaapi", "v4l2m2m", "drm"; NULL: software */
     ArrivalEntry arrivals[ARRIVAL_MAP_SIZE];
     unsigned arrivals_next; /* free-running index of the next entry to write */
     int64_t last_frame_ns;
@@ -128,7 +127,6 @@ static int open_hardware(CaptureDecoder *dec, const AVCodec *codec, const AVStre
         cw_avlog_hold(false);
         if (ret == 0) {
             dec->ctx = ctx; /* ownership passes to the decoder */
-            dec->hw_method = methods[i];
             cw_info("HWACCEL=%s: decoding %s with %s (%s)", cfg->hwaccel,
                     avcodec_get_name(codec->id), methods[i], dec->ctx->codec->name);
             return 0;
@@ -382,11 +380,6 @@ void capture_decoder_note_loss(CaptureDecoder *dec)
 bool capture_decoder_intra_only(const CaptureDecoder *dec)
 {
     return dec->intra_only;
-}
-
-const char *capture_decoder_hw_method(const CaptureDecoder *dec)
-{
-    return dec->hw_method;
 }
 
 int capture_decoder_lowres(const CaptureDecoder *dec)

@@ -57,9 +57,6 @@ int capture_decoder_open(CaptureDecoder **dec, const AVStream *video, AVRational
  */
 bool capture_decoder_intra_only(const CaptureDecoder *dec);
 
-/* The hardware decoding method in use ("vaapi", "v4l2m2m", "drm"), or NULL: software. */
-const char *capture_decoder_hw_method(const CaptureDecoder *dec);
-
 /* The reduced-size shift in use (pictures come out 1/2^n in each direction); 0: full size. */
 int capture_decoder_lowres(const CaptureDecoder *dec);
 
