@@ -58,7 +58,11 @@ MQTT_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard mqtt/*.c))
 MOSQ_LIBS   := $(or $(shell pkg-config --libs libmosquitto 2>/dev/null),-lmosquitto)
 
 UNIT_SRC  := $(wildcard tests/unit/*.c)
-UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_CXX_SRC := $(wildcard tests/unit/*.cpp)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%) \
+             $(UNIT_CXX_SRC:tests/unit/%.cpp=$(BUILD)/tests/%)
+# The detector proper: what its unit tests and bench/detect_bench link.
+DETECTOR_OBJ := $(BUILD)/detect/motion.o $(BUILD)/detect/filters.o
 
 PROGRAMS := $(BUILD)/camwatch $(BUILD)/camwatch-capture $(BUILD)/camwatch-detect \
             $(BUILD)/camwatch-record $(BUILD)/camwatch-http $(BUILD)/camwatch-mqtt
@@ -156,10 +160,10 @@ $(BUILD)/tests/mqtt_tracker: $(BUILD)/mqtt/tracker.o $(BUILD)/mqtt/outbox.o
 
 # The detector's lighting test: compiled as C, linked by the C++ driver with
 # the detector (C++ over OpenCV).
-$(BUILD)/tests/motion_light: tests/unit/motion_light.c $(BUILD)/detect/motion.o $(COMMON_LIB)
+$(BUILD)/tests/motion_light: tests/unit/motion_light.c $(DETECTOR_OBJ) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@.o
-	$(CXX) $(LDFLAGS) -o $@ $@.o $(BUILD)/detect/motion.o $(COMMON_LIB) $(CV_LIBS) -lm -lpthread
+	$(CXX) $(LDFLAGS) -o $@ $@.o $(DETECTOR_OBJ) $(COMMON_LIB) $(CV_LIBS) -lm -lpthread
 
 # The libav helpers' test links them and libav.
 $(BUILD)/tests/avhelpers: tests/unit/avhelpers.c $(AV_LIB) $(COMMON_LIB)
@@ -169,10 +173,16 @@ $(BUILD)/tests/avhelpers: tests/unit/avhelpers.c $(AV_LIB) $(COMMON_LIB)
 
 # The motion detector is C++ over OpenCV: its test is compiled as C, then
 # linked by the C++ driver (libstdc++, and the sanitizers' C++ runtime).
-$(BUILD)/tests/motion: tests/unit/motion.c $(BUILD)/detect/motion.o $(COMMON_LIB)
+$(BUILD)/tests/motion: tests/unit/motion.c $(DETECTOR_OBJ) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@.o
-	$(CXX) $(LDFLAGS) -o $@ $@.o $(BUILD)/detect/motion.o $(COMMON_LIB) $(CV_LIBS) -lm -lpthread
+	$(CXX) $(LDFLAGS) -o $@ $@.o $(DETECTOR_OBJ) $(COMMON_LIB) $(CV_LIBS) -lm -lpthread
+
+# The detector's filters, checked against OpenCV itself: a C++ test.
+$(BUILD)/tests/filters: tests/unit/filters.cpp $(BUILD)/detect/filters.o
+	@mkdir -p $(dir $@)
+	$(CXX) $(ALL_CXXFLAGS) $(CV_CFLAGS) -Idetect $(LDFLAGS) -o $@ $< $(BUILD)/detect/filters.o \
+	    $(CV_LIBS) -lm -lpthread
 $(BUILD)/tests/retention: $(BUILD)/record/retention.o
 
 # libFuzzer targets (tests/fuzz/<target>.c, seeds in tests/fuzz/corpus/<target>/).
