@@ -48,12 +48,17 @@ void blur5(const cv::Mat &src, cv::Mat &dst, FilterScratch &scratch)
         return;
     }
     dst.create(h, w, CV_8U);
-    scratch.sums.resize((size_t)w * (size_t)h);
+    /* Five rows blurred across, row i in slot i % 5: output row y needs
+     * rows y - 2 .. y + 2, and the reflected ones at the top and bottom
+     * are among those. A few kilobytes that stay in the cache, not a
+     * picture of sums: on a shared machine the detector's cost is mostly
+     * the memory it touches. */
+    scratch.sums.resize((size_t)5 * (size_t)w);
     uint16_t *sums = scratch.sums.data();
-
-    for (int y = 0; y < h; y++) {
+    auto slot = [&](int i) { return sums + (size_t)(i % 5) * (size_t)w; };
+    auto across = [&](int y) {
         const uint8_t *r = src.ptr<uint8_t>(y);
-        uint16_t *o = sums + (size_t)y * (size_t)w;
+        uint16_t *o = slot(y);
         int x = 0;
         for (; x < 2; x++)
             o[x] = across5(r, x, w);
@@ -69,14 +74,15 @@ void blur5(const cv::Mat &src, cv::Mat &dst, FilterScratch &scratch)
 #endif
         for (; x < w; x++)
             o[x] = across5(r, x, w);
-    }
+    };
 
+    int next = 0; /* the next row to blur across */
     for (int y = 0; y < h; y++) {
-        const uint16_t *a = sums + (size_t)reflect101(y - 2, h) * (size_t)w;
-        const uint16_t *b = sums + (size_t)reflect101(y - 1, h) * (size_t)w;
-        const uint16_t *c = sums + (size_t)y * (size_t)w;
-        const uint16_t *d = sums + (size_t)reflect101(y + 1, h) * (size_t)w;
-        const uint16_t *e = sums + (size_t)reflect101(y + 2, h) * (size_t)w;
+        while (next <= std::min(h - 1, y + 2))
+            across(next++);
+        const uint16_t *a = slot(reflect101(y - 2, h)), *b = slot(reflect101(y - 1, h));
+        const uint16_t *c = slot(y), *d = slot(reflect101(y + 1, h));
+        const uint16_t *e = slot(reflect101(y + 2, h));
         uint8_t *o = dst.ptr<uint8_t>(y);
         int x = 0;
 #if CV_SIMD128
@@ -99,18 +105,72 @@ void blur5(const cv::Mat &src, cv::Mat &dst, FilterScratch &scratch)
     }
 }
 
-void dilate_square(const cv::Mat &src, cv::Mat &dst, int iterations, FilterScratch &scratch)
+size_t difference(const cv::Mat &a, const cv::Mat &b, int threshold, const cv::Mat &allowed,
+                  cv::Mat &diff, cv::Mat &changed)
+{
+    CV_Assert(a.type() == CV_8UC1 && b.type() == CV_8UC1 && a.size() == b.size());
+    CV_Assert(allowed.empty() || (allowed.type() == CV_8UC1 && allowed.size() == a.size()));
+    CV_Assert(threshold >= 0 && threshold <= 255);
+    const int w = a.cols, h = a.rows;
+    diff.create(h, w, CV_8U);
+    changed.create(h, w, CV_8U);
+    size_t count = 0;
+    for (int y = 0; y < h; y++) {
+        const uint8_t *pa = a.ptr<uint8_t>(y), *pb = b.ptr<uint8_t>(y);
+        const uint8_t *ok = allowed.empty() ? nullptr : allowed.ptr<uint8_t>(y);
+        uint8_t *d = diff.ptr<uint8_t>(y), *c = changed.ptr<uint8_t>(y);
+        int x = 0;
+#if CV_SIMD128
+        const cv::v_uint8x16 limit = cv::v_setall_u8((uint8_t)threshold);
+        const cv::v_uint8x16 one = cv::v_setall_u8(1);
+        /* Counted in 8 bits a lane: at most 255 vectors before the sum
+         * moves out to 32 bits. */
+        cv::v_uint8x16 counted = cv::v_setall_u8(0);
+        int in_lanes = 0;
+        for (; x + cv::v_uint8x16::nlanes <= w; x += cv::v_uint8x16::nlanes) {
+            const cv::v_uint8x16 delta = cv::v_absdiff(cv::v_load(pa + x), cv::v_load(pb + x));
+            cv::v_uint8x16 more = delta > limit;
+            if (ok)
+                more = more & cv::v_load(ok + x);
+            cv::v_store(d + x, delta);
+            cv::v_store(c + x, more);
+            counted += more & one;
+            if (++in_lanes == 255) {
+                count += cv::v_reduce_sum(counted);
+                counted = cv::v_setall_u8(0);
+                in_lanes = 0;
+            }
+        }
+        count += cv::v_reduce_sum(counted);
+#endif
+        for (; x < w; x++) {
+            const uint8_t delta = (uint8_t)(pa[x] > pb[x] ? pa[x] - pb[x] : pb[x] - pa[x]);
+            const bool more = delta > threshold && (!ok || ok[x]);
+            d[x] = delta;
+            c[x] = more ? 255 : 0;
+            count += more;
+        }
+    }
+    return count;
+}
+
+cv::Rect dilate_square(const cv::Mat &src, cv::Mat &dst, int iterations, FilterScratch &scratch)
 {
     CV_Assert(src.type() == CV_8UC1 && src.data != dst.data && iterations >= 1 && iterations <= 8);
     const int w = src.cols, h = src.rows, r = iterations;
     dst.create(h, w, CV_8U);
-    scratch.maxima.resize((size_t)w * (size_t)h);
-    uint8_t *maxima = scratch.maxima.data();
+    /* The rows' maxima across, row i in slot i % (2 r + 1): output row y
+     * needs rows y - r .. y + r (as in blur5(), a few kilobytes). */
+    const int slots = 2 * r + 1;
+    scratch.maxima.resize((size_t)slots * (size_t)w);
+    scratch.columns.assign((size_t)w, 0);
+    uint8_t *maxima = scratch.maxima.data(), *columns = scratch.columns.data();
+    auto slot = [&](int i) { return maxima + (size_t)(i % slots) * (size_t)w; };
 
     /* Across: the largest of the 2 r + 1 around x that are in the row. */
-    for (int y = 0; y < h; y++) {
+    auto across = [&](int y) {
         const uint8_t *row = src.ptr<uint8_t>(y);
-        uint8_t *o = maxima + (size_t)y * (size_t)w;
+        uint8_t *o = slot(y);
         auto edge = [&](int x) {
             uint8_t v = 0;
             for (int i = std::max(0, x - r); i <= std::min(w - 1, x + r); i++)
@@ -130,28 +190,56 @@ void dilate_square(const cv::Mat &src, cv::Mat &dst, int iterations, FilterScrat
 #endif
         for (; x < w; x++)
             edge(x);
-    }
+    };
 
-    /* Down: the largest of those rows' maxima that are in the picture. */
+    /* Down: the largest of those rows' maxima that are in the picture; and
+     * which rows and columns have anything, for the bounding rectangle. */
+    int top = -1, bottom = -1, next = 0;
     for (int y = 0; y < h; y++) {
         const int y0 = std::max(0, y - r), y1 = std::min(h - 1, y + r);
+        while (next <= y1)
+            across(next++);
+        const uint8_t *in[17]; /* rows y0 .. y1; 2 r + 1 <= 17 */
+        const int n = y1 - y0 + 1;
+        for (int j = 0; j < n; j++)
+            in[j] = slot(y0 + j);
         uint8_t *o = dst.ptr<uint8_t>(y);
+        uint8_t any = 0;
         int x = 0;
 #if CV_SIMD128
+        cv::v_uint8x16 row_any = cv::v_setall_u8(0);
         for (; x + cv::v_uint8x16::nlanes <= w; x += cv::v_uint8x16::nlanes) {
-            cv::v_uint8x16 v = cv::v_load(maxima + (size_t)y0 * (size_t)w + x);
-            for (int j = y0 + 1; j <= y1; j++)
-                v = cv::v_max(v, cv::v_load(maxima + (size_t)j * (size_t)w + x));
+            cv::v_uint8x16 v = cv::v_load(in[0] + x);
+            for (int j = 1; j < n; j++)
+                v = cv::v_max(v, cv::v_load(in[j] + x));
             cv::v_store(o + x, v);
+            cv::v_store(columns + x, cv::v_load(columns + x) | v);
+            row_any |= v;
         }
+        any = cv::v_check_any(row_any != cv::v_setall_u8(0)) ? 1 : 0;
 #endif
         for (; x < w; x++) {
             uint8_t v = 0;
-            for (int j = y0; j <= y1; j++)
-                v = std::max(v, maxima[(size_t)j * (size_t)w + x]);
+            for (int j = 0; j < n; j++)
+                v = std::max(v, in[j][x]);
             o[x] = v;
+            columns[x] |= v;
+            any |= v;
+        }
+        if (any) {
+            if (top < 0)
+                top = y;
+            bottom = y;
         }
     }
+    if (top < 0)
+        return cv::Rect();
+    int left = 0, right = w - 1;
+    while (!columns[left])
+        left++;
+    while (!columns[right])
+        right--;
+    return cv::Rect(left, top, right - left + 1, bottom - top + 1);
 }
 
 } // namespace cw

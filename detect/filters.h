@@ -1,11 +1,16 @@
 /*
- * The detector's two neighbourhood filters on its small picture, written
- * for the one case the detector needs and giving, pixel for pixel, what the
- * OpenCV call each replaces gives (tests/unit/filters.cpp checks that
- * against OpenCV itself). OpenCV's general filter engine costs several
- * times the work itself on a 320x180 picture: 0.07 ms for the blur and
- * 0.03 ms for the dilation, per analysed frame, against about 0.015 and
- * 0.005 ms here (bench/detect_bench, 1080p analysed at 320x180).
+ * The detector's per-pixel steps on its small picture that OpenCV does
+ * slowly at this size, written for the one case the detector needs and
+ * giving, pixel for pixel, what the OpenCV calls each replaces give
+ * (tests/unit/filters.cpp checks that against OpenCV itself). OpenCV's
+ * general filter engine, and a pass over the picture per call, cost
+ * several times the work itself on a 320x180 picture. Timed alone in
+ * bench/detect_bench (1080p analysed at 320x180, CPU time per analysed
+ * frame): the blur 0.07 ms with OpenCV, 0.03 here; the dilation 0.03 and
+ * 0.01; the difference, threshold, mask and count 0.03 and 0.01. The whole
+ * detector gains less than their sum (0.60 to 0.57 ms, medians of 8 runs
+ * on a busy machine): what it costs is mostly the memory it touches, which
+ * the decoder has pushed out of the cache between two analysed frames.
  *
  * C++ (the detector's own language); only detect/motion.cpp includes it.
  */
@@ -23,8 +28,9 @@ namespace cw
 /* Scratch the filters keep between calls, so the per-frame path does not
  * allocate once the picture's size is known. */
 struct FilterScratch {
-    std::vector<uint16_t> sums;  /* blur5: the rows blurred across, a value per pixel */
-    std::vector<uint8_t> maxima; /* dilate_square: the rows' maxima across, a byte per pixel */
+    std::vector<uint16_t> sums;   /* blur5: five rows blurred across */
+    std::vector<uint8_t> maxima;  /* dilate_square: 2 iterations + 1 rows of maxima across */
+    std::vector<uint8_t> columns; /* dilate_square: which columns have anything, a byte each */
 };
 
 /*
@@ -39,13 +45,26 @@ struct FilterScratch {
 void blur5(const cv::Mat &src, cv::Mat &dst, FilterScratch &scratch);
 
 /*
+ * The change between two pictures of one size (8-bit, one channel):
+ * diff = |a - b| (cv::absdiff), changed = 255 where diff > threshold (a
+ * level, 0..255) and `allowed` (if not empty: same size, 0 or 255) is
+ * nonzero, else 0 (what cv::threshold(THRESH_BINARY) then cv::bitwise_and
+ * give). diff and changed are (re)allocated to a's size. Returns how many
+ * pixels changed, as cv::countNonZero(changed) would.
+ */
+size_t difference(const cv::Mat &a, const cv::Mat &b, int threshold, const cv::Mat &allowed,
+                  cv::Mat &diff, cv::Mat &changed);
+
+/*
  * dst = cv::dilate(src, cv::Mat(), Point(-1, -1), iterations) for an
  * 8-bit, one-channel src: the largest value in the (2 iterations + 1)
  * square around each pixel, the part of it inside src (what dilating by
- * 3x3 `iterations` times gives; src's own pixels only, as blur5()). iterations in 1..8; dst is
- * (re)allocated to src's size and must not be src.
+ * 3x3 `iterations` times gives; src's own pixels only, as blur5()).
+ * iterations in 1..8; dst is (re)allocated to src's size and must not be
+ * src. Returns the smallest rectangle that holds every nonzero pixel of
+ * dst (empty when dst is all 0), for what only looks at those.
  */
-void dilate_square(const cv::Mat &src, cv::Mat &dst, int iterations, FilterScratch &scratch);
+cv::Rect dilate_square(const cv::Mat &src, cv::Mat &dst, int iterations, FilterScratch &scratch);
 
 } // namespace cw
 

@@ -5,7 +5,9 @@
  * the fast path takes, the pictures below it that go to OpenCV), on the
  * detector's own 320x180, on a view into a larger picture (rows not
  * contiguous), on the extremes (all 0, all 255), and for the dilation on
- * masks of 0 and 255 as the detector gives it.
+ * masks of 0 and 255 as the detector gives it, with its bounding rectangle;
+ * the difference with every threshold's edge, with and without a mask, and
+ * its count on rows long enough to overflow a lane's count.
  */
 #include "filters.h"
 
@@ -13,8 +15,10 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <vector>
 
 namespace
 {
@@ -70,10 +74,49 @@ void check_blur(const cv::Mat &src, cw::FilterScratch &scratch)
 void check_dilate(const cv::Mat &src, int iterations, cw::FilterScratch &scratch)
 {
     cv::Mat mine, theirs;
-    cw::dilate_square(src, mine, iterations, scratch);
+    const cv::Rect box = cw::dilate_square(src, mine, iterations, scratch);
     cv::dilate(src, theirs, cv::Mat(), cv::Point(-1, -1), iterations);
     CHECK(same(mine, theirs, "dilate_square", src.cols, src.rows));
+    /* From the nonzero pixels' places: cv::boundingRect() of an 8-bit
+     * picture gets it wrong in OpenCV 4.6 (one lit pixel at 0,2 of 3x45,
+     * dilated once: 1 wide, not 2). */
+    std::vector<cv::Point> lit;
+    cv::findNonZero(theirs, lit);
+    const cv::Rect want = lit.empty() ? cv::Rect() : cv::boundingRect(lit);
+    if (box != want) {
+        fprintf(stderr, "dilate_square %dx%d: bounding rectangle %d,%d %dx%d, want %d,%d %dx%d\n",
+                src.cols, src.rows, box.x, box.y, box.width, box.height, want.x, want.y, want.width,
+                want.height);
+        exit(1);
+    }
     compared++;
+}
+
+/* difference() against absdiff, threshold, bitwise_and and countNonZero. */
+void check_difference(const cv::Mat &a, const cv::Mat &b, int threshold, const cv::Mat &allowed)
+{
+    cv::Mat diff, changed, want_diff, want_changed;
+    const size_t count = cw::difference(a, b, threshold, allowed, diff, changed);
+    cv::absdiff(a, b, want_diff);
+    cv::threshold(want_diff, want_changed, threshold, 255, cv::THRESH_BINARY);
+    if (!allowed.empty())
+        cv::bitwise_and(want_changed, allowed, want_changed);
+    CHECK(same(diff, want_diff, "difference: diff", a.cols, a.rows));
+    CHECK(same(changed, want_changed, "difference: changed", a.cols, a.rows));
+    CHECK_EQ_U64(count, cv::countNonZero(want_changed));
+    compared++;
+}
+
+/* A picture near `base`: each pixel moved by up to +-spread levels. */
+cv::Mat near(const cv::Mat &base, int spread)
+{
+    cv::Mat m = base.clone();
+    for (int y = 0; y < m.rows; y++)
+        for (int x = 0; x < m.cols; x++) {
+            int v = m.at<uint8_t>(y, x) + (int)(next_byte() % (2 * spread + 1)) - spread;
+            m.at<uint8_t>(y, x) = (uint8_t)std::min(255, std::max(0, v));
+        }
+    return m;
 }
 
 } // namespace
@@ -85,6 +128,13 @@ int main()
     for (int h = 1; h <= 27; h += 2)
         for (int w = 1; w <= 50; w++) {
             check_blur(random_picture(w, h, false), scratch);
+            cv::Mat a = random_picture(w, h, false);
+            check_difference(a, near(a, 40), 25, cv::Mat());
+            check_difference(a, near(a, 40), (int)(next_byte()), random_picture(w, h, true));
+            /* A mask with one lit pixel, where the rectangle is easy to get wrong. */
+            cv::Mat one(h, w, CV_8U, cv::Scalar(0));
+            one.at<uint8_t>((int)(next_byte() % h), (int)(next_byte() % w)) = 255;
+            check_dilate(one, 1, scratch);
             for (int it = 1; it <= 3; it++) {
                 check_dilate(random_picture(w, h, true), it, scratch);
                 check_dilate(random_picture(w, h, false), it, scratch);
@@ -97,6 +147,12 @@ int main()
         check_blur(cv::Mat(s[1], s[0], CV_8U, cv::Scalar(0)), scratch);
         check_dilate(random_picture(s[0], s[1], true), 2, scratch);
         check_dilate(cv::Mat(s[1], s[0], CV_8U, cv::Scalar(0)), 2, scratch);
+        cv::Mat a = random_picture(s[0], s[1], false), b = near(a, 60);
+        for (int threshold : {0, 1, 25, 128, 254, 255})
+            check_difference(a, b, threshold, random_picture(s[0], s[1], true));
+        /* Over 255 vectors in a row: the 8-bit lane counts must move out. */
+        cv::Mat wide_a = random_picture(16 * 300 + 5, 3, false);
+        check_difference(wide_a, cv::Mat(3, 16 * 300 + 5, CV_8U, cv::Scalar(0)), 0, cv::Mat());
     }
     /* A view: its rows are a larger picture's, with a step wider than it.
      * The filters see only the view's own pixels, so it must give what
@@ -112,6 +168,8 @@ int main()
     cv::dilate(big_mask(view).clone(), theirs, cv::Mat(), cv::Point(-1, -1), 2);
     CHECK(same(mine, theirs, "dilate_square of a view", view.width, view.height));
     compared += 2;
-    printf("blur5 and dilate_square: %d pictures, every pixel as OpenCV gives it\n", compared);
+    printf("blur5, difference and dilate_square: %d pictures, every pixel as "
+           "OpenCV gives it\n",
+           compared);
     return 0;
 }
