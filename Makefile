@@ -140,6 +140,10 @@ $(BUILD)/tests/boxscale: $(BUILD)/record/boxscale.o
 $(BUILD)/tests/boxtrack: $(BUILD)/record/boxtrack.o
 $(BUILD)/tests/annotate: $(BUILD)/record/annotate.o $(BUILD)/record/boxscale.o
 $(BUILD)/tests/annotate: TEST_LIBS = $(AV_LIBS)
+$(BUILD)/tests/videoenc: $(BUILD)/record/videoenc.o $(BUILD)/record/annotate.o \
+    $(BUILD)/record/boxtrack.o $(BUILD)/record/boxscale.o $(BUILD)/record/avquiet.o \
+    $(BUILD)/common/av/avpixfmt.o
+$(BUILD)/tests/videoenc: TEST_LIBS = $(AV_LIBS)
 $(BUILD)/tests/tsmap: $(BUILD)/record/tsmap.o
 $(BUILD)/tests/tsmap: TEST_LIBS = $(AV_LIBS)
 $(BUILD)/tests/audioenc: $(BUILD)/record/audioenc.o $(BUILD)/record/avquiet.o
