@@ -1,9 +1,10 @@
 /*
- * The detector's blur and dilation: see filters.h. Each works in two
- * passes, across each row into scratch and then down the columns, and each
- * pass does its middle with OpenCV's universal intrinsics (128-bit, what
- * every camwatch target has: SSE2, NEON) and its edges, where the borders
- * come in, one pixel at a time.
+ * The detector's blur, difference and dilation: see filters.h. The blur
+ * and the dilation work in two passes, across each row into a few rows of
+ * scratch and then down the columns; the difference in one. Each pass does
+ * its middle with OpenCV's universal intrinsics (128-bit, what every
+ * camwatch target has: SSE2, NEON) and its edges, where the borders come
+ * in, one pixel at a time.
  */
 #include "filters.h"
 
@@ -44,7 +45,9 @@ void blur5(const cv::Mat &src, cv::Mat &dst, FilterScratch &scratch)
     CV_Assert(src.type() == CV_8UC1 && src.data != dst.data);
     const int w = src.cols, h = src.rows;
     if (w < 8 || h < 8) {
-        cv::GaussianBlur(src, dst, cv::Size(5, 5), 0);
+        /* Isolated: a view's own pixels only, as the fast path. */
+        cv::GaussianBlur(src, dst, cv::Size(5, 5), 0, 0,
+                         cv::BORDER_REFLECT_101 | cv::BORDER_ISOLATED);
         return;
     }
     dst.create(h, w, CV_8U);
@@ -63,13 +66,22 @@ void blur5(const cv::Mat &src, cv::Mat &dst, FilterScratch &scratch)
         for (; x < 2; x++)
             o[x] = across5(r, x, w);
 #if CV_SIMD128
-        for (; x + cv::v_uint16x8::nlanes + 2 <= w; x += cv::v_uint16x8::nlanes) {
+        const int lanes = cv::v_uint16x8::nlanes;
+        auto eight = [&](int at) {
             const cv::v_uint16x8 outer =
-                cv::v_load_expand(r + x - 2) + cv::v_load_expand(r + x + 2);
+                cv::v_load_expand(r + at - 2) + cv::v_load_expand(r + at + 2);
             const cv::v_uint16x8 inner =
-                cv::v_load_expand(r + x - 1) + cv::v_load_expand(r + x + 1);
-            const cv::v_uint16x8 mid = cv::v_load_expand(r + x);
-            cv::v_store(o + x, outer + (inner << 2) + (mid << 2) + (mid << 1));
+                cv::v_load_expand(r + at - 1) + cv::v_load_expand(r + at + 1);
+            const cv::v_uint16x8 mid = cv::v_load_expand(r + at);
+            cv::v_store(o + at, outer + (inner << 2) + (mid << 2) + (mid << 1));
+        };
+        for (; x + lanes + 2 <= w; x += lanes)
+            eight(x);
+        /* The rest but the border: one more eight, overlapping the last
+         * (a picture at least 12 wide). */
+        if (x < w - 2 && w - 2 - lanes >= 2) {
+            eight(w - 2 - lanes);
+            x = w - 2;
         }
 #endif
         for (; x < w; x++)
@@ -131,7 +143,7 @@ size_t difference(const cv::Mat &a, const cv::Mat &b, int threshold, const cv::M
             const cv::v_uint8x16 delta = cv::v_absdiff(cv::v_load(pa + x), cv::v_load(pb + x));
             cv::v_uint8x16 more = delta > limit;
             if (ok)
-                more = more & cv::v_load(ok + x);
+                more = more & (cv::v_load(ok + x) != cv::v_setall_u8(0));
             cv::v_store(d + x, delta);
             cv::v_store(c + x, more);
             counted += more & one;
@@ -181,11 +193,20 @@ cv::Rect dilate_square(const cv::Mat &src, cv::Mat &dst, int iterations, FilterS
         for (; x < std::min(r, w); x++)
             edge(x);
 #if CV_SIMD128
-        for (; x + cv::v_uint8x16::nlanes + r <= w; x += cv::v_uint8x16::nlanes) {
-            cv::v_uint8x16 v = cv::v_load(row + x - r);
+        const int lanes = cv::v_uint8x16::nlanes;
+        auto sixteen = [&](int at) {
+            cv::v_uint8x16 v = cv::v_load(row + at - r);
             for (int i = -r + 1; i <= r; i++)
-                v = cv::v_max(v, cv::v_load(row + x + i));
-            cv::v_store(o + x, v);
+                v = cv::v_max(v, cv::v_load(row + at + i));
+            cv::v_store(o + at, v);
+        };
+        for (; x + lanes + r <= w; x += lanes)
+            sixteen(x);
+        /* The rest but the border: one more sixteen, overlapping the last
+         * (a picture at least 2 r + 16 wide). */
+        if (x < w - r && w - r - lanes >= r) {
+            sixteen(w - r - lanes);
+            x = w - r;
         }
 #endif
         for (; x < w; x++)

@@ -1,18 +1,19 @@
 /*
- * The detector's per-pixel steps on its small picture that OpenCV does
- * slowly at this size, written for the one case the detector needs and
- * giving, pixel for pixel, what the OpenCV calls each replaces give
- * (tests/unit/filters.cpp checks that against OpenCV itself). OpenCV's
- * general filter engine, and a pass over the picture per call, cost
- * several times the work itself on a 320x180 picture. Timed alone in
- * bench/detect_bench (1080p analysed at 320x180, CPU time per analysed
- * frame): the blur 0.07 ms with OpenCV, 0.03 here; the dilation 0.03 and
- * 0.01; the difference, threshold, mask and count 0.03 and 0.01. The whole
- * detector gains less than their sum (0.60 to 0.57 ms, medians of 8 runs
- * on a busy machine): what it costs is mostly the memory it touches, which
- * the decoder has pushed out of the cache between two analysed frames.
+ * The detector's per-pixel steps on its small picture, written for the one
+ * case the detector needs and giving, pixel for pixel, what the OpenCV
+ * calls each replaces give (tests/unit/filters.cpp checks that against
+ * OpenCV itself). In camwatch the detector's data is cold: between two
+ * analysed frames the decoder has pushed it out of the cache. Cold, on a
+ * 320x180 picture (CPU time per call, the cache flushed before each), the
+ * blur costs 0.03 ms here and 0.05 with OpenCV, the dilation with its
+ * bounding rectangle 0.02 and 0.035, and the difference, threshold, mask
+ * and count in one pass about half of OpenCV's four; warm, the blur and the
+ * dilation cost about what OpenCV's do. The whole detector in
+ * bench/detect_bench went from 0.60 to 0.57 ms per analysed 1080p frame
+ * (medians of 8 runs on a busy machine): most of what it costs is the
+ * memory it touches.
  *
- * C++ (the detector's own language); only detect/motion.cpp includes it.
+ * C++ (the detector's own language), for detect/motion.cpp.
  */
 #ifndef CAMWATCH_DETECT_FILTERS_H
 #define CAMWATCH_DETECT_FILTERS_H
@@ -38,7 +39,8 @@ struct FilterScratch {
  * the binomial kernel 1 4 6 4 1 in each direction, rounded to nearest (half
  * up), borders reflected without repeating the edge (BORDER_REFLECT_101).
  * Only src's own pixels are read, even when src is a view into a larger
- * picture (where OpenCV would read the pixels around it).
+ * picture (where OpenCV would read the pixels around it unless told
+ * BORDER_ISOLATED).
  * dst is (re)allocated to src's size unless it already has it, and must not
  * be src. Pictures under 8 pixels on a side go to OpenCV itself.
  */
@@ -47,10 +49,11 @@ void blur5(const cv::Mat &src, cv::Mat &dst, FilterScratch &scratch);
 /*
  * The change between two pictures of one size (8-bit, one channel):
  * diff = |a - b| (cv::absdiff), changed = 255 where diff > threshold (a
- * level, 0..255) and `allowed` (if not empty: same size, 0 or 255) is
+ * level, 0..255) and `allowed` (if not empty: same size) is
  * nonzero, else 0 (what cv::threshold(THRESH_BINARY) then cv::bitwise_and
- * give). diff and changed are (re)allocated to a's size. Returns how many
- * pixels changed, as cv::countNonZero(changed) would.
+ * give; any nonzero value of `allowed` allows). diff and changed are
+ * (re)allocated to a's size. Returns how many pixels changed, as
+ * cv::countNonZero(changed) would.
  */
 size_t difference(const cv::Mat &a, const cv::Mat &b, int threshold, const cv::Mat &allowed,
                   cv::Mat &diff, cv::Mat &changed);

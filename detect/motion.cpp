@@ -1,9 +1,10 @@
 /*
  * Motion detector over OpenCV imgproc: see motion.h for the contract.
  *
- * The only C++ in camwatch. Every entry point is `extern "C"`, catches every
- * exception (cv::Exception, std::bad_alloc, anything else) and turns it into
- * a negative errno: an exception must never unwind into C frames.
+ * With filters.cpp, the only C++ in camwatch. Every entry point is
+ * `extern "C"`, catches every exception (cv::Exception, std::bad_alloc,
+ * anything else) and turns it into a negative errno: an exception must
+ * never unwind into C frames.
  *
  * Per frame, on the picture scaled down to detect_width (320 by default):
  *
@@ -21,9 +22,9 @@
  *      this, 0.19 ms. (A single INTER_AREA by 6 takes OpenCV's generic area
  *      path: 0.6 ms even on a frame in the cache.)
  *   2. A 5x5 Gaussian blur (the binomial 1 4 6 4 1, cw::blur5() in
- *      filters.h: OpenCV's GaussianBlur to the pixel, at a fifth of its
- *      cost on this small picture): what noise the scaling left, and
- *      compression's blocking, must not count as change.
+ *      filters.h: OpenCV's GaussianBlur to the pixel, cheaper on this
+ *      small picture when it is not in the cache): what noise the scaling
+ *      left, and compression's blocking, must not count as change.
  *   3. Lighting (see "Lighting" below): a monotone tone curve that maps the
  *      background's levels to the frame's, fitted robustly on a subsample;
  *      the background is relit through it before anything is compared.
@@ -951,8 +952,9 @@ double find_boxes(CwMotion *m, CwMotionResult *out, int threshold)
      * that rectangle is a third of the picture on average with people
      * walking. Only the few regions large enough are filled in, for the
      * lighting test. */
-    m->contours.clear();
-    if (!m->dilated_box.empty())
+    if (m->dilated_box.empty())
+        m->contours.clear(); /* else findContours resizes it, keeping the point vectors */
+    else
         cv::findContours(m->dilated(m->dilated_box), m->contours, cv::RETR_EXTERNAL,
                          cv::CHAIN_APPROX_SIMPLE, m->dilated_box.tl());
     m->rects.clear();

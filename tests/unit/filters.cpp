@@ -78,8 +78,8 @@ void check_dilate(const cv::Mat &src, int iterations, cw::FilterScratch &scratch
     cv::dilate(src, theirs, cv::Mat(), cv::Point(-1, -1), iterations);
     CHECK(same(mine, theirs, "dilate_square", src.cols, src.rows));
     /* From the nonzero pixels' places: cv::boundingRect() of an 8-bit
-     * picture gets it wrong in OpenCV 4.6 (one lit pixel at 0,2 of 3x45,
-     * dilated once: 1 wide, not 2). */
+     * picture gets it wrong in OpenCV 4.6 (a 45x3 picture, one lit pixel at
+     * x 0, y 2, dilated once: 1 wide, not 2). */
     std::vector<cv::Point> lit;
     cv::findNonZero(theirs, lit);
     const cv::Rect want = lit.empty() ? cv::Rect() : cv::boundingRect(lit);
@@ -99,8 +99,8 @@ void check_difference(const cv::Mat &a, const cv::Mat &b, int threshold, const c
     const size_t count = cw::difference(a, b, threshold, allowed, diff, changed);
     cv::absdiff(a, b, want_diff);
     cv::threshold(want_diff, want_changed, threshold, 255, cv::THRESH_BINARY);
-    if (!allowed.empty())
-        cv::bitwise_and(want_changed, allowed, want_changed);
+    if (!allowed.empty()) /* as 0 or 255, which is what the detector's mask is */
+        cv::bitwise_and(want_changed, allowed != 0, want_changed);
     CHECK(same(diff, want_diff, "difference: diff", a.cols, a.rows));
     CHECK(same(changed, want_changed, "difference: changed", a.cols, a.rows));
     CHECK_EQ_U64(count, cv::countNonZero(want_changed));
@@ -168,6 +168,25 @@ int main()
     cv::dilate(big_mask(view).clone(), theirs, cv::Mat(), cv::Point(-1, -1), 2);
     CHECK(same(mine, theirs, "dilate_square of a view", view.width, view.height));
     compared += 2;
+    /* Views too small for the fast path: OpenCV's blur, told to stay in. */
+    for (int w = 1; w <= 9; w++)
+        for (int h = 1; h <= 9; h++) {
+            const cv::Rect small(3, 2, w, h);
+            cw::blur5(big(small), mine, scratch);
+            cv::GaussianBlur(big(small).clone(), theirs, cv::Size(5, 5), 0);
+            CHECK(same(mine, theirs, "blur5 of a small view", w, h));
+            compared++;
+        }
+    /* Every number of iterations the dilation takes. */
+    for (int it = 1; it <= 8; it++) {
+        check_dilate(random_picture(320, 180, true), it, scratch);
+        check_dilate(random_picture(37, 41, true), it, scratch);
+    }
+    /* A mask whose allowing value is not 255: any nonzero allows. */
+    {
+        cv::Mat a = random_picture(45, 20, false), twos = random_picture(45, 20, true) / 255 * 2;
+        check_difference(a, near(a, 60), 10, twos);
+    }
     printf("blur5, difference and dilate_square: %d pictures, every pixel as "
            "OpenCV gives it\n",
            compared);
