@@ -157,6 +157,8 @@ $(BUILD)/tests/transport: $(BUILD)/capture/transport.o
 $(BUILD)/tests/role: $(BUILD)/capture/role.o
 $(BUILD)/tests/lowres: $(BUILD)/capture/lowres.o
 $(BUILD)/tests/framegaps: $(BUILD)/capture/framegaps.o
+$(BUILD)/tests/backlog: $(BUILD)/capture/backlog.o
+$(BUILD)/tests/backlog: TEST_LIBS = $(AV_LIBS)
 $(BUILD)/tests/confirm: $(BUILD)/detect/confirm.o
 $(BUILD)/tests/http_clips: $(BUILD)/http/clips.o
 $(BUILD)/tests/http_clips: TEST_LIBS = $(CJSON_LIBS)

@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include "avlog.h"
+#include "backlog.h"
 #include "decoder.h"
 #include "frames.h"
 #include "publish.h"
@@ -47,7 +48,8 @@ typedef struct Capture {
     CwRing *frames;
     CaptureSource *source;
     CaptureDecoder *decoder;
-    AVPacket *pkt; /* reused for every packet */
+    CaptureBacklog backlog; /* packets waiting for the next picture detection takes */
+    AVPacket *pkt;          /* reused for every packet */
     CapturePublisher publisher;
     CaptureFrames frame_out;
     uint64_t bytes_read;
@@ -86,6 +88,13 @@ static int on_frame(void *arg, const AVFrame *frame, CwStamp at)
     Capture *cap = arg;
     int ret = capture_frames_offer(&cap->frame_out, frame, at, cap->publisher.epoch);
     return ret < 0 ? ret : 0;
+}
+
+/* A packet that waited in the backlog goes to the decoder (backlog.h). */
+static int decode_held(void *arg, const AVPacket *pkt, CwStamp at)
+{
+    Capture *cap = arg;
+    return capture_decoder_decode(cap->decoder, pkt, at, on_frame, cap);
 }
 
 static void log_connected(const Capture *cap)
@@ -133,13 +142,19 @@ static CaptureTotals totals_now(const Capture *cap)
  * did arrive still go to the packets ring (record copies what arrived). The
  * first loss of a spell is logged; the stats line counts the rest.
  */
-static void note_loss(Capture *cap)
+static int note_loss(Capture *cap)
 {
     uint64_t lost = capture_source_packets_lost(cap->source);
     if (lost == cap->lost_seen)
-        return;
-    if (cap->decoder)
+        return 0;
+    if (cap->decoder) {
+        /* The loss is before the packet just read, after those waiting:
+         * they go first, or a keyframe among them would end the hold. */
+        int ret = capture_backlog_drain(&cap->backlog, decode_held, cap);
+        if (ret < 0)
+            return ret;
         capture_decoder_note_loss(cap->decoder);
+    }
     if (!cap->losing) {
         const char *transport = capture_source_transport(cap->source);
         cw_warn("packets from the camera are being lost%s%s%s: %llu missing so far; pictures "
@@ -150,6 +165,7 @@ static void note_loss(Capture *cap)
         cap->losing = true;
     }
     cap->lost_seen = lost;
+    return 0;
 }
 
 static void log_stats(Capture *cap, int64_t now_ns)
@@ -179,17 +195,28 @@ static void log_stats(Capture *cap, int64_t now_ns)
  * wanted. The main role has no decoder: its packets are only copied. A
  * picture of an intra-only codec (MJPEG) stands alone, so one that detection
  * would not analyse (DETECT_FPS) is not decoded at all: for a 25 fps camera
- * and the default 5, four packets in five. Returns capture_decoder_decode()'s.
+ * and the default 5, four packets in five. An inter codec's are all
+ * decoded, but those detection will not take wait and are decoded back to
+ * back before the next one it takes (backlog.h); such a packet's data moves
+ * to the backlog. Returns capture_decoder_decode()'s.
  */
 static int decode_packet(Capture *cap, CwStamp at)
 {
     if (!cap->decoder)
         return 0;
-    if (capture_decoder_intra_only(cap->decoder) &&
-        !capture_frames_wants(&cap->frame_out, at.mono_ns)) {
+    bool wanted = capture_frames_wants(&cap->frame_out, at.mono_ns);
+    if (capture_decoder_intra_only(cap->decoder) && !wanted) {
         capture_decoder_skip(cap->decoder);
         return 0;
     }
+    if (!capture_decoder_intra_only(cap->decoder) &&
+        capture_backlog_may_take(&cap->backlog, at, wanted)) {
+        capture_backlog_take(&cap->backlog, cap->pkt, at);
+        return 0;
+    }
+    int ret = capture_backlog_drain(&cap->backlog, decode_held, cap);
+    if (ret < 0)
+        return ret;
     return capture_decoder_decode(cap->decoder, cap->pkt, at, on_frame, cap);
 }
 
@@ -245,8 +272,9 @@ static int capture_loop(Capture *cap)
                 capture_publish_packet(&cap->publisher, cap->pkt, at);
             else
                 cap->packets_unpublished++;
-            note_loss(cap);
-            ret = decode_packet(cap, at);
+            ret = note_loss(cap);
+            if (ret >= 0)
+                ret = decode_packet(cap, at);
             av_packet_unref(cap->pkt);
         }
         if (ret < 0) {
@@ -326,7 +354,7 @@ int main(int argc, char **argv)
         capture_frames_init(&cap.frame_out, cap.frames, cap.cfg.detect_fps,
                             cap.cfg.frame_buffer_mb);
     cap.pkt = av_packet_alloc();
-    if (!cap.pkt) {
+    if (!cap.pkt || (decodes && capture_backlog_init(&cap.backlog) < 0)) {
         cw_error("out of memory");
         goto end;
     }
@@ -391,6 +419,7 @@ end:
         capture_status_closed(&cap.status, &totals, cw_mono_ns());
     }
     capture_source_close(&cap.source); /* bounded by its own deadline */
+    capture_backlog_fini(&cap.backlog);
     capture_decoder_close(&cap.decoder);
     av_packet_free(&cap.pkt);
     capture_frames_fini(&cap.frame_out);

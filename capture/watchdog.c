@@ -14,9 +14,11 @@
 
 /* libav checks its interrupt callback at least every 100 ms while it waits,
  * so a call still running this long after its deadline is not checking. */
-#define WATCHDOG_GRACE_NS  (3 * CW_NS_PER_SEC)
-#define WATCHDOG_STOP_NS   (2 * CW_NS_PER_SEC)
-#define WATCHDOG_PERIOD_NS (100 * CW_NS_PER_MSEC)
+#define WATCHDOG_GRACE_NS (3 * CW_NS_PER_SEC)
+#define WATCHDOG_STOP_NS  (2 * CW_NS_PER_SEC)
+/* Both limits are whole seconds: looking twice a second is plenty. Every
+ * look wakes this thread in each capture worker, all day long. */
+#define WATCHDOG_PERIOD_NS (500 * CW_NS_PER_MSEC)
 
 static pthread_t watchdog_thread;
 static bool watchdog_running;

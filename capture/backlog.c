@@ -1,0 +1,58 @@
+#include "backlog.h"
+
+#include <libavutil/error.h>
+
+#include <errno.h>
+#include <string.h>
+
+bool capture_backlog_may_hold(int count, int64_t oldest_mono_ns, int64_t mono_ns, bool wanted)
+{
+    /* A wanted picture is decoded at once, after whatever waits. */
+    if (wanted || count >= CAPTURE_BACKLOG_MAX)
+        return false;
+    return count == 0 || mono_ns - oldest_mono_ns < CAPTURE_BACKLOG_AGE_MAX_NS;
+}
+
+int capture_backlog_init(CaptureBacklog *backlog)
+{
+    memset(backlog, 0, sizeof(*backlog));
+    for (int i = 0; i < CAPTURE_BACKLOG_MAX; i++) {
+        backlog->packets[i] = av_packet_alloc();
+        if (!backlog->packets[i])
+            return AVERROR(ENOMEM);
+    }
+    return 0;
+}
+
+bool capture_backlog_may_take(const CaptureBacklog *backlog, CwStamp at, bool wanted)
+{
+    return capture_backlog_may_hold(backlog->count, backlog->arrivals[0].mono_ns, at.mono_ns,
+                                    wanted);
+}
+
+void capture_backlog_take(CaptureBacklog *backlog, AVPacket *pkt, CwStamp at)
+{
+    /* The reference moves: no copy of the data. */
+    av_packet_move_ref(backlog->packets[backlog->count], pkt);
+    backlog->arrivals[backlog->count] = at;
+    backlog->count++;
+}
+
+int capture_backlog_drain(CaptureBacklog *backlog, CaptureBacklogFn fn, void *arg)
+{
+    int ret = 0;
+    for (int i = 0; i < backlog->count; i++) {
+        if (ret >= 0)
+            ret = fn(arg, backlog->packets[i], backlog->arrivals[i]);
+        av_packet_unref(backlog->packets[i]);
+    }
+    backlog->count = 0;
+    return ret < 0 ? ret : 0;
+}
+
+void capture_backlog_fini(CaptureBacklog *backlog)
+{
+    for (int i = 0; i < CAPTURE_BACKLOG_MAX; i++)
+        av_packet_free(&backlog->packets[i]);
+    backlog->count = 0;
+}
