@@ -123,12 +123,11 @@ sys.exit(0 if [r for r in s["rings"] if r["ring"] == "packets" and r["published"
 }
 # fakecam_said N WORD: the camera's mount was WORD (dropped, restored) N times.
 fakecam_said() { [ "$(grep -c "mount /cam $2" "$WORK/fakecam.log")" = "$1" ]; }
-# restarted PID: a capture other than PID runs, and PID is gone.
-restarted() {
-    local now
-    now=$(stage_pid capture)
-    [ -n "$now" ] && [ "$now" != "$1" ] && ! kill -0 "$1" 2>/dev/null
-}
+# last_capture: the pid of the capture the supervisor started last (from
+# its log: pgrep can miss a process in the middle of the wrapper's exec).
+last_capture() { grep -o 'started camwatch-capture pid=[0-9]*' "$WORK/camwatch.log" | tail -n 1 | cut -d= -f2; }
+# restarted PID: PID is gone, and the supervisor started another capture.
+restarted() { ! kill -0 "$1" 2>/dev/null && [ "$(last_capture)" != "$1" ]; }
 # back PID: the supervisor saw packets from capture PID after an outage.
 back() { grep -q "camera is back: camwatch-capture pid=$1 receiving video" "$WORK/camwatch.log"; }
 
@@ -146,8 +145,8 @@ log "connected after $((SECONDS - t_start)) s; detect pid $detect_pid, record pi
 # Cycle N sees life N through: its packets reach the supervisor, the camera
 # drops it, it exits 75, life N + 1 starts.
 for cycle in $(seq 1 "$cycles"); do
-    pid=$(stage_pid capture)
-    [ -n "$pid" ] || fail "cycle $cycle: no capture running"
+    pid=$(last_capture)
+    kill -0 "$pid" 2>/dev/null || fail "cycle $cycle: capture $pid is not running"
     if [ "$cycle" = 1 ]; then
         wait_for 60 "packets from the first capture" packets_published
     else
@@ -167,7 +166,7 @@ for cycle in $(seq 1 "$cycles"); do
     wait_for 30 "cycle $cycle: capture restarted" restarted "$pid"
     [ $((cycle % 10)) != 0 ] || log "cycle $cycle done, $((SECONDS - t_start)) s"
 done
-pid=$(stage_pid capture)
+pid=$(last_capture)
 wait_for 60 "the last reconnect: the supervisor to see packets from capture $pid" back "$pid"
 sample late
 lives=$(cat "$WORK/capture.lives")
@@ -186,7 +185,8 @@ log "a clip after $((SECONDS - t_start)) s: $(clips | head -n 1)"
 kill -TERM "$CAMWATCH_PID"
 rc=0
 wait "$CAMWATCH_PID" || rc=$?
-[ $rc = 0 ] || fail "camwatch exited with $rc after SIGTERM, want 0 (99: valgrind found errors in it)"
+[ $rc = 0 ] || fail "camwatch exited with $rc after SIGTERM, want 0 (99: valgrind found errors in it):
+$(head -c 3000 "$WORK/vg/camwatch.$CAMWATCH_PID")"
 log "stopped after $((SECONDS - t_start)) s"
 
 # --- the checks -------------------------------------------------------------
