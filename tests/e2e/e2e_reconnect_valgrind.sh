@@ -53,6 +53,9 @@ still=$MEDIA/plate-still.mp4
 
 port=$(test_port 19930)
 export RTSP_URL="rtsp://127.0.0.1:$port/cam"
+# The test's name and a tag (tests/run's beside lane adds to it) would be
+# over CAMERA_NAME's 32 characters.
+export CAMERA_NAME=e2e_rcvg${CW_TEST_TAG:+-$CW_TEST_TAG}
 camwatch_env
 # Valgrind runs the stages some twenty times slower: room for that. Each
 # reconnect waits RETRY_SECONDS (the first steps of the ladder are capped
