@@ -27,6 +27,8 @@
 # detect's and record's descriptors (/proc/PID/fd) are the same after cycle
 # 5 and after the last, and their anonymous memory grew by at most
 # RECONNECT_MEM_SLACK_KIB (256) in between; a clip appears after the cycles.
+# It takes some 150 s, mostly waiting (under half a core): tests/run runs
+# it beside the others.
 source "$(dirname "$0")/lib.sh"
 
 command -v valgrind >/dev/null || fail "valgrind missing: scripts/install-deps --test installs it"
