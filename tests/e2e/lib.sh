@@ -67,14 +67,17 @@ test_port() {
     fail "no free port near $base"
 }
 
-# wait_for SECONDS DESCRIPTION COMMAND...: poll until COMMAND succeeds.
+# wait_for SECONDS DESCRIPTION COMMAND...: poll until COMMAND succeeds,
+# every WAIT_POLL_SECONDS (a test that waits for many short steps in a row
+# polls faster).
+WAIT_POLL_SECONDS=0.25
 wait_for() {
     local secs=$1 what=$2
     shift 2
     local end=$((SECONDS + secs))
     while ! "$@" >/dev/null 2>&1; do
         [ $SECONDS -lt $end ] || fail "timed out after ${secs}s waiting for: $what"
-        sleep 0.25
+        sleep "$WAIT_POLL_SECONDS"
     done
 }
 
