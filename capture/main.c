@@ -49,6 +49,7 @@ typedef struct Capture {
     CaptureSource *source;
     CaptureDecoder *decoder;
     CaptureBacklog backlog; /* packets waiting for the next picture detection takes */
+    bool holds;             /* the pictures are small enough to use it (backlog.h) */
     AVPacket *pkt;          /* reused for every packet */
     CapturePublisher publisher;
     CaptureFrames frame_out;
@@ -196,9 +197,10 @@ static void log_stats(Capture *cap, int64_t now_ns)
  * picture of an intra-only codec (MJPEG) stands alone, so one that detection
  * would not analyse (DETECT_FPS) is not decoded at all: for a 25 fps camera
  * and the default 5, four packets in five. An inter codec's are all
- * decoded, but those detection will not take wait and are decoded back to
- * back before the next one it takes (backlog.h); such a packet's data moves
- * to the backlog. Returns capture_decoder_decode()'s.
+ * decoded, but those detection will not take wait, if the pictures are
+ * small, and are decoded back to back before the next one it takes
+ * (backlog.h). Returns capture_decoder_decode()'s, or the error of a held
+ * packet's decoding.
  */
 static int decode_packet(Capture *cap, CwStamp at)
 {
@@ -209,14 +211,15 @@ static int decode_packet(Capture *cap, CwStamp at)
         capture_decoder_skip(cap->decoder);
         return 0;
     }
-    if (!capture_decoder_intra_only(cap->decoder) &&
+    if (cap->holds && !capture_decoder_intra_only(cap->decoder) &&
         capture_backlog_may_take(&cap->backlog, at, wanted)) {
-        capture_backlog_take(&cap->backlog, cap->pkt, at);
+        capture_backlog_take(&cap->backlog, cap->pkt, at); /* the packet's data moves */
         return 0;
     }
     int ret = capture_backlog_drain(&cap->backlog, decode_held, cap);
     if (ret < 0)
         return ret;
+    capture_backlog_passed(&cap->backlog, at);
     return capture_decoder_decode(cap->decoder, cap->pkt, at, on_frame, cap);
 }
 
@@ -383,6 +386,10 @@ int main(int argc, char **argv)
          * logged above says what is wrong, once per attempt. */
         exit_code = ret == AVERROR(ENOMEM) ? CW_EXIT_SOFTWARE : CW_EXIT_TEMPFAIL;
         goto end;
+    }
+    if (cap.decoder) {
+        const AVCodecParameters *par = capture_source_video(cap.source)->codecpar;
+        cap.holds = (int64_t)par->width * par->height <= CAPTURE_BACKLOG_PIXELS_MAX;
     }
     capture_publish_params(&cap.publisher, capture_source_video(cap.source),
                            capture_source_time_base(cap.source),

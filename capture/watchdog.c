@@ -22,7 +22,12 @@
 
 static pthread_t watchdog_thread;
 static bool watchdog_running;
-static atomic_bool watchdog_quit;
+/* The thread waits on the condition between two looks, so a stop wakes it
+ * at once instead of after a period (every capture exit and reconnect
+ * joins it). */
+static pthread_mutex_t watchdog_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t watchdog_wake;
+static bool watchdog_quit;                   /* under watchdog_lock */
 static _Atomic int64_t watchdog_deadline_ns; /* 0: disarmed */
 static const char *_Atomic watchdog_what;
 static const volatile sig_atomic_t *watchdog_stop;
@@ -31,10 +36,18 @@ static void *watchdog_main(void *arg)
 {
     (void)arg;
     int64_t stop_seen_ns = 0;
-    const struct timespec period = cw_ns_to_timespec(WATCHDOG_PERIOD_NS);
 
-    while (!atomic_load(&watchdog_quit)) {
-        nanosleep(&period, NULL);
+    for (;;) {
+        /* The condition's clock is CLOCK_MONOTONIC (capture_watchdog_start()). */
+        const struct timespec until = cw_ns_to_timespec(cw_mono_ns() + WATCHDOG_PERIOD_NS);
+        pthread_mutex_lock(&watchdog_lock);
+        int waited = 0; /* 0 again on a spurious wake; ETIMEDOUT (or an error): look */
+        while (!watchdog_quit && waited == 0)
+            waited = pthread_cond_timedwait(&watchdog_wake, &watchdog_lock, &until);
+        bool quit = watchdog_quit;
+        pthread_mutex_unlock(&watchdog_lock);
+        if (quit)
+            break;
         int64_t now = cw_mono_ns();
         if (*watchdog_stop) {
             if (!stop_seen_ns)
@@ -65,7 +78,16 @@ int capture_watchdog_start(const volatile sig_atomic_t *stop)
     int ret;
 
     watchdog_stop = stop;
-    atomic_store(&watchdog_quit, false);
+    watchdog_quit = false;
+    pthread_condattr_t attr;
+    ret = pthread_condattr_init(&attr);
+    if (ret == 0)
+        ret = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (ret == 0)
+        ret = pthread_cond_init(&watchdog_wake, &attr);
+    pthread_condattr_destroy(&attr);
+    if (ret != 0)
+        return AVERROR(ret);
     /* The thread inherits this mask: stop signals must go to the main thread,
      * where they interrupt the blocking call (EINTR) it is in. */
     sigemptyset(&block);
@@ -74,8 +96,10 @@ int capture_watchdog_start(const volatile sig_atomic_t *stop)
     pthread_sigmask(SIG_BLOCK, &block, &old);
     ret = pthread_create(&watchdog_thread, NULL, watchdog_main, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (ret != 0)
+    if (ret != 0) {
+        pthread_cond_destroy(&watchdog_wake);
         return AVERROR(ret); /* pthread functions return an errno */
+    }
     watchdog_running = true;
     return 0;
 }
@@ -95,7 +119,11 @@ void capture_watchdog_stop(void)
 {
     if (!watchdog_running)
         return;
-    atomic_store(&watchdog_quit, true);
+    pthread_mutex_lock(&watchdog_lock);
+    watchdog_quit = true;
+    pthread_cond_signal(&watchdog_wake);
+    pthread_mutex_unlock(&watchdog_lock);
     pthread_join(watchdog_thread, NULL);
+    pthread_cond_destroy(&watchdog_wake);
     watchdog_running = false;
 }

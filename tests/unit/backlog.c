@@ -18,31 +18,34 @@ static void test_wanted_never_waits(void)
     CHECK(!capture_backlog_may_hold(4, 900 * MS, 1000 * MS, true));
 }
 
-/* The others wait: a 25 fps camera at DETECT_FPS 5 holds four in a row. */
+/* The others wait: a 25 fps camera at DETECT_FPS 5 holds four in a row
+ * after the packet decoded at 1000 ms. */
 static void test_unwanted_wait(void)
 {
-    CHECK(capture_backlog_may_hold(0, 0, 1000 * MS, false));
-    CHECK(capture_backlog_may_hold(1, 1000 * MS, 1040 * MS, false));
-    CHECK(capture_backlog_may_hold(3, 1000 * MS, 1120 * MS, false));
+    CHECK(capture_backlog_may_hold(0, 1000 * MS, 1040 * MS, false));
+    CHECK(capture_backlog_may_hold(1, 1000 * MS, 1080 * MS, false));
+    CHECK(capture_backlog_may_hold(3, 1000 * MS, 1160 * MS, false));
 }
 
-/* Never longer than CAPTURE_BACKLOG_AGE_MAX_NS (a slow DETECT_FPS would
- * hold seconds of packets and look like a stall), never more than
- * CAPTURE_BACKLOG_MAX packets. */
+/* Never longer than CAPTURE_BACKLOG_AGE_MAX_NS after the last decoded
+ * packet (a slow DETECT_FPS would hold seconds of packets and look like a
+ * stall; a camera sending a picture a second would hold its first for a
+ * second), never more than CAPTURE_BACKLOG_MAX_PACKETS packets. */
 static void test_bounds(void)
 {
     int64_t t0 = 1000 * MS;
     CHECK(capture_backlog_may_hold(5, t0, t0 + CAPTURE_BACKLOG_AGE_MAX_NS - 1, false));
     CHECK(!capture_backlog_may_hold(5, t0, t0 + CAPTURE_BACKLOG_AGE_MAX_NS, false));
-    CHECK(capture_backlog_may_hold(CAPTURE_BACKLOG_MAX - 1, t0, t0, false));
-    CHECK(!capture_backlog_may_hold(CAPTURE_BACKLOG_MAX, t0, t0, false));
+    CHECK(!capture_backlog_may_hold(0, t0, t0 + 1000 * MS, false)); /* a camera at 1 fps */
+    CHECK(capture_backlog_may_hold(CAPTURE_BACKLOG_MAX_PACKETS - 1, t0, t0, false));
+    CHECK(!capture_backlog_may_hold(CAPTURE_BACKLOG_MAX_PACKETS, t0, t0, false));
 }
 
 typedef struct Seen {
     int count;
-    int sizes[CAPTURE_BACKLOG_MAX];
-    int64_t arrivals[CAPTURE_BACKLOG_MAX];
-    uint8_t first_bytes[CAPTURE_BACKLOG_MAX];
+    int sizes[CAPTURE_BACKLOG_MAX_PACKETS];
+    int64_t arrivals[CAPTURE_BACKLOG_MAX_PACKETS];
+    uint8_t first_bytes[CAPTURE_BACKLOG_MAX_PACKETS];
     int fail_at; /* return an error for this packet (0: never) */
 } Seen;
 
@@ -71,6 +74,7 @@ static void test_order_and_data(void)
 {
     CaptureBacklog b;
     CHECK(capture_backlog_init(&b) == 0);
+    capture_backlog_passed(&b, (CwStamp){.mono_ns = 960 * MS}); /* a picture decoded */
     for (int i = 0; i < 4; i++) {
         AVPacket *pkt = packet(100 + i, (uint8_t)(0xa0 + i));
         CwStamp at = {.mono_ns = (1000 + 40 * i) * MS, .wall_ns = 7};
@@ -80,9 +84,9 @@ static void test_order_and_data(void)
         av_packet_free(&pkt);
     }
     CHECK_EQ_U64(b.count, 4);
-    /* The age counts from the oldest packet waiting. */
-    CHECK(!capture_backlog_may_take(
-        &b, (CwStamp){.mono_ns = 1000 * MS + CAPTURE_BACKLOG_AGE_MAX_NS}, false));
+    /* The age counts from the last packet decoded. */
+    CHECK(!capture_backlog_may_take(&b, (CwStamp){.mono_ns = 960 * MS + CAPTURE_BACKLOG_AGE_MAX_NS},
+                                    false));
     Seen seen = {0};
     CHECK(capture_backlog_drain(&b, see, &seen) == 0);
     CHECK_EQ_U64(seen.count, 4);
@@ -92,8 +96,10 @@ static void test_order_and_data(void)
         CHECK_EQ_U64(seen.arrivals[i], (1000 + 40 * i) * MS);
     }
     CHECK_EQ_U64(b.count, 0);
-    /* Empty: the next packet may wait whatever the old stamps said. */
-    CHECK(capture_backlog_may_take(&b, (CwStamp){.mono_ns = 9000 * MS}, false));
+    /* The last one drained counts as decoded: the next may wait after it,
+     * not long after it. */
+    CHECK(capture_backlog_may_take(&b, (CwStamp){.mono_ns = 1160 * MS}, false));
+    CHECK(!capture_backlog_may_take(&b, (CwStamp){.mono_ns = 9000 * MS}, false));
     Seen none = {0};
     CHECK(capture_backlog_drain(&b, see, &none) == 0);
     CHECK_EQ_U64(none.count, 0);
@@ -114,7 +120,7 @@ static void test_error_stops(void)
     CHECK(capture_backlog_drain(&b, see, &seen) == AVERROR(ENOMEM));
     CHECK_EQ_U64(seen.count, 2);
     CHECK_EQ_U64(b.count, 0);
-    for (int i = 0; i < CAPTURE_BACKLOG_MAX; i++)
+    for (int i = 0; i < CAPTURE_BACKLOG_MAX_PACKETS; i++)
         CHECK(b.packets[i]->size == 0); /* dropped, not leaked (ASan checks) */
     capture_backlog_fini(&b);
     capture_backlog_fini(&b); /* twice is safe */
