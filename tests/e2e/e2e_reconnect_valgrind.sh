@@ -61,15 +61,17 @@ export CAMERA_NAME=e2e_rcvg${CW_TEST_TAG:+-$CW_TEST_TAG}
 camwatch_env
 # Valgrind runs the stages some twenty times slower: room for that. Each
 # reconnect waits RETRY_SECONDS (the first steps of the ladder are capped
-# by it).
-export RETRY_SECONDS=0.2 TIMEOUT_SECONDS=10 DETECT_FPS=2 MAX_CLIP_SECONDS=10
+# by it): long enough that the camera is back before the new capture asks,
+# even when this script is slow to restore it on a loaded machine (a
+# capture turned away would make a cycle of two attempts).
+export RETRY_SECONDS=0.6 TIMEOUT_SECONDS=10 DETECT_FPS=2 MAX_CLIP_SECONDS=10
 unset HTTP_LISTEN MQTT_URL DETECT_URL
 
 # --- the stages' wrappers -------------------------------------------------
 # Each execs its program, so the supervisor's child is the stage itself (its
 # pid, its signals, its exit status), with or without valgrind in front.
 vg_opts=(--quiet --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect
-    --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=no)
+    --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=no --vgdb=no)
 # The long-lived processes: memcheck keeps freed blocks out of use until
 # their volume reaches --freelist-vol (20 MB by default), and that queue
 # filling up shows as growth (some 30 KiB a reconnect in detect, for
