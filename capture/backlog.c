@@ -6,13 +6,14 @@
 #include <errno.h>
 #include <string.h>
 
-bool capture_backlog_may_hold(int count, int64_t decoded_mono_ns, int64_t mono_ns, bool wanted)
+bool capture_backlog_may_hold(int count, bool decoded, int64_t decoded_mono_ns, int64_t mono_ns,
+                              bool wanted)
 {
     /* A wanted picture is decoded at once, after whatever waits. From the
      * last decoded packet, not the oldest waiting one: the first to wait
      * would otherwise wait for as long as the camera takes to send the
      * next. */
-    if (wanted || count >= CAPTURE_BACKLOG_MAX_PACKETS)
+    if (wanted || !decoded || count >= CAPTURE_BACKLOG_MAX_PACKETS)
         return false;
     return mono_ns - decoded_mono_ns < CAPTURE_BACKLOG_AGE_MAX_NS;
 }
@@ -30,7 +31,8 @@ int capture_backlog_init(CaptureBacklog *backlog)
 
 bool capture_backlog_may_take(const CaptureBacklog *backlog, CwStamp at, bool wanted)
 {
-    return capture_backlog_may_hold(backlog->count, backlog->decoded_mono_ns, at.mono_ns, wanted);
+    return capture_backlog_may_hold(backlog->count, backlog->decoded, backlog->decoded_mono_ns,
+                                    at.mono_ns, wanted);
 }
 
 void capture_backlog_take(CaptureBacklog *backlog, AVPacket *pkt, CwStamp at)
@@ -45,13 +47,14 @@ void capture_backlog_take(CaptureBacklog *backlog, AVPacket *pkt, CwStamp at)
 void capture_backlog_passed(CaptureBacklog *backlog, CwStamp at)
 {
     backlog->decoded_mono_ns = at.mono_ns;
+    backlog->decoded = true;
 }
 
 int capture_backlog_drain(CaptureBacklog *backlog, CaptureBacklogFn fn, void *arg)
 {
     int ret = 0;
     if (backlog->count)
-        backlog->decoded_mono_ns = backlog->arrivals[backlog->count - 1].mono_ns;
+        capture_backlog_passed(backlog, backlog->arrivals[backlog->count - 1]);
     for (int i = 0; i < backlog->count; i++) {
         if (ret >= 0)
             ret = fn(arg, backlog->packets[i], backlog->arrivals[i]);

@@ -43,15 +43,17 @@ typedef struct CaptureBacklog {
     CwStamp arrivals[CAPTURE_BACKLOG_MAX_PACKETS];  /* each packet's arrival, both clocks */
     int count;
     int64_t decoded_mono_ns; /* arrival of the last packet handed to the decoder */
+    bool decoded;            /* a packet was: decoded_mono_ns holds */
 } CaptureBacklog;
 
 /*
  * Whether a packet arrived at `mono_ns` may wait, given `count` packets
  * waiting already, the last packet handed to the decoder arrived at
- * `decoded_mono_ns`, and whether its picture is `wanted` by detection.
- * Pure: no libav, no clock.
+ * `decoded_mono_ns` (`decoded`: there was one; until then none waits), and
+ * whether its picture is `wanted` by detection. Pure: no libav, no clock.
  */
-bool capture_backlog_may_hold(int count, int64_t decoded_mono_ns, int64_t mono_ns, bool wanted);
+bool capture_backlog_may_hold(int count, bool decoded, int64_t decoded_mono_ns, int64_t mono_ns,
+                              bool wanted);
 
 /* Allocate the packets. Returns 0 or AVERROR(ENOMEM) (then call
  * capture_backlog_fini()). */

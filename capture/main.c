@@ -84,9 +84,18 @@ static void on_wait(void *arg, int64_t now_ns)
     capture_publish_heartbeat(&cap->publisher, now_ns);
 }
 
+/* Whether packets may wait for pictures of this size (backlog.h); 0 is a
+ * size not known yet. */
+static bool holds_for(int width, int height)
+{
+    return width > 0 && height > 0 && (int64_t)width * height <= CAPTURE_BACKLOG_PIXELS_MAX;
+}
+
 static int on_frame(void *arg, const AVFrame *frame, CwStamp at)
 {
     Capture *cap = arg;
+    /* A camera may change its picture size without a reconnect. */
+    cap->holds = holds_for(frame->width, frame->height);
     int ret = capture_frames_offer(&cap->frame_out, frame, at, cap->publisher.epoch);
     return ret < 0 ? ret : 0;
 }
@@ -389,7 +398,7 @@ int main(int argc, char **argv)
     }
     if (cap.decoder) {
         const AVCodecParameters *par = capture_source_video(cap.source)->codecpar;
-        cap.holds = (int64_t)par->width * par->height <= CAPTURE_BACKLOG_PIXELS_MAX;
+        cap.holds = holds_for(par->width, par->height);
     }
     capture_publish_params(&cap.publisher, capture_source_video(cap.source),
                            capture_source_time_base(cap.source),

@@ -48,6 +48,12 @@ static void *watchdog_main(void *arg)
         pthread_mutex_unlock(&watchdog_lock);
         if (quit)
             break;
+        if (waited != ETIMEDOUT) {
+            /* Cannot happen with a valid time and the lock held; if it
+             * did, sleeping keeps the looks at their period, not a spin. */
+            const struct timespec period = cw_ns_to_timespec(WATCHDOG_PERIOD_NS);
+            nanosleep(&period, NULL);
+        }
         int64_t now = cw_mono_ns();
         if (*watchdog_stop) {
             if (!stop_seen_ns)
@@ -77,6 +83,8 @@ int capture_watchdog_start(const volatile sig_atomic_t *stop)
     sigset_t block, old;
     int ret;
 
+    if (watchdog_running)
+        return 0; /* one watchdog a process */
     watchdog_stop = stop;
     watchdog_quit = false;
     pthread_condattr_t attr;

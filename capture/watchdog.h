@@ -18,8 +18,9 @@
 /*
  * Start the watchdog thread. `stop` is the flag the signal handler sets.
  * SIGTERM and SIGINT stay with the calling thread, so that they interrupt
- * its blocking calls. Returns 0, or AVERROR(e) for pthread_create()'s error
- * e (EAGAIN: no thread can be created now).
+ * its blocking calls. Returns 0 (also when it runs already), or AVERROR(e)
+ * for the error e of making its condition or its thread (EAGAIN: no thread
+ * can be created now).
  */
 int capture_watchdog_start(const volatile sig_atomic_t *stop);
 

@@ -51,7 +51,7 @@ void blur5(const cv::Mat &src, cv::Mat &dst, FilterScratch &scratch);
  * diff = |a - b| (cv::absdiff), changed = 255 where diff > threshold (a
  * level, 0..255) and `allowed` (if not empty: same size) is
  * nonzero, else 0 (what cv::threshold(THRESH_BINARY) then cv::bitwise_and
- * give; any nonzero value of `allowed` allows). diff and changed are
+ * give for a mask of 0 and 255; any nonzero value of `allowed` allows). diff and changed are
  * (re)allocated to a's size. Returns how many pixels changed, as
  * cv::countNonZero(changed) would.
  */

@@ -14,17 +14,18 @@
 /* A picture detection wants never waits, and goes after whatever does. */
 static void test_wanted_never_waits(void)
 {
-    CHECK(!capture_backlog_may_hold(0, 0, 1000 * MS, true));
-    CHECK(!capture_backlog_may_hold(4, 900 * MS, 1000 * MS, true));
+    CHECK(!capture_backlog_may_hold(0, false, 0, 1000 * MS, false)); /* nothing decoded yet */
+    CHECK(!capture_backlog_may_hold(0, true, 0, 1000 * MS, true));
+    CHECK(!capture_backlog_may_hold(4, true, 900 * MS, 1000 * MS, true));
 }
 
 /* The others wait: a 25 fps camera at DETECT_FPS 5 holds four in a row
  * after the packet decoded at 1000 ms. */
 static void test_unwanted_wait(void)
 {
-    CHECK(capture_backlog_may_hold(0, 1000 * MS, 1040 * MS, false));
-    CHECK(capture_backlog_may_hold(1, 1000 * MS, 1080 * MS, false));
-    CHECK(capture_backlog_may_hold(3, 1000 * MS, 1160 * MS, false));
+    CHECK(capture_backlog_may_hold(0, true, 1000 * MS, 1040 * MS, false));
+    CHECK(capture_backlog_may_hold(1, true, 1000 * MS, 1080 * MS, false));
+    CHECK(capture_backlog_may_hold(3, true, 1000 * MS, 1160 * MS, false));
 }
 
 /* Never longer than CAPTURE_BACKLOG_AGE_MAX_NS after the last decoded
@@ -34,11 +35,11 @@ static void test_unwanted_wait(void)
 static void test_bounds(void)
 {
     int64_t t0 = 1000 * MS;
-    CHECK(capture_backlog_may_hold(5, t0, t0 + CAPTURE_BACKLOG_AGE_MAX_NS - 1, false));
-    CHECK(!capture_backlog_may_hold(5, t0, t0 + CAPTURE_BACKLOG_AGE_MAX_NS, false));
-    CHECK(!capture_backlog_may_hold(0, t0, t0 + 1000 * MS, false)); /* a camera at 1 fps */
-    CHECK(capture_backlog_may_hold(CAPTURE_BACKLOG_MAX_PACKETS - 1, t0, t0, false));
-    CHECK(!capture_backlog_may_hold(CAPTURE_BACKLOG_MAX_PACKETS, t0, t0, false));
+    CHECK(capture_backlog_may_hold(5, true, t0, t0 + CAPTURE_BACKLOG_AGE_MAX_NS - 1, false));
+    CHECK(!capture_backlog_may_hold(5, true, t0, t0 + CAPTURE_BACKLOG_AGE_MAX_NS, false));
+    CHECK(!capture_backlog_may_hold(0, true, t0, t0 + 1000 * MS, false)); /* a camera at 1 fps */
+    CHECK(capture_backlog_may_hold(CAPTURE_BACKLOG_MAX_PACKETS - 1, true, t0, t0, false));
+    CHECK(!capture_backlog_may_hold(CAPTURE_BACKLOG_MAX_PACKETS, true, t0, t0, false));
 }
 
 typedef struct Seen {

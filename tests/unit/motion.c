@@ -207,11 +207,62 @@ static void test_brightness_step(void)
     cw_motion_free(&m);
 }
 
+/*
+ * The scaling is the exact mean of each k x k block, rounded to nearest:
+ * for every whole factor from 1 to 16 (the even ones take the pairs path),
+ * on noise and on all 255 (the 16-bit sums' edge at 16), analysed 40 and
+ * 37 pixels wide (37 k / 2 pairs: not a whole number of vectors), compared
+ * with the scaled frame the detector shows (cw_motion_view()).
+ */
+static void test_scaling_is_block_mean(void)
+{
+    int checked = 0;
+    for (int k = 1; k <= 16; k++)
+        for (int out_w = 37; out_w <= 40; out_w += 3)
+            for (int flat = 0; flat <= 1; flat++) {
+                const int out_h = 24, w = out_w * k, h = out_h * k;
+                uint8_t *luma = malloc((size_t)w * (size_t)h);
+                CHECK(luma);
+                for (int i = 0; i < w * h; i++)
+                    luma[i] = flat ? 255 : (uint8_t)next_random();
+                CwMotionParams p;
+                cw_motion_params_default(&p);
+                p.detect_width = out_w;
+                CwMotion *m = cw_motion_new(&p);
+                CHECK(m);
+                CwMotionResult r;
+                CHECK(cw_motion_analyse(m, luma, w, h, w, &r) == 0);
+                CwMotionView v;
+                CHECK(cw_motion_view(m, &v) == 0);
+                CHECK_EQ_U64(v.width, out_w);
+                CHECK_EQ_U64(v.height, out_h);
+                for (int oy = 0; oy < out_h; oy++)
+                    for (int ox = 0; ox < out_w; ox++) {
+                        unsigned sum = 0;
+                        for (int y = oy * k; y < oy * k + k; y++)
+                            for (int x = ox * k; x < ox * k + k; x++)
+                                sum += luma[y * w + x];
+                        unsigned want = (sum + (unsigned)(k * k) / 2) / (unsigned)(k * k);
+                        unsigned got = v.frame[oy * v.linesize + ox];
+                        if (got != want) {
+                            fprintf(stderr, "factor %d, %d wide: pixel %d,%d is %u, want %u\n", k,
+                                    out_w, ox, oy, got, want);
+                            exit(1);
+                        }
+                    }
+                checked++;
+                cw_motion_free(&m);
+                free(luma);
+            }
+    printf("scaling: %d pictures, every pixel the mean of its block\n", checked);
+}
+
 int main(void)
 {
     RUN(test_contract);
     RUN(test_still_scene);
     RUN(test_moving_square);
     RUN(test_brightness_step);
+    RUN(test_scaling_is_block_mean);
     return 0;
 }
