@@ -18,6 +18,11 @@ bool capture_backlog_may_hold(int count, bool decoded, int64_t decoded_mono_ns, 
     return mono_ns - decoded_mono_ns < CAPTURE_BACKLOG_AGE_MAX_NS;
 }
 
+bool capture_backlog_fits(int width, int height)
+{
+    return width > 0 && height > 0 && (int64_t)width * height <= CAPTURE_BACKLOG_PIXELS_MAX;
+}
+
 int capture_backlog_init(CaptureBacklog *backlog)
 {
     memset(backlog, 0, sizeof(*backlog));

@@ -13,7 +13,7 @@
  * judged and published, with the same arrival stamps. The picture taken
  * reaches detection later by the time the held ones take to decode, and
  * packets arriving meanwhile wait in the socket that long: capture holds
- * packets only for pictures of at most CAPTURE_BACKLOG_PIXELS_MAX (main.c),
+ * packets only for pictures of at most CAPTURE_BACKLOG_PIXELS_MAX,
  * whose four or five decode in a few milliseconds, not for a 1080p or 4K
  * main stream.
  */
@@ -54,6 +54,10 @@ typedef struct CaptureBacklog {
  */
 bool capture_backlog_may_hold(int count, bool decoded, int64_t decoded_mono_ns, int64_t mono_ns,
                               bool wanted);
+
+/* Whether packets may wait for pictures of this size: known (not 0) and at
+ * most CAPTURE_BACKLOG_PIXELS_MAX. */
+bool capture_backlog_fits(int width, int height);
 
 /* Allocate the packets. Returns 0 or AVERROR(ENOMEM) (then call
  * capture_backlog_fini()). */

@@ -49,7 +49,7 @@ typedef struct Capture {
     CaptureSource *source;
     CaptureDecoder *decoder;
     CaptureBacklog backlog; /* packets waiting for the next picture detection takes */
-    bool holds;             /* the pictures are small enough to use it (backlog.h) */
+    bool holds;             /* the last picture was small enough for it (backlog.h) */
     AVPacket *pkt;          /* reused for every packet */
     CapturePublisher publisher;
     CaptureFrames frame_out;
@@ -84,18 +84,11 @@ static void on_wait(void *arg, int64_t now_ns)
     capture_publish_heartbeat(&cap->publisher, now_ns);
 }
 
-/* Whether packets may wait for pictures of this size (backlog.h); 0 is a
- * size not known yet. */
-static bool holds_for(int width, int height)
-{
-    return width > 0 && height > 0 && (int64_t)width * height <= CAPTURE_BACKLOG_PIXELS_MAX;
-}
-
 static int on_frame(void *arg, const AVFrame *frame, CwStamp at)
 {
     Capture *cap = arg;
     /* A camera may change its picture size without a reconnect. */
-    cap->holds = holds_for(frame->width, frame->height);
+    cap->holds = capture_backlog_fits(frame->width, frame->height);
     int ret = capture_frames_offer(&cap->frame_out, frame, at, cap->publisher.epoch);
     return ret < 0 ? ret : 0;
 }
@@ -220,8 +213,7 @@ static int decode_packet(Capture *cap, CwStamp at)
         capture_decoder_skip(cap->decoder);
         return 0;
     }
-    if (cap->holds && !capture_decoder_intra_only(cap->decoder) &&
-        capture_backlog_may_take(&cap->backlog, at, wanted)) {
+    if (cap->holds && capture_backlog_may_take(&cap->backlog, at, wanted)) {
         capture_backlog_take(&cap->backlog, cap->pkt, at); /* the packet's data moves */
         return 0;
     }
@@ -395,10 +387,6 @@ int main(int argc, char **argv)
          * logged above says what is wrong, once per attempt. */
         exit_code = ret == AVERROR(ENOMEM) ? CW_EXIT_SOFTWARE : CW_EXIT_TEMPFAIL;
         goto end;
-    }
-    if (cap.decoder) {
-        const AVCodecParameters *par = capture_source_video(cap.source)->codecpar;
-        cap.holds = holds_for(par->width, par->height);
     }
     capture_publish_params(&cap.publisher, capture_source_video(cap.source),
                            capture_source_time_base(cap.source),

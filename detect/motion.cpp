@@ -207,10 +207,9 @@ struct CwMotion {
     cv::Mat background8; /* CV_8U copy of it to compare with */
     cv::Mat prior8;      /* background8 before a lighting change relit it */
     cv::Mat diff;
-    cv::Mat mask;         /* changed pixels */
-    cv::Mat dilated;      /* changed pixels, fragments joined */
-    cv::Rect dilated_box; /* the rectangle around dilated's nonzero pixels */
-    cv::Mat still;        /* ~dilated: where the background learns at full rate */
+    cv::Mat mask;    /* changed pixels */
+    cv::Mat dilated; /* changed pixels, fragments joined */
+    cv::Mat still;   /* ~dilated: where the background learns at full rate */
     std::vector<std::vector<cv::Point>> contours;
     cv::Mat regions; /* picture-sized: one region filled in its top left corner, for
                       * region_is_lighting(), with no allocation per region */
@@ -935,11 +934,12 @@ uint16_t scale_coord(double v, int limit)
 }
 
 /*
- * Regions of the dilated mask, largest first, in the frame's pixels; the
- * ones that are lighting of their own are relit instead. Returns the share
+ * Regions of the dilated mask, all within `changed` (the rectangle around
+ * its nonzero pixels), largest first, in the frame's pixels; the ones that
+ * are lighting of their own are relit instead. Returns the share
  * of the picture found to be such lighting, in percent.
  */
-double find_boxes(CwMotion *m, CwMotionResult *out, int threshold)
+double find_boxes(CwMotion *m, CwMotionResult *out, int threshold, const cv::Rect &changed)
 {
     const double pixels = (double)m->dilated.total();
     const double min_area = m->params.min_area_percent * pixels / 100.0;
@@ -952,11 +952,11 @@ double find_boxes(CwMotion *m, CwMotionResult *out, int threshold)
      * that rectangle is a third of the picture on average with people
      * walking. Only the few regions large enough are filled in, for the
      * lighting test. */
-    if (m->dilated_box.empty())
+    if (changed.empty())
         m->contours.clear(); /* else findContours resizes it, keeping the point vectors */
     else
-        cv::findContours(m->dilated(m->dilated_box), m->contours, cv::RETR_EXTERNAL,
-                         cv::CHAIN_APPROX_SIMPLE, m->dilated_box.tl());
+        cv::findContours(m->dilated(changed), m->contours, cv::RETR_EXTERNAL,
+                         cv::CHAIN_APPROX_SIMPLE, changed.tl());
     m->rects.clear();
     for (size_t i = 0; i < m->contours.size(); i++) {
         const std::vector<cv::Point> &c = m->contours[i];
@@ -1161,8 +1161,9 @@ int process(CwMotion *m, CwMotionResult *out)
     bool anything_changed = out->changed_percent > 0;
     double lit = 0;
     if (anything_changed) {
-        m->dilated_box = cw::dilate_square(m->mask, m->dilated, kDilateIterations, m->filters);
-        lit = find_boxes(m, out, threshold);
+        const cv::Rect changed =
+            cw::dilate_square(m->mask, m->dilated, kDilateIterations, m->filters);
+        lit = find_boxes(m, out, threshold, changed);
     }
     out->light_percent = (float)std::min(100.0, moved + clipped + lit);
     out->light_change = global_change || lit > 0;

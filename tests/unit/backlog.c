@@ -127,8 +127,20 @@ static void test_error_stops(void)
     capture_backlog_fini(&b); /* twice is safe */
 }
 
+/* Pictures up to 1280x720 may have packets wait for them; larger ones, and
+ * a size not known yet, not. */
+static void test_fits(void)
+{
+    CHECK(capture_backlog_fits(640, 360));
+    CHECK(capture_backlog_fits(1280, 720));
+    CHECK(!capture_backlog_fits(1920, 1080));
+    CHECK(!capture_backlog_fits(0, 0));
+    CHECK(!capture_backlog_fits(1280, 0));
+}
+
 int main(void)
 {
+    test_fits();
     test_wanted_never_waits();
     test_unwanted_wait();
     test_bounds();
